@@ -1,0 +1,417 @@
+"""Clients, their contacts, key persons and tags. Every write goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from tortoise import connections
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from crm import clock, fields, normalize
+from crm.access import access_client, client_filter, sees_all_clients
+from crm.company import get_company
+from crm.errors import NotFound, PermissionDenied, ValidationFailed
+from crm.history import change_rows, record_changes
+from crm.i18n import N_, Text
+from crm.models import (
+    ChangeRecord,
+    Client,
+    ClientContact,
+    ClientKind,
+    ContactKind,
+    ContactPerson,
+    RelationType,
+    Tag,
+    User,
+)
+from crm.regions import local_time, timezone_for
+
+CARD_FIELDS = (
+    "kind",
+    "name",
+    "legal_name",
+    "inn",
+    "kpp",
+    "org_form",
+    "birthday",
+    "region",
+    "timezone",
+    "relation_type",
+    "responsible_id",
+    "is_lead",
+    "lead_source",
+    "note",
+)
+LIST_FIELDS = ("phones", "emails", "tags")
+BULK_FIELDS = ("relation_type", "responsible_id", "region", "timezone", "is_lead", "tags_add")
+
+
+def birthday_key(day: date | None) -> int | None:
+    """month * 100 + day: what the birthday index stores."""
+    return day.month * 100 + day.day if day else None
+
+
+def _parse_date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        try:
+            d, m, y = str(value).split(".")
+            return date(int(y), int(m), int(d))
+        except ValueError:
+            raise ValidationFailed.field(field, N_("Not a date")) from None
+
+
+async def _clean_card(data: Mapping[str, Any], kind: ClientKind) -> dict[str, Any]:
+    """Validate card fields; every error is collected before one ValidationFailed."""
+    errors: dict[str, str | Text] = {}
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            clean[key] = await _clean_one(key, value, kind)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return clean
+
+
+async def _clean_one(key: str, value: Any, kind: ClientKind) -> Any:
+    if key == "name":
+        text = str(value or "").strip()
+        if not text:
+            raise ValidationFailed.field("name", N_("Required"))
+        return text[:300]
+    if key == "inn":
+        return normalize.inn(str(value), kind) if value else None
+    if key == "kpp":
+        if value and kind != ClientKind.LEGAL:
+            raise ValidationFailed.field("kpp", N_("Only a legal entity has a KPP"))
+        return normalize.kpp(str(value)) if value else None
+    if key == "birthday":
+        return _parse_date(value, "birthday")
+    if key == "relation_type":
+        try:
+            return RelationType(value)
+        except ValueError:
+            raise ValidationFailed.field("relation_type", N_("Unknown choice")) from None
+    if key == "kind":
+        try:
+            return ClientKind(value)
+        except ValueError:
+            raise ValidationFailed.field("kind", N_("Unknown choice")) from None
+    if key == "responsible_id":
+        if value in (None, ""):
+            return None
+        if not await User.filter(id=int(value), is_active=True).exists():
+            raise ValidationFailed.field("responsible_id", N_("Unknown user"))
+        return int(value)
+    if key == "phones":
+        return list(dict.fromkeys(normalize.phone(p, field="phones") for p in value if p))
+    if key == "emails":
+        return list(dict.fromkeys(normalize.email(e, field="emails") for e in value if e))
+    if key == "tags":
+        return list(dict.fromkeys(str(t).strip() for t in value if str(t).strip()))
+    if key == "timezone":
+        return value or None
+    if key in ("is_lead",):
+        return bool(value)
+    if key in ("legal_name", "org_form", "region", "lead_source", "note"):
+        return str(value or "").strip()
+    raise ValidationFailed.field(key, N_("Unknown field"))
+
+
+async def _set_contacts(client: Client, kind: ContactKind, values: list[str]) -> None:
+    await ClientContact.filter(client_id=client.id, kind=kind).delete()
+    await ClientContact.bulk_create(
+        [ClientContact(client=client, kind=kind, value=v, position=i) for i, v in enumerate(values)]
+    )
+
+
+async def _set_tags(client: Client, names: list[str]) -> None:
+    tags = [(await Tag.get_or_create(name=name))[0] for name in names]
+    await client.tags.clear()
+    if tags:
+        await client.tags.add(*tags)
+
+
+async def snapshot(client: Client) -> dict[str, Any]:
+    """The card as history compares it: plain fields plus phones, emails, tags."""
+    data = {name: getattr(client, name) for name in CARD_FIELDS}
+    contacts = await ClientContact.filter(client_id=client.id).order_by("position")
+    data["phones"] = [c.value for c in contacts if c.kind == ContactKind.PHONE]
+    data["emails"] = [c.value for c in contacts if c.kind == ContactKind.EMAIL]
+    data["tags"] = sorted(await client.tags.all().values_list("name", flat=True))
+    return data
+
+
+async def create_client(
+    *,
+    actor: User | None,
+    kind: ClientKind | str = ClientKind.INDIVIDUAL,
+    name: str,
+    custom: Mapping[int, Any] | None = None,
+    **card: Any,
+) -> Client:
+    """Create a client. `card` takes CARD_FIELDS and phones/emails/tags; `custom` maps
+    field ids to values. A manager creating a client becomes its responsible by default."""
+    try:
+        client_kind = ClientKind(kind)
+    except ValueError:
+        raise ValidationFailed.field("kind", N_("Unknown choice")) from None
+    clean = await _clean_card({"name": name, **card}, client_kind)
+    typed = await fields.validate_values(client_kind, custom or {})
+    if "responsible_id" not in clean and actor is not None and not actor.is_admin:
+        clean["responsible_id"] = actor.id
+    company = await get_company()
+    lists = {key: clean.pop(key, []) for key in LIST_FIELDS}
+    clean["timezone"] = timezone_for(
+        clean.get("region", ""), clean.get("timezone"), company.default_timezone
+    )
+    async with in_transaction():
+        client = await Client.create(
+            kind=client_kind, birthday_md=birthday_key(clean.get("birthday")), **clean
+        )
+        await _set_contacts(client, ContactKind.PHONE, lists["phones"])
+        await _set_contacts(client, ContactKind.EMAIL, lists["emails"])
+        if lists["tags"]:
+            await _set_tags(client, lists["tags"])
+        await fields.write_values([client.id], typed)
+        await record_changes("client", client.id, {}, {"name": client.name}, actor=actor)
+    return client
+
+
+async def update_client(
+    client_id: int,
+    changes: Mapping[str, Any],
+    *,
+    actor: User,
+    custom: Mapping[int, Any] | None = None,
+) -> Client:
+    """Change card fields (and custom fields) of a visible client; history is recorded."""
+    client = await access_client(actor, client_id)
+    if "responsible_id" in changes and not await sees_all_clients(actor):
+        raise PermissionDenied()
+    kind = ClientKind(changes.get("kind", client.kind))
+    clean = await _clean_card(changes, kind)
+    if "inn" not in clean and client.inn and kind != client.kind:
+        clean["inn"] = normalize.inn(client.inn, kind)
+    typed = await fields.validate_values(kind, custom or {})
+    async with in_transaction():
+        before = await snapshot(client)
+        lists = {key: clean.pop(key) for key in LIST_FIELDS if key in clean}
+        if "region" in clean or "timezone" in clean:
+            company = await get_company()
+            clean["timezone"] = timezone_for(
+                clean.get("region", client.region), clean.get("timezone"), company.default_timezone
+            )
+        if "birthday" in clean:
+            clean["birthday_md"] = birthday_key(clean["birthday"])
+        client.update_from_dict(clean)
+        await client.save()
+        if "phones" in lists:
+            await _set_contacts(client, ContactKind.PHONE, lists["phones"])
+        if "emails" in lists:
+            await _set_contacts(client, ContactKind.EMAIL, lists["emails"])
+        if "tags" in lists:
+            await _set_tags(client, lists["tags"])
+        after = await snapshot(client)
+        custom_before = await _custom_snapshot(client, typed)
+        await fields.write_values([client.id], typed)
+        custom_after = await _custom_snapshot(client, typed)
+        await record_changes("client", client.id, before, after, actor=actor)
+        await record_changes("client", client.id, custom_before, custom_after, actor=actor)
+    return client
+
+
+async def _custom_snapshot(client: Client, typed: list[fields.TypedValue]) -> dict[str, Any]:
+    if not typed:
+        return {}
+    shown = dict(await fields.values_of(client))
+    return {d.name: shown.get(d) for d in (t.definition for t in typed)}
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    updated: int
+
+
+async def bulk_update(
+    client_ids: Iterable[int],
+    changes: Mapping[str, Any],
+    *,
+    actor: User,
+    custom: Mapping[int, Any] | None = None,
+) -> BulkResult:
+    """Set the same values on a selection of visible clients in one transaction.
+
+    `changes` takes BULK_FIELDS; `custom` sets custom fields. A field that does not apply
+    to the kind of some selected client is refused for the whole selection."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        raise ValidationFailed.field("client_ids", N_("Select at least one client"))
+    unknown = set(changes) - set(BULK_FIELDS)
+    if unknown:
+        raise ValidationFailed(fields={k: N_("This cannot be changed") for k in sorted(unknown)})
+    visible = Client.filter(await client_filter(actor), id__in=ids)
+    kinds = {ClientKind(k) for k in cast(list[str], await visible.values_list("kind", flat=True))}
+    if len(ids) != await visible.count():
+        raise NotFound()
+    if "responsible_id" in changes and not await sees_all_clients(actor):
+        raise PermissionDenied()
+    card = {k: v for k, v in changes.items() if k != "tags_add"}
+    tags_add = [str(t).strip() for t in changes.get("tags_add", ()) if str(t).strip()]
+    clean = await _clean_card(card, ClientKind.INDIVIDUAL)
+    if "timezone" in clean or "region" in clean:
+        company = await get_company()
+        clean["timezone"] = timezone_for(
+            clean.get("region", ""), clean.get("timezone"), company.default_timezone
+        )
+    typed: list[fields.TypedValue] = []
+    for kind in kinds:  # a custom field must apply to every kind in the selection
+        typed = await fields.validate_values(kind, custom or {})
+    async with in_transaction():
+        history: list[ChangeRecord] = []
+        if clean:
+            for row in await Client.filter(id__in=ids).values("id", *clean.keys()):
+                history += change_rows("client", row["id"], row, clean, actor=actor)
+            await Client.filter(id__in=ids).update(**clean, updated_at=clock.now())
+        if tags_add:
+            await _add_tags(ids, tags_add)
+        await fields.write_values(ids, typed)
+        history += [
+            ChangeRecord(
+                entity="client",
+                entity_id=cid,
+                field=t.definition.name,
+                new=_typed_text(t),
+                actor=actor,
+            )
+            for cid in ids
+            for t in typed
+        ]
+        await ChangeRecord.bulk_create(history, batch_size=1000)
+    return BulkResult(updated=len(ids))
+
+
+async def _add_tags(ids: list[int], names: list[str]) -> None:
+    """Tag every client of `ids`; the m2m rows are written in one batch per tag."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    sql = "INSERT INTO client_tags (clients_id, tag_id) VALUES " + (
+        "($1, $2)" if postgres else "(?, ?)"
+    )
+    for name in names:
+        tag, _ = await Tag.get_or_create(name=name)
+        tagged = await Client.filter(id__in=ids, tags__id=tag.id).values_list("id", flat=True)
+        have = set(cast(list[int], tagged))
+        missing = [(cid, tag.id) for cid in ids if cid not in have]
+        if missing:
+            await conn.execute_many(sql, missing)
+
+
+def _typed_text(value: fields.TypedValue) -> str | None:
+    for candidate in (value.string, value.number, value.flag, value.day, value.option_id):
+        if candidate is not None:
+            return str(candidate)
+    return None
+
+
+# --- key persons --------------------------------------------------------------------------
+
+PERSON_FIELDS = ("name", "role", "phone", "email", "birthday")
+
+
+async def _clean_person(data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str | Text] = {}
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            if key == "name":
+                if not str(value or "").strip():
+                    raise ValidationFailed.field("name", N_("Required"))
+                clean[key] = str(value).strip()
+            elif key == "role":
+                clean[key] = str(value or "").strip()
+            elif key == "phone":
+                clean[key] = normalize.phone(str(value)) if value else None
+            elif key == "email":
+                clean[key] = normalize.email(str(value)) if value else None
+            elif key == "birthday":
+                clean[key] = _parse_date(value, "birthday")
+                clean["birthday_md"] = birthday_key(clean[key])
+            else:
+                raise ValidationFailed.field(key, N_("Unknown field"))
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return clean
+
+
+async def add_person(client_id: int, *, actor: User, **data: Any) -> ContactPerson:
+    client = await access_client(actor, client_id)
+    clean = await _clean_person({"name": data.pop("name", ""), **data})
+    async with in_transaction():
+        person = await ContactPerson.create(client=client, **clean)
+        await record_changes("person", person.id, {}, {"name": person.name}, actor=actor)
+    return person
+
+
+async def update_person(
+    person_id: int, changes: Mapping[str, Any], *, actor: User
+) -> ContactPerson:
+    person = await ContactPerson.filter(id=person_id).first()
+    if person is None:
+        raise NotFound()
+    await access_client(actor, person.client_id)  # type: ignore[attr-defined]
+    clean = await _clean_person(changes)
+    async with in_transaction():
+        before = {k: getattr(person, k) for k in PERSON_FIELDS}
+        person.update_from_dict(clean)
+        await person.save()
+        after = {k: getattr(person, k) for k in PERSON_FIELDS}
+        await record_changes("person", person.id, before, after, actor=actor)
+    return person
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def client_local_time(client: Client, now: datetime | None = None) -> datetime:
+    """The client's current local time (business region's timezone)."""
+    return local_time(client.timezone or "Europe/Moscow", now or clock.now())
+
+
+async def search_clients(actor: User, query: str, limit: int = 20) -> list[Client]:
+    """Visible clients matching a name part, phone, email or INN."""
+    text = query.strip()
+    if not text:
+        return []
+    visible = await client_filter(actor)
+    by_contact: list[int] = []
+    phone = normalize.phone_or_none(text)
+    if phone:
+        by_contact += await ClientContact.filter(kind=ContactKind.PHONE, value=phone).values_list(
+            "client_id", flat=True
+        )  # type: ignore[arg-type]
+    if "@" in text:
+        by_contact += await ClientContact.filter(
+            kind=ContactKind.EMAIL, value=text.lower()
+        ).values_list("client_id", flat=True)  # type: ignore[arg-type]
+    condition = Q(name__icontains=text) | Q(id__in=by_contact or [0])
+    if text.isdigit() and len(text) in (10, 12):
+        condition |= Q(inn=text)
+    return await Client.filter(visible).filter(condition).order_by("name").limit(limit)
+
+
+async def get_persons(client: Client) -> list[ContactPerson]:
+    return await ContactPerson.filter(client_id=client.id).order_by("id")

@@ -1,0 +1,61 @@
+"""Settings, read from the environment (prefix CRMHUB_) and from `.env`."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API_BASE = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    """Operator-facing settings. Names are a contract: scripts rely on them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CRMHUB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    public_url: str | None = None
+    secret_key: str | None = None
+    default_locale: str = "ru"
+    default_timezone: str = "Europe/Moscow"
+    manager_bot_token: str | None = None
+    telegram_api_base: str = TELEGRAM_API_BASE
+    vk_api_base: str = "https://api.vk.ru"
+    viber_api_base: str = "https://chatapi.viber.com"
+    role: str = Field(default="all", pattern="^(all|web|worker)$")
+
+    def db_url(self) -> str:
+        """The tortoise database URL; an SQLite file in the data dir by default."""
+        if self.database_url:
+            return normalize_db_url(self.database_url)
+        return f"sqlite://{(self.data_dir / 'crmhub.sqlite3').resolve()}"
+
+    def ensure_secret_key(self) -> str:
+        """The configured secret key, or one generated once into the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            self.secret_key = path.read_text().strip()
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.secret_key = secrets.token_urlsafe(48)
+            path.write_text(self.secret_key)
+            path.chmod(0o600)
+        return self.secret_key
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept libpq-style `postgresql://` URLs as well as tortoise's own schemes."""
+    for prefix in ("postgresql://", "postgresql+asyncpg://", "asyncpg://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    return url

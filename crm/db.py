@@ -1,0 +1,75 @@
+"""Database lifecycle: tortoise config, init/close, and the migrations runner."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as migrate_api
+
+MODELS = ["crm.models"]
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    """The one tortoise config: app `models`, migrations in the `migrations` package."""
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            "models": {
+                "models": MODELS,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_postgres(db_url: str) -> bool:
+    return db_url.startswith(("postgres://", "asyncpg://"))
+
+
+async def init(db_url: str) -> None:
+    if db_url.startswith("sqlite://") and ":memory:" not in db_url:
+        from pathlib import Path
+
+        Path(db_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(db_url), _create_db=False)
+
+
+async def close() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(db_url: str, progress: Any = None) -> None:
+    """Apply every pending migration (idempotent)."""
+    if db_url.startswith("sqlite://") and ":memory:" not in db_url:
+        from pathlib import Path
+
+        Path(db_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    await migrate_api(config=tortoise_config(db_url), progress=progress)
+
+
+async def ping() -> dict[str, Any]:
+    """Database status for /healthz."""
+    conn = get_connection("default")
+    await conn.execute_query("SELECT 1")
+    return {"status": "ok", "dialect": conn.capabilities.dialect}
+
+
+@asynccontextmanager
+async def session(db_url: str) -> AsyncIterator[None]:
+    """Init, yield, and always close (an SQLite thread left open hangs the process)."""
+    await init(db_url)
+    try:
+        yield
+    finally:
+        await close()
+
+
+# For the `tortoise` command line (`tortoise -c crm.db.TORTOISE_ORM makemigrations`).
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")

@@ -1,0 +1,213 @@
+"""Interests (deals): create, move through stages, win or lose; every change recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from crm import clock
+from crm.access import access_client, access_interest
+from crm.errors import Conflict, NextStepRequired, NotFound, ValidationFailed
+from crm.history import record_changes
+from crm.i18n import N_
+from crm.interactions import has_planned, requires_next_step
+from crm.models import (
+    Interest,
+    InterestStatus,
+    Reason,
+    ReasonKind,
+    Scenario,
+    Stage,
+    StageChange,
+    User,
+)
+from crm.scenarios import default_scenario, stages_of
+
+CARD = ("title", "amount", "currency", "responsible_id", "stage_id", "status", "loss_reason_id")
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        raise ValidationFailed.field("amount", N_("Not an amount of money")) from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
+        raise ValidationFailed.field("amount", N_("Not an amount of money"))
+    return amount.quantize(Decimal("0.01"))
+
+
+def _card(interest: Interest) -> dict[str, Any]:
+    return {name: getattr(interest, name) for name in CARD}
+
+
+async def create_interest(
+    *,
+    actor: User,
+    client_id: int,
+    title: str,
+    scenario_id: int | None = None,
+    amount: Any = None,
+    responsible_id: int | None = None,
+    source: str = "",
+) -> Interest:
+    """Open an interest of a visible client at the first stage of the scenario."""
+    client = await access_client(actor, client_id)
+    if not title.strip():
+        raise ValidationFailed.field("title", N_("Required"))
+    scenario = (
+        await Scenario.filter(id=scenario_id, is_active=True).first()
+        if scenario_id
+        else await default_scenario()
+    )
+    if scenario is None:
+        raise ValidationFailed.field("scenario_id", N_("Create a sales scenario first"))
+    stages = await stages_of(scenario.id)
+    if responsible_id and not await User.filter(id=responsible_id, is_active=True).exists():
+        raise ValidationFailed.field("responsible_id", N_("Unknown user"))
+    async with in_transaction():
+        interest = await Interest.create(
+            client=client,
+            title=title.strip()[:300],
+            scenario=scenario,
+            stage=stages[0],
+            responsible_id=responsible_id or actor.id,
+            amount=_amount(amount),
+            source=source,
+        )
+        await StageChange.create(
+            interest=interest, from_stage=None, to_stage=stages[0], actor=actor
+        )
+        await record_changes("interest", interest.id, {}, _card(interest), actor=actor)
+    return interest
+
+
+async def move_stage(interest_id: int, stage_id: int, *, actor: User) -> Interest:
+    """Move an open interest to another stage of its scenario (recorded; robots follow).
+
+    Refused with NextStepRequired while the scenario requires a planned next interaction
+    and none is planned."""
+    interest = await access_interest(actor, interest_id)
+    if interest.status != InterestStatus.OPEN:
+        raise Conflict(N_("The interest is closed"))
+    stage = await Stage.filter(id=stage_id, scenario_id=interest.scenario_id).first()  # type: ignore[attr-defined]
+    if stage is None:
+        raise ValidationFailed.field("stage_id", N_("This stage is not in the interest's scenario"))
+    if stage.id == interest.stage_id:  # type: ignore[attr-defined]
+        return interest
+    if await requires_next_step(interest) and not await has_planned(interest.id):
+        raise NextStepRequired()
+    async with in_transaction():
+        before = _card(interest)
+        previous = interest.stage_id  # type: ignore[attr-defined]
+        interest.stage = stage
+        await interest.save()
+        await StageChange.create(
+            interest=interest, from_stage_id=previous, to_stage=stage, actor=actor
+        )
+        await record_changes("interest", interest.id, before, _card(interest), actor=actor)
+    return interest
+
+
+async def next_stage(interest_id: int, *, actor: User) -> Interest:
+    interest = await access_interest(actor, interest_id)
+    stages = await stages_of(interest.scenario_id)  # type: ignore[attr-defined]
+    ids = [s.id for s in stages]
+    index = ids.index(interest.stage_id)  # type: ignore[attr-defined]
+    if index + 1 >= len(ids):
+        raise Conflict(N_("This is the last stage: mark the interest won or lost"))
+    return await move_stage(interest_id, ids[index + 1], actor=actor)
+
+
+async def win(interest_id: int, *, actor: User) -> Interest:
+    return await _close(interest_id, InterestStatus.WON, None, actor=actor)
+
+
+async def lose(interest_id: int, reason_id: int, *, actor: User) -> Interest:
+    reason = await Reason.filter(id=reason_id, kind=ReasonKind.LOSS, is_active=True).first()
+    if reason is None:
+        raise ValidationFailed.field("loss_reason_id", N_("Choose a reason from the list"))
+    return await _close(interest_id, InterestStatus.LOST, reason, actor=actor)
+
+
+async def _close(
+    interest_id: int, status: InterestStatus, reason: Reason | None, *, actor: User
+) -> Interest:
+    interest = await access_interest(actor, interest_id)
+    if interest.status != InterestStatus.OPEN:
+        raise Conflict(N_("The interest is closed"))
+    async with in_transaction():
+        before = _card(interest)
+        interest.status = status
+        interest.loss_reason = reason
+        interest.closed_at = clock.now()
+        await interest.save()
+        await record_changes("interest", interest.id, before, _card(interest), actor=actor)
+    return interest
+
+
+async def reopen(interest_id: int, *, actor: User) -> Interest:
+    interest = await access_interest(actor, interest_id)
+    if interest.status == InterestStatus.OPEN:
+        return interest
+    async with in_transaction():
+        before = _card(interest)
+        interest.status = InterestStatus.OPEN
+        interest.loss_reason = None
+        interest.closed_at = None
+        await interest.save()
+        await record_changes("interest", interest.id, before, _card(interest), actor=actor)
+    return interest
+
+
+async def update_interest(interest_id: int, changes: Mapping[str, Any], *, actor: User) -> Interest:
+    """Change title, amount, currency or responsible."""
+    interest = await access_interest(actor, interest_id)
+    allowed = {"title", "amount", "currency", "responsible_id"}
+    if set(changes) - allowed:
+        raise ValidationFailed(
+            fields={k: N_("This cannot be changed") for k in sorted(set(changes) - allowed)}
+        )
+    data = dict(changes)
+    if "title" in data:
+        if not str(data["title"]).strip():
+            raise ValidationFailed.field("title", N_("Required"))
+        data["title"] = str(data["title"]).strip()[:300]
+    if "amount" in data:
+        data["amount"] = _amount(data["amount"])
+    if "currency" in data:
+        currency = str(data["currency"]).upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValidationFailed.field("currency", N_("Unknown currency"))
+        data["currency"] = currency
+    if (
+        data.get("responsible_id") is not None
+        and not await User.filter(id=data["responsible_id"], is_active=True).exists()
+    ):
+        raise ValidationFailed.field("responsible_id", N_("Unknown user"))
+    async with in_transaction():
+        before = _card(interest)
+        interest.update_from_dict(data)
+        await interest.save()
+        await record_changes("interest", interest.id, before, _card(interest), actor=actor)
+    return interest
+
+
+async def get_interest(interest_id: int) -> Interest:
+    interest = await Interest.filter(id=interest_id).first()
+    if interest is None:
+        raise NotFound()
+    return interest
+
+
+async def open_interests_of(actor: User) -> list[Interest]:
+    """The actor's open interests, by stage order, for "My sales"."""
+    return (
+        await Interest.filter(responsible_id=actor.id, status=InterestStatus.OPEN)
+        .order_by("scenario_id", "stage__position", "-updated_at")
+        .prefetch_related("client", "stage")
+    )

@@ -1,0 +1,90 @@
+"""Babel catalogs (domain `crmhub`, locales ru and en) and locale-aware formatting.
+
+Source strings are English; `N_` marks a string for extraction without translating it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import dates, numbers
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "crmhub"
+SUPPORTED_LOCALES = ("ru", "en")
+DEFAULT_LOCALE = "ru"
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation; it is translated where it is shown."""
+    return message
+
+
+def pick_locale(locale: str | None) -> str:
+    """The supported locale closest to `locale` (`en-US` -> `en`), else the default."""
+    if locale:
+        short = locale.replace("-", "_").split("_", 1)[0].lower()
+        if short in SUPPORTED_LOCALES:
+            return short
+    return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog for `locale`; untranslated strings fall back to English."""
+    return Translations.load(str(LOCALES_DIR), [pick_locale(locale)], DOMAIN)
+
+
+def gettext(message: str, locale: str | None = None, **params: Any) -> str:
+    text = translations(pick_locale(locale)).gettext(message)
+    return text.format(**params) if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, locale: str | None = None, **params: Any) -> str:
+    text = translations(pick_locale(locale)).ngettext(singular, plural, n)
+    return text.format(n=n, **params)
+
+
+class Text:
+    """A translatable message with its parameters, rendered in the reader's locale."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def render(self, locale: str | None) -> str:
+        return gettext(self.msgid, locale, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Text({self.msgid!r}, {self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.msgid, self.params) == (other.msgid, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.msgid)
+
+
+def format_datetime(value: datetime, locale: str | None, tz: str, fmt: str = "medium") -> str:
+    """A moment shown in the reader's timezone and locale."""
+    return dates.format_datetime(value.astimezone(ZoneInfo(tz)), fmt, locale=pick_locale(locale))
+
+
+def format_date(value: date, locale: str | None, fmt: str = "medium") -> str:
+    return dates.format_date(value, fmt, locale=pick_locale(locale))
+
+
+def format_time(value: datetime, locale: str | None, tz: str) -> str:
+    return dates.format_time(value.astimezone(ZoneInfo(tz)), "short", locale=pick_locale(locale))
+
+
+def format_money(amount: Decimal | int | float, currency: str, locale: str | None) -> str:
+    return numbers.format_currency(amount, currency, locale=pick_locale(locale))

@@ -1,0 +1,275 @@
+"""Interactions: plan, complete (and plan the next), cancel and restore; the interest feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from crm import clock
+from crm.access import access_client, access_interest
+from crm.company import get_company
+from crm.errors import Conflict, NextStepRequired, NotFound, ValidationFailed
+from crm.i18n import N_
+from crm.models import (
+    Interaction,
+    InteractionKind,
+    InteractionState,
+    Interest,
+    InterestStatus,
+    Scenario,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to plan: the next interaction."""
+
+    kind: InteractionKind | str
+    planned_at: datetime
+    subject: str = ""
+    content: str = ""
+    responsible_id: int | None = None
+
+
+def _kind(value: InteractionKind | str) -> InteractionKind:
+    try:
+        return InteractionKind(value)
+    except ValueError:
+        raise ValidationFailed.field("kind", N_("Unknown kind of interaction")) from None
+
+
+async def _check_plan(plan: Plan, interest: Interest | None) -> None:
+    if plan.planned_at.tzinfo is None:
+        raise ValidationFailed.field("planned_at", N_("A time zone is required"))
+    if len(plan.subject) > 300:
+        raise ValidationFailed.field("subject", N_("Too long"))
+    if interest is not None and plan.planned_at < clock.now() - timedelta(minutes=1):
+        scenario = await Scenario.get(id=interest.scenario_id)  # type: ignore[attr-defined]
+        if not scenario.allow_past_planning:
+            raise ValidationFailed.field(
+                "planned_at", N_("This scenario does not allow planning in the past")
+            )
+
+
+async def _create_planned(
+    plan: Plan, *, client_id: int, interest: Interest | None, actor: User | None
+) -> Interaction:
+    kind = _kind(plan.kind)
+    await _check_plan(plan, interest)
+    lead = (await get_company()).reminder_lead_minutes
+    responsible_id = (
+        plan.responsible_id
+        or (
+            interest.responsible_id if interest else None  # type: ignore[attr-defined]
+        )
+        or (actor.id if actor else None)
+    )
+    return await Interaction.create(
+        client_id=client_id,
+        interest=interest,
+        responsible_id=responsible_id,
+        kind=kind,
+        subject=plan.subject.strip(),
+        content=plan.content.strip(),
+        state=InteractionState.PLANNED,
+        planned_at=plan.planned_at,
+        sort_at=plan.planned_at,
+        remind_at=plan.planned_at - timedelta(minutes=lead),
+    )
+
+
+async def plan_interaction(
+    plan: Plan, *, actor: User, client_id: int | None = None, interest_id: int | None = None
+) -> Interaction:
+    """Plan an interaction with a client, or within one of its interests."""
+    interest = await access_interest(actor, interest_id) if interest_id else None
+    if interest is not None:
+        client_id = interest.client_id  # type: ignore[attr-defined]
+    elif client_id is not None:
+        await access_client(actor, client_id)
+    else:
+        raise ValidationFailed.field("client_id", N_("Required"))
+    assert client_id is not None
+    return await _create_planned(plan, client_id=client_id, interest=interest, actor=actor)
+
+
+async def record_done(
+    *,
+    actor: User | None,
+    kind: InteractionKind | str,
+    client_id: int,
+    interest_id: int | None = None,
+    subject: str = "",
+    content: str = "",
+    at: datetime | None = None,
+    message_id: int | None = None,
+) -> Interaction:
+    """Record something that already happened (a note, an incoming message, a call)."""
+    if actor is not None:
+        if interest_id:
+            await access_interest(actor, interest_id)
+        else:
+            await access_client(actor, client_id)
+    moment = at or clock.now()
+    return await Interaction.create(
+        client_id=client_id,
+        interest_id=interest_id,
+        responsible_id=actor.id if actor else None,
+        kind=_kind(kind),
+        subject=subject.strip()[:300],
+        content=content,
+        state=InteractionState.DONE,
+        done_at=moment,
+        sort_at=moment,
+        message_id=message_id,
+    )
+
+
+async def access_interaction(actor: User, interaction_id: int) -> Interaction:
+    interaction = await Interaction.filter(id=interaction_id).first()
+    if interaction is None:
+        raise NotFound()
+    if interaction.responsible_id == actor.id:  # type: ignore[attr-defined]
+        return interaction
+    if interaction.interest_id:  # type: ignore[attr-defined]
+        await access_interest(actor, interaction.interest_id)  # type: ignore[attr-defined]
+    else:
+        await access_client(actor, interaction.client_id)  # type: ignore[attr-defined]
+    return interaction
+
+
+async def requires_next_step(interest: Interest) -> bool:
+    if interest.status != InterestStatus.OPEN:
+        return False
+    scenario = await Scenario.get(id=interest.scenario_id)  # type: ignore[attr-defined]
+    return scenario.require_next_step
+
+
+async def has_planned(interest_id: int) -> bool:
+    return await Interaction.filter(
+        interest_id=interest_id, state=InteractionState.PLANNED
+    ).exists()
+
+
+async def complete_interaction(
+    interaction_id: int, *, actor: User, result: str = "", next_plan: Plan | None = None
+) -> tuple[Interaction, Interaction | None]:
+    """Mark a planned interaction done, and plan the next one in the same transaction.
+
+    Refused with NextStepRequired when the scenario requires a planned next step and this
+    was the last one and no `next_plan` is given."""
+    interaction = await access_interaction(actor, interaction_id)
+    if interaction.state != InteractionState.PLANNED:
+        raise Conflict(N_("Only a planned interaction can be completed"))
+    interest = (
+        await Interest.get(id=interaction.interest_id)  # type: ignore[attr-defined]
+        if interaction.interest_id  # type: ignore[attr-defined]
+        else None
+    )
+    async with in_transaction():
+        now = clock.now()
+        interaction.state = InteractionState.DONE
+        interaction.done_at = now
+        interaction.sort_at = now
+        if result.strip():
+            interaction.content = (interaction.content + "\n\n" + result.strip()).strip()
+        await interaction.save()
+        planned = None
+        if next_plan is not None:
+            planned = await _create_planned(
+                next_plan,
+                client_id=interaction.client_id,  # type: ignore[attr-defined]
+                interest=interest,
+                actor=actor,
+            )
+        if (
+            interest is not None
+            and await requires_next_step(interest)
+            and not await has_planned(interest.id)
+        ):
+            raise NextStepRequired()
+    return interaction, planned
+
+
+async def cancel_interaction(interaction_id: int, *, actor: User) -> Interaction:
+    """Soft delete: the interaction stays in the feed as cancelled and can be restored."""
+    interaction = await access_interaction(actor, interaction_id)
+    if interaction.state == InteractionState.CANCELLED:
+        return interaction
+    interaction.state = InteractionState.CANCELLED
+    await interaction.save(update_fields=["state", "updated_at"])
+    return interaction
+
+
+async def restore_interaction(interaction_id: int, *, actor: User) -> Interaction:
+    """Bring a cancelled interaction back to planned (or done, if it had been done)."""
+    interaction = await access_interaction(actor, interaction_id)
+    if interaction.state != InteractionState.CANCELLED:
+        raise Conflict(N_("Only a cancelled interaction can be restored"))
+    interaction.state = InteractionState.DONE if interaction.done_at else InteractionState.PLANNED
+    await interaction.save(update_fields=["state", "updated_at"])
+    return interaction
+
+
+async def reschedule(interaction_id: int, planned_at: datetime, *, actor: User) -> Interaction:
+    """Move a planned interaction; its reminder is armed again."""
+    interaction = await access_interaction(actor, interaction_id)
+    if interaction.state != InteractionState.PLANNED:
+        raise Conflict(N_("Only a planned interaction can be moved"))
+    lead = (await get_company()).reminder_lead_minutes
+    interaction.planned_at = planned_at
+    interaction.sort_at = planned_at
+    interaction.remind_at = max(planned_at - timedelta(minutes=lead), clock.now())
+    interaction.reminded_at = None
+    interaction.nagged_at = None
+    await interaction.save()
+    return interaction
+
+
+async def feed(
+    *,
+    interest_id: int | None = None,
+    client_id: int | None = None,
+    kinds: Iterable[InteractionKind | str] = (),
+    limit: int = 50,
+) -> list[Interaction]:
+    """The feed: planned first (soonest first), then done and cancelled (newest first).
+
+    Pass `interest_id` for one interest, or `client_id` for the whole client history
+    (all its interests and client-level interactions). Rights are the caller's check."""
+    if interest_id is not None:
+        base = Interaction.filter(interest_id=interest_id)
+    elif client_id is not None:
+        base = Interaction.filter(client_id=client_id)
+    else:
+        raise ValidationFailed.field("interest_id", N_("Required"))
+    kind_list = [_kind(k) for k in kinds]
+    if kind_list:
+        base = base.filter(kind__in=kind_list)
+    planned = (
+        await base.filter(state=InteractionState.PLANNED).order_by("sort_at", "id").limit(limit)
+    )
+    rest = await (
+        base.filter(state__in=[InteractionState.DONE, InteractionState.CANCELLED])
+        .order_by("-sort_at", "-id")
+        .limit(max(0, limit - len(planned)))
+    )
+    return [*planned, *rest]
+
+
+async def interest_feed(
+    interest_id: int,
+    *,
+    actor: User,
+    kinds: Iterable[InteractionKind | str] = (),
+    whole_client: bool = False,
+    limit: int = 50,
+) -> list[Interaction]:
+    interest = await access_interest(actor, interest_id)
+    if whole_client:
+        return await feed(client_id=interest.client_id, kinds=kinds, limit=limit)  # type: ignore[attr-defined]
+    return await feed(interest_id=interest_id, kinds=kinds, limit=limit)

@@ -1,0 +1,83 @@
+"""Tortoise models, one module per aggregate, re-exported here (the `models` app)."""
+
+from crm.models.channels import Channel, ChannelIdentity, ChannelKind, Visibility
+from crm.models.clients import (
+    Client,
+    ClientContact,
+    ClientKind,
+    ContactKind,
+    ContactPerson,
+    RelationType,
+    Tag,
+)
+from crm.models.company import Company
+from crm.models.conversations import (
+    Conversation,
+    Direction,
+    Inquiry,
+    InquiryStatus,
+    Message,
+    MessageStatus,
+    RawEvent,
+    RawEventStatus,
+)
+from crm.models.deals import Interest, InterestStatus, StageChange
+from crm.models.fields import (
+    BelongsTo,
+    FieldDefinition,
+    FieldOption,
+    FieldSection,
+    FieldType,
+    FieldValue,
+)
+from crm.models.history import ChangeRecord, MergeRecord
+from crm.models.interactions import Interaction, InteractionKind, InteractionState
+from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
+from crm.models.users import Invite, Role, User, UserGroup
+
+__all__ = [
+    "BelongsTo",
+    "ChangeRecord",
+    "Channel",
+    "ChannelIdentity",
+    "ChannelKind",
+    "Client",
+    "ClientContact",
+    "ClientKind",
+    "Company",
+    "ContactKind",
+    "ContactPerson",
+    "Conversation",
+    "Direction",
+    "FieldDefinition",
+    "FieldOption",
+    "FieldSection",
+    "FieldType",
+    "FieldValue",
+    "Inquiry",
+    "InquiryStatus",
+    "Interaction",
+    "InteractionKind",
+    "InteractionState",
+    "Interest",
+    "InterestStatus",
+    "Invite",
+    "MergeRecord",
+    "Message",
+    "MessageStatus",
+    "RawEvent",
+    "RawEventStatus",
+    "Reason",
+    "ReasonKind",
+    "RelationType",
+    "Role",
+    "Scenario",
+    "Stage",
+    "StageAction",
+    "StageActionKind",
+    "StageChange",
+    "Tag",
+    "User",
+    "UserGroup",
+    "Visibility",
+]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from tortoise import fields
+
+from crm.models.base import Timestamped
+
+
+class Company(Timestamped):
+    """The one company this install serves, and its CRM-wide settings (a single row)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=300, default="")
+    inn = fields.CharField(max_length=12, null=True)
+    org_form = fields.CharField(max_length=50, default="")
+    business_kind = fields.CharField(max_length=100, default="")
+    employees = fields.IntField(null=True)
+    default_locale = fields.CharField(max_length=8, default="ru")
+    default_timezone = fields.CharField(max_length=64, default="Europe/Moscow")
+    clients_visible_to_all = fields.BooleanField(default=False)
+    reminder_lead_minutes = fields.IntField(default=15)
+    work_day_start = fields.TimeField(null=True)
+    work_day_end = fields.TimeField(null=True)
+    currency = fields.CharField(max_length=3, default="RUB")
+    onboarded = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "company"

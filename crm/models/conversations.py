@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+
+from crm.models.base import Timestamped
+
+if TYPE_CHECKING:
+    from crm.models.channels import Channel, ChannelIdentity
+    from crm.models.clients import Client
+    from crm.models.deals import Interest
+    from crm.models.scenarios import Reason
+    from crm.models.users import User
+
+
+class Conversation(Timestamped):
+    """The dialogue of one client identity on one channel."""
+
+    id = fields.IntField(primary_key=True)
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="conversations", on_delete=fields.CASCADE
+    )
+    identity: fields.ForeignKeyRelation[ChannelIdentity] = fields.ForeignKeyField(
+        "models.ChannelIdentity", related_name="conversations", on_delete=fields.CASCADE
+    )
+    client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
+        "models.Client", related_name="conversations", on_delete=fields.CASCADE
+    )
+    interest: fields.ForeignKeyNullableRelation[Interest] = fields.ForeignKeyField(
+        "models.Interest", related_name="conversations", null=True, on_delete=fields.SET_NULL
+    )
+    last_message_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "conversations"
+        unique_together = (("channel", "identity"),)
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    SEEN = "seen"
+    FAILED = "failed"  # will be retried
+    DEAD = "dead"  # retries exhausted; replay with `crmhub outbox retry ID`
+
+
+class Message(Timestamped):
+    id = fields.BigIntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name="messages", on_delete=fields.CASCADE
+    )
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="messages", on_delete=fields.CASCADE
+    )
+    direction = fields.CharEnumField(Direction, max_length=3)
+    text = fields.TextField(default="")
+    original_text = fields.TextField(null=True)  # kept when the customer edits a message
+    attachments: list[dict[str, Any]] = fields.JSONField(default=list)
+    # Email threading and other per-channel metadata (Message-ID, In-Reply-To, subject, ...).
+    meta: dict[str, Any] = fields.JSONField(default=dict)
+    source_id = fields.CharField(max_length=254, null=True)
+    status = fields.CharEnumField(MessageStatus, max_length=10)
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    attempts = fields.SmallIntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(default="")
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "messages"
+        unique_together = (("channel", "source_id"),)
+        indexes = (
+            Index(fields=("conversation_id", "id")),
+            Index(fields=("status", "next_attempt_at")),
+        )
+
+
+class InquiryStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Inquiry(Timestamped):
+    """An inbound conversation nobody has taken yet."""
+
+    id = fields.IntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name="inquiries", on_delete=fields.CASCADE
+    )
+    client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
+        "models.Client", related_name="inquiries", on_delete=fields.CASCADE
+    )
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="inquiries", on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(InquiryStatus, max_length=10, default=InquiryStatus.OPEN)
+    first_message_at = fields.DatetimeField()
+    decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    response_seconds = fields.IntField(null=True)
+    interest: fields.ForeignKeyNullableRelation[Interest] = fields.ForeignKeyField(
+        "models.Interest", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    rejection_reason: fields.ForeignKeyNullableRelation[Reason] = fields.ForeignKeyField(
+        "models.Reason", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "inquiries"
+        indexes = (Index(fields=("status", "channel_id")),)
+
+
+class RawEventStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    UNPARSED = "unparsed"
+
+
+class RawEvent(Timestamped):
+    """A webhook body or polled update exactly as received, stored before it is acknowledged."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel: fields.ForeignKeyNullableRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="raw_events", null=True, on_delete=fields.SET_NULL
+    )
+    body = fields.TextField()
+    status = fields.CharEnumField(RawEventStatus, max_length=10, default=RawEventStatus.PENDING)
+    error = fields.TextField(default="")
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "raw_events"
+        indexes = (Index(fields=("status", "id")),)

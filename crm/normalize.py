@@ -1,0 +1,77 @@
+"""Normalization and validation of the identifiers people type: phones, emails, INN, KPP."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.ru import inn as ru_inn
+
+from crm.errors import ValidationFailed
+from crm.i18n import N_
+from crm.models.clients import ClientKind
+
+DEFAULT_REGION = "RU"
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+
+
+def phone(raw: str, *, field: str = "phone", region: str = DEFAULT_REGION) -> str:
+    """A phone number in E.164 (`+79161234567`); `8 916 123-45-67` is read as Russian."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed.field(field, N_("Not a phone number: {value}"), value=raw) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed.field(field, N_("Not a phone number: {value}"), value=raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_or_none(raw: str | None) -> str | None:
+    """E.164 when `raw` is a valid phone, else None (for matching, never for errors)."""
+    if not raw:
+        return None
+    try:
+        return phone(raw)
+    except ValidationFailed:
+        return None
+
+
+def email(raw: str, *, field: str = "email") -> str:
+    """An email address, trimmed and lowercased; the domain is IDNA-encoded."""
+    value = raw.strip().lower()
+    if not _EMAIL_RE.match(value):
+        raise ValidationFailed.field(field, N_("Not an email address: {value}"), value=raw)
+    local, _, domain = value.rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValidationFailed.field(
+            field, N_("Not an email address: {value}"), value=raw
+        ) from None
+    return f"{local}@{domain}"
+
+
+def inn(raw: str, kind: ClientKind, *, field: str = "inn") -> str:
+    """A checksum-valid INN: 10 digits for a legal entity, 12 for an individual."""
+    value = re.sub(r"\s", "", raw)
+    expected = 10 if kind == ClientKind.LEGAL else 12
+    if not value.isdigit() or len(value) != expected:
+        raise ValidationFailed.field(
+            field, N_("INN must have {digits} digits"), code="invalid_inn", digits=expected
+        )
+    try:
+        ru_inn.validate(value)
+    except StdnumError:
+        raise ValidationFailed.field(
+            field, N_("INN checksum is wrong: {value}"), code="invalid_inn", value=value
+        ) from None
+    return value
+
+
+def kpp(raw: str, *, field: str = "kpp") -> str:
+    value = raw.strip().upper()
+    if not _KPP_RE.match(value):
+        raise ValidationFailed.field(field, N_("KPP must have 9 characters"), code="invalid_kpp")
+    return value

@@ -1,0 +1,75 @@
+"""Composition root: the database first, then the web app, the hub, the bot and the
+scheduler; everything stops cleanly on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from admin_web.app import create_app
+from crm import db
+from crm.config import Settings
+
+log = logging.getLogger("crmhub")
+
+Tick = Callable[[], Awaitable[object]]
+
+
+def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
+    """Periodic ticks only: the database rows are the truth, jobs are not persisted."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for name, (tick, seconds) in ticks.items():
+        scheduler.add_job(
+            tick,
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+    return scheduler
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set or a termination signal arrives."""
+    settings.ensure_secret_key()
+    url = settings.db_url()
+    await db.migrate(url)
+    await db.init(url)
+    runner: web.AppRunner | None = None
+    scheduler: AsyncIOScheduler | None = None
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    try:
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.web_host, settings.web_port)
+        await site.start()
+        log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
+        scheduler = build_scheduler({})
+        scheduler.start()
+        await stop.wait()
+    finally:
+        log.info("crmhub stopping")
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if runner is not None:
+            await runner.cleanup()
+        await db.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass

@@ -1,0 +1,107 @@
+"""The one interface every channel adapter implements, and the values it speaks in.
+
+An adapter verifies a webhook request, parses a body into events, and sends an outgoing
+message, returning the platform's own id for it. It never touches the database: the hub
+(`inbox/hub.py`) and the outbox (`inbox/outbox.py`) do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # photo | document | voice | video | audio | sticker | location | contact | file
+    file_id: str = ""  # the platform's id or URL to fetch it with
+    name: str = ""
+    mime: str = ""
+    size: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file_id": self.file_id,
+            "name": self.name,
+            "mime": self.mime,
+            "size": self.size,
+            **dict(self.extra),
+        }
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A customer's message (or an edit of one), normalized from any channel."""
+
+    source_id: str  # the platform's message id, unique within the channel
+    external_user_id: str  # the sender on the platform (Telegram id, VK id, Viber id, email)
+    text: str
+    sent_at: datetime
+    profile_name: str = ""
+    phone: str | None = None  # a contact the customer shared, or known from the profile
+    email: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    edit: bool = False  # True: update the stored text of `source_id`, keep the original
+    lead_source: str | None = None  # Telegram /start payload, ...
+    meta: Mapping[str, Any] = field(default_factory=dict)  # subject, Message-ID, References...
+    thread_ids: tuple[str, ...] = ()  # email: In-Reply-To and References, newest first
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The platform reports what happened to one of our outgoing messages."""
+
+    source_id: str
+    status: Literal["delivered", "seen", "failed"]
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """A customer subscribed to or unsubscribed from the channel (Viber)."""
+
+    external_user_id: str
+    subscribed: bool
+    profile_name: str = ""
+
+
+InboundEvent = InboundMessage | StatusUpdate | SubscriptionChange
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int  # our Message.id: the dedup key where the platform takes one (VK random_id)
+    external_user_id: str
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)  # email: subject, In-Reply-To, ...
+
+
+class SendError(Exception):
+    """A send failed. `retry_after` (seconds) when the platform asked us to wait;
+    `permanent` when retrying cannot help (blocked by the user, bad token, ...)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class ChannelAdapter(Protocol):
+    kind: ClassVar[str]
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """True when the request really comes from the platform (secret, signature)."""
+
+    def parse(self, body: bytes) -> list[InboundEvent]:
+        """The events in one webhook body or polled update; raises ValueError if unparsable."""
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send and return the platform's message id; raises SendError."""
+
+    async def close(self) -> None:
+        """Release sessions and connections."""
