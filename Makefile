@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 locales: $(STAMP)
-	$(BIN)/pybabel compile -q -d locales -D crmhub
+	$(BIN)/pybabel compile -d locales -D crmhub
 
 run: $(STAMP) locales
 	$(BIN)/crmhub run

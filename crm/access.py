@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
+from crm.channels import channel_filter
 from crm.company import get_company
 from crm.errors import NotFound
-from crm.models import Client, Conversation, Interest, User
+from crm.models import Channel, Client, Conversation, Interest, User
 
 
 async def sees_all_clients(actor: User) -> bool:
@@ -54,4 +55,11 @@ async def access_conversation(actor: User, conversation_id: int) -> Conversation
     client = await Client.filter(id=conversation.client_id).first()  # type: ignore[attr-defined]
     if client is not None and client.responsible_id == actor.id:  # type: ignore[attr-defined]
         return conversation
+    if client is not None and client.responsible_id is None:  # type: ignore[attr-defined]
+        # Nobody's client yet (an inquiry): visible to whoever may see the channel.
+        if await Channel.filter(
+            await channel_filter(actor),
+            id=conversation.channel_id,  # type: ignore[attr-defined]
+        ).exists():
+            return conversation
     raise NotFound()

@@ -70,12 +70,23 @@ async def find_duplicates(client_id: int, *, actor: User) -> list[Candidate]:
     return sorted(result, key=lambda c: (-len(c.reasons), c.client.id))
 
 
-async def merge_clients(survivor_id: int, merged_id: int, *, actor: User) -> MergeRecord:
-    """Move everything of `merged` to `survivor` and hide `merged` (kept for undo)."""
+async def _system_get(client_id: int) -> Client:
+    client = await Client.filter(id=client_id, merged_into_id__isnull=True).first()
+    if client is None:
+        raise NotFound()
+    return client
+
+
+async def merge_clients(survivor_id: int, merged_id: int, *, actor: User | None) -> MergeRecord:
+    """Move everything of `merged` to `survivor` and hide `merged` (kept for undo).
+    `actor=None` is the system (the inbox joining one person's identities)."""
     if survivor_id == merged_id:
         raise ValidationFailed.field("merged_id", N_("Choose two different clients"))
-    survivor = await access_client(actor, survivor_id)
-    merged = await access_client(actor, merged_id)
+    if actor is None:
+        survivor, merged = await _system_get(survivor_id), await _system_get(merged_id)
+    else:
+        survivor = await access_client(actor, survivor_id)
+        merged = await access_client(actor, merged_id)
     async with in_transaction():
         moved: dict[str, list[int]] = {}
         for name, model in MOVABLE.items():

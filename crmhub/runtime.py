@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from admin_web.app import create_app
 from crm import db
 from crm.config import Settings
+from inbox.service import Inbox
 
 log = logging.getLogger("crmhub")
 
@@ -44,6 +45,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     await db.init(url)
     runner: web.AppRunner | None = None
     scheduler: AsyncIOScheduler | None = None
+    inbox: Inbox | None = None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -53,6 +55,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             pass
     try:
         app = create_app(settings)
+        inbox = Inbox(public_url=settings.public_url or "")
+        inbox.mount(app)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
@@ -60,11 +64,14 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
         scheduler = build_scheduler({})
         scheduler.start()
+        inbox.start()
         await stop.wait()
     finally:
         log.info("crmhub stopping")
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if inbox is not None:
+            await inbox.stop()
         if runner is not None:
             await runner.cleanup()
         await db.close()

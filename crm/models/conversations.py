@@ -143,6 +143,8 @@ class RawEvent(Timestamped):
     body = fields.TextField()
     status = fields.CharEnumField(RawEventStatus, max_length=10, default=RawEventStatus.PENDING)
     error = fields.TextField(default="")
+    attempts = fields.SmallIntField(default=0)
+    claimed_until = fields.DatetimeField(null=True)  # lease of the worker processing it
     processed_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -68,6 +68,8 @@ class StageChange(Timestamped):
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     robots_done = fields.BooleanField(default=False)
+    robots_claimed_until = fields.DatetimeField(null=True)  # lease of the robot runner
 
     class Meta:
         table = "stage_changes"
+        indexes = (Index(fields=("robots_done", "id")),)

@@ -91,17 +91,53 @@ class SendError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class ChannelConfig:
+    """What an adapter needs from a `Channel` row, without importing the models."""
+
+    id: int
+    kind: str
+    credentials: Mapping[str, Any]  # token, secret, password, ...
+    settings: Mapping[str, Any]  # sender name, hosts, mode, ...
+    api_base: str = ""  # overrides the platform's own URL (tests, local API servers)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One round of a poller: raw bodies to store (each later given to `parse`) and the
+    cursor to save once they are stored."""
+
+    bodies: list[bytes]
+    state: dict[str, Any]
+
+
 class ChannelAdapter(Protocol):
     kind: ClassVar[str]
+    ack: ClassVar[str]  # the body of the 200 answer to an accepted webhook ("ok" for VK)
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True when the request really comes from the platform (secret, signature)."""
 
+    def handshake(self, body: bytes) -> str | None:
+        """An answer to give without storing anything (VK confirmation code), else None."""
+
     def parse(self, body: bytes) -> list[InboundEvent]:
-        """The events in one webhook body or polled update; raises ValueError if unparsable."""
+        """The events in one webhook body or polled update; raises ValueError if unparsable.
+        Events the hub does not handle (our own echoes, typing, ...) are left out."""
 
     async def send(self, message: OutboundMessage) -> str:
         """Send and return the platform's message id; raises SendError."""
+
+    async def check(self) -> str:
+        """Check the connection; returns a description (the bot's name, the mailbox),
+        raises crm.errors.ExternalError with a clear reason."""
+
+    async def set_webhook(self, url: str) -> None:
+        """Point the platform at our webhook URL (Telegram, Viber); no-op where the admin
+        does it by hand (VK) or there is none (email)."""
+
+    async def poll(self, state: Mapping[str, Any], timeout: float) -> PollResult:  # noqa: ASYNC109
+        """One round of the no-public-URL mode (getUpdates, Bots Long Poll, IMAP)."""
 
     async def close(self) -> None:
         """Release sessions and connections."""

@@ -1,0 +1,140 @@
+"""Inquiries: inbound conversations nobody has taken yet. Accept opens an interest."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from crm import clock
+from crm.channels import channel_filter
+from crm.errors import Conflict, NotFound, ValidationFailed
+from crm.i18n import N_
+from crm.models import (
+    Channel,
+    ChannelKind,
+    Client,
+    Conversation,
+    Direction,
+    Inquiry,
+    InquiryStatus,
+    Interaction,
+    InteractionKind,
+    InteractionState,
+    Interest,
+    Message,
+    Reason,
+    ReasonKind,
+    Scenario,
+    StageChange,
+    User,
+)
+from crm.scenarios import default_scenario, stages_of
+
+
+async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
+    """Waiting inquiries on the channels the actor may see, oldest first."""
+    channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
+    return (
+        await Inquiry.filter(status=InquiryStatus.OPEN, channel_id__in=list(channels))
+        .order_by("first_message_at", "id")
+        .limit(limit)
+        .prefetch_related("client", "channel", "conversation")
+    )
+
+
+async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:
+    channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
+    inquiry = await Inquiry.filter(id=inquiry_id, channel_id__in=list(channels)).first()
+    if inquiry is None:
+        raise NotFound()
+    return inquiry
+
+
+async def _decide(inquiry: Inquiry, status: InquiryStatus, actor: User) -> bool:
+    """Atomically take the inquiry; False when someone else already decided it."""
+    now = clock.now()
+    seconds = int((now - inquiry.first_message_at).total_seconds())
+    updated = await Inquiry.filter(id=inquiry.id, status=InquiryStatus.OPEN).update(
+        status=status, decided_by_id=actor.id, decided_at=now, response_seconds=max(seconds, 0)
+    )
+    return bool(updated)
+
+
+async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = None) -> Interest:
+    """Take the inquiry: an interest in the channel's default scenario, responsible = actor,
+    the conversation linked to it, the client assigned to the actor if it had nobody."""
+    inquiry = await access_inquiry(actor, inquiry_id)
+    channel = await Channel.get(id=inquiry.channel_id)  # type: ignore[attr-defined]
+    scenario = (
+        await Scenario.filter(id=channel.default_scenario_id).first()  # type: ignore[attr-defined]
+        if channel.default_scenario_id  # type: ignore[attr-defined]
+        else None
+    ) or await default_scenario()
+    if scenario is None:
+        raise ValidationFailed.field("scenario_id", N_("Create a sales scenario first"))
+    stages = await stages_of(scenario.id)
+    client = await Client.get(id=inquiry.client_id)  # type: ignore[attr-defined]
+    async with in_transaction():
+        if not await _decide(inquiry, InquiryStatus.ACCEPTED, actor):
+            taken = await Inquiry.get(id=inquiry.id).prefetch_related("decided_by")
+            raise Conflict(
+                N_("{name} has already taken this inquiry"),
+                code="inquiry_taken",
+                name=taken.decided_by.full_name if taken.decided_by else "?",
+            )
+        interest = await Interest.create(
+            client=client,
+            title=title or client.name,
+            scenario=scenario,
+            stage=stages[0],
+            responsible=actor,
+            source=channel.name,
+        )
+        await StageChange.create(interest=interest, to_stage=stages[0], actor=actor)
+        await Inquiry.filter(id=inquiry.id).update(interest_id=interest.id)
+        await Conversation.filter(id=inquiry.conversation_id).update(  # type: ignore[attr-defined]
+            interest_id=interest.id
+        )
+        if client.responsible_id is None:  # type: ignore[attr-defined]
+            await Client.filter(id=client.id).update(responsible_id=actor.id)
+        await _feed_waiting_messages(inquiry, interest, channel)
+    return interest
+
+
+async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: Channel) -> None:
+    """What the customer wrote while waiting goes into the new interest's feed."""
+    waiting = await Message.filter(
+        conversation_id=inquiry.conversation_id,  # type: ignore[attr-defined]
+        direction=Direction.IN,
+        sent_at__gte=inquiry.first_message_at,
+    ).order_by("id")
+    kind = InteractionKind.EMAIL if channel.kind == ChannelKind.EMAIL else InteractionKind.MESSAGE
+    await Interaction.bulk_create(
+        [
+            Interaction(
+                client_id=interest.client_id,  # type: ignore[attr-defined]
+                interest_id=interest.id,
+                kind=kind,
+                subject=str(m.meta.get("subject", ""))[:300],
+                content=m.text
+                or ", ".join(str(a.get("name") or a.get("kind")) for a in m.attachments),
+                state=InteractionState.DONE,
+                done_at=m.sent_at or m.created_at,
+                sort_at=m.sent_at or m.created_at,
+                message_id=m.id,
+            )
+            for m in waiting[:200]
+        ]
+    )
+
+
+async def reject_inquiry(inquiry_id: int, reason_id: int, *, actor: User) -> Inquiry:
+    """Decline the inquiry with a reason from the rejection-reason list."""
+    inquiry = await access_inquiry(actor, inquiry_id)
+    reason = await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()
+    if reason is None:
+        raise ValidationFailed.field("reason_id", N_("Choose a reason from the list"))
+    async with in_transaction():
+        if not await _decide(inquiry, InquiryStatus.REJECTED, actor):
+            raise Conflict(N_("This inquiry has already been decided"), code="inquiry_taken")
+        await Inquiry.filter(id=inquiry.id).update(rejection_reason_id=reason.id)
+    return await Inquiry.get(id=inquiry.id)

@@ -1,0 +1,136 @@
+"""Raw events: stored exactly as received before they are acknowledged, then processed.
+
+A webhook body or polled update becomes a `RawEvent` row first. Workers claim pending rows
+under a lease (exactly once across processes, see `crm.claims`), parse them with the
+channel's adapter and hand the events to the hub. A body that cannot be parsed is kept as
+UNPARSED for inspection (`crmhub inbox unparsed`); one whose processing keeps failing is
+retried a few times and then kept the same way. A worker that dies mid-way leaves its rows
+to be claimed again when the lease ends; the hub's unique `(channel, source_id)` makes the
+second pass change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from crm import clock
+from crm.claims import claim
+from crm.models import Channel, RawEvent, RawEventStatus
+from inbox import hub
+from inbox.channels.base import InboundEvent, StatusUpdate
+from inbox.channels.registry import Adapters
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 5
+BATCH = 200
+
+
+def as_text(body: bytes) -> str:
+    """What the database stores: the body as text (JSON and base64 are UTF-8 already)."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+async def store(channel_id: int, body: bytes) -> RawEvent:
+    return await RawEvent.create(channel_id=channel_id, body=as_text(body))
+
+
+async def store_many(channel_id: int, bodies: list[bytes]) -> None:
+    if bodies:
+        await RawEvent.bulk_create(
+            [RawEvent(channel_id=channel_id, body=as_text(b)) for b in bodies]
+        )
+
+
+def _sender(events: list[InboundEvent]) -> str:
+    for event in events:
+        if not isinstance(event, StatusUpdate):
+            return event.external_user_id
+    return ""
+
+
+async def _parse(
+    adapters: Adapters, channels: dict[int, Channel], raw: RawEvent
+) -> list[InboundEvent] | None:
+    """The events of a raw body; None (and the row kept as UNPARSED) when it has none."""
+    channel = channels.get(raw.channel_id)  # type: ignore[attr-defined]
+    if channel is None:
+        await _finish(raw, RawEventStatus.UNPARSED, "channel is gone")
+        return None
+    adapter = await adapters.get(channel)
+    try:
+        return adapter.parse(raw.body.encode("utf-8"))
+    except ValueError as exc:
+        await _finish(raw, RawEventStatus.UNPARSED, f"unparsable: {exc}")
+        return None
+
+
+async def _finish(raw: RawEvent, status: RawEventStatus, error: str) -> None:
+    await RawEvent.filter(id=raw.id).update(
+        status=status, error=error[:2000], processed_at=clock.now(), claimed_until=None
+    )
+
+
+async def _fail(raw: RawEvent, exc: BaseException) -> None:
+    attempts = raw.attempts + 1
+    log.error("raw event %s failed (attempt %s)", raw.id, attempts, exc_info=exc)
+    if attempts >= MAX_ATTEMPTS:
+        await RawEvent.filter(id=raw.id).update(
+            status=RawEventStatus.UNPARSED,
+            attempts=attempts,
+            error=f"failed {attempts} times: {exc!r}"[:2000],
+            processed_at=clock.now(),
+            claimed_until=None,
+        )
+    else:  # the lease runs out and another pass takes it
+        await RawEvent.filter(id=raw.id).update(attempts=attempts, error=repr(exc)[:2000])
+
+
+Work = list[tuple[RawEvent, list[InboundEvent]]]
+
+
+async def _run_group(channel: Channel, work: Work) -> None:
+    for raw, parsed in work:  # one sender's events in the order they came
+        try:
+            for event in parsed:
+                await hub.ingest(channel, event)
+        except Exception as exc:
+            await _fail(raw, exc)
+            return  # keep the order: the rest of this sender's events wait for the retry
+        await _finish(raw, RawEventStatus.PROCESSED, "")
+
+
+async def process_pending(adapters: Adapters, *, limit: int = BATCH, concurrency: int = 8) -> int:
+    """Claim and process pending raw events; returns how many were claimed."""
+    ids = await claim(
+        "raw_events",
+        "status = {}",
+        [RawEventStatus.PENDING.value],
+        lease_column="claimed_until",
+        lease=LEASE,
+        order_by="id",
+        limit=limit,
+    )
+    if not ids:
+        return 0
+    rows = await RawEvent.filter(id__in=ids).order_by("id")
+    channel_ids = {r.channel_id for r in rows}  # type: ignore[attr-defined]
+    channels = {c.id: c for c in await Channel.filter(id__in=list(channel_ids))}
+    # Events of one sender stay in order; different senders run side by side.
+    groups: dict[tuple[int, str], Work] = defaultdict(list)
+    for raw in rows:
+        parsed = await _parse(adapters, channels, raw)
+        if parsed is not None:
+            key = (raw.channel_id, _sender(parsed))  # type: ignore[attr-defined]
+            groups[key].append((raw, parsed))
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def run(channel_id: int, work: Work) -> None:
+        async with semaphore:
+            await _run_group(channels[channel_id], work)
+
+    await asyncio.gather(*(run(key[0], work) for key, work in groups.items()))
+    return len(ids)

@@ -1,0 +1,240 @@
+"""The outbox: an outgoing message is a row first (queued), then sent by a worker.
+
+A worker claims due messages under a lease, marks each SENDING, sends it through the
+channel's adapter and records the platform's id as `source_id`. A message with a
+`source_id` is never sent again. Failures are retried with exponential backoff (at least
+what the platform asked for with `retry_after`), and after the last attempt the message is
+dead-lettered: visible, and replayable with `crmhub outbox retry ID`.
+
+A worker that dies between the platform accepting a message and our recording it leaves the
+row SENDING. When its lease ends, a channel whose platform deduplicates (VK's `random_id`,
+which is our message id) gets it again safely; on the others a repeat could reach the
+customer twice, so the message is dead-lettered with that explanation for a person to check
+and replay instead."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm import clock
+from crm.claims import claim
+from crm.errors import Conflict, NotFound
+from crm.i18n import N_
+from crm.models import (
+    Channel,
+    ChannelIdentity,
+    ChannelKind,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+)
+from inbox import events
+from inbox.channels.base import Attachment, OutboundMessage, SendError
+from inbox.channels.registry import IDEMPOTENT, Adapters
+from inbox.ratelimit import Pacer
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+BASE_DELAY = 2.0  # seconds; doubles with each attempt
+MAX_DELAY = 3600.0
+INTERRUPTED = "interrupted while sending: it may or may not have reached the customer"
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    delay = min(BASE_DELAY * 2.0 ** max(attempts - 1, 0), MAX_DELAY)
+    return float(max(delay, retry_after or 0.0))
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+async def _email_thread(conversation_id: int) -> dict[str, object]:
+    """Threading headers for a reply: answer the newest message of the conversation."""
+    last = (
+        await Message.filter(conversation_id=conversation_id, direction=Direction.IN)
+        .order_by("-id")
+        .first()
+    )
+    if last is None or not last.source_id:
+        return {}
+    references = [str(r) for r in last.meta.get("references", []) if r]
+    return {
+        "subject": last.meta.get("subject", ""),
+        "in_reply_to": last.source_id,
+        "references": [*references, last.source_id][-20:],
+    }
+
+
+async def _outbound(
+    message: Message, channel: Channel, identity: ChannelIdentity
+) -> OutboundMessage:
+    meta = dict(message.meta)
+    if channel.kind == ChannelKind.EMAIL and "in_reply_to" not in meta:
+        meta = {**await _email_thread(message.conversation_id), **meta}  # type: ignore[attr-defined]
+    attachments = tuple(
+        Attachment(
+            kind=str(a.get("kind", "document")),
+            file_id=str(a.get("file_id", "")),
+            name=str(a.get("name", "")),
+            mime=str(a.get("mime", "")),
+            size=a.get("size"),
+            extra={
+                k: v for k, v in a.items() if k not in ("kind", "file_id", "name", "mime", "size")
+            },
+        )
+        for a in message.attachments
+    )
+    return OutboundMessage(
+        message_id=message.id,
+        external_user_id=identity.external_id,
+        text=message.text,
+        attachments=attachments,
+        meta=meta,
+    )
+
+
+async def _set(message: Message, status: MessageStatus, **values: object) -> None:
+    await Message.filter(id=message.id).update(status=status, claimed_until=None, **values)
+    if status in (MessageStatus.SENT, MessageStatus.DEAD, MessageStatus.FAILED):
+        await events.publish(events.MessageStatusChanged(message.id, status.value))
+
+
+async def _fail(
+    message: Message, error: str, *, retry_after: float | None, permanent: bool, now: datetime
+) -> str:
+    attempts = message.attempts + 1
+    if permanent or attempts >= MAX_ATTEMPTS:
+        await _set(message, MessageStatus.DEAD, attempts=attempts, last_error=error[:2000])
+        return "dead"
+    await _set(
+        message,
+        MessageStatus.FAILED,
+        attempts=attempts,
+        last_error=error[:2000],
+        next_attempt_at=now + timedelta(seconds=backoff(attempts, retry_after)),
+    )
+    return "failed"
+
+
+async def _send_one(
+    adapters: Adapters, pacer: Pacer, message_id: int, lease_until: datetime
+) -> str:
+    message = await Message.get(id=message_id)
+    conversation = await Conversation.get(id=message.conversation_id)  # type: ignore[attr-defined]
+    channel = await Channel.get(id=message.channel_id)  # type: ignore[attr-defined]
+    identity = await ChannelIdentity.get(id=conversation.identity_id)  # type: ignore[attr-defined]
+    now = clock.now()
+    if not identity.subscribed:
+        return await _fail(
+            message, "the customer has unsubscribed", retry_after=None, permanent=True, now=now
+        )
+    if not channel.is_active:
+        return await _fail(
+            message, "the channel is disabled", retry_after=None, permanent=True, now=now
+        )
+    adapter = await adapters.get(channel)
+    outbound = await _outbound(message, channel, identity)
+    await pacer.wait(channel.kind.value, channel.id, identity.external_id)
+    marked = await Message.filter(
+        id=message.id,
+        source_id__isnull=True,
+        status__in=[MessageStatus.QUEUED, MessageStatus.FAILED],
+    ).update(status=MessageStatus.SENDING, claimed_until=lease_until)
+    if not marked:
+        return "skipped"
+    try:
+        source_id = await adapter.send(outbound)
+    except SendError as exc:
+        return await _fail(
+            message, str(exc), retry_after=exc.retry_after, permanent=exc.permanent, now=clock.now()
+        )
+    except Exception as exc:  # a bug or an unmapped network error: retry, never lose it
+        log.exception("sending message %s failed", message.id)
+        return await _fail(message, repr(exc), retry_after=None, permanent=False, now=clock.now())
+    await _set(
+        message,
+        MessageStatus.SENT,
+        source_id=source_id,
+        sent_at=clock.now(),
+        attempts=message.attempts + 1,
+        last_error="",
+    )
+    return "sent"
+
+
+async def recover_interrupted(*, now: datetime | None = None) -> int:
+    """SENDING rows whose lease ended: requeue where the platform dedups, else dead-letter."""
+    moment = now or clock.now()
+    stuck = await Message.filter(
+        status=MessageStatus.SENDING, claimed_until__lt=moment, direction=Direction.OUT
+    ).prefetch_related("channel")
+    for message in stuck:
+        if message.channel.kind in IDEMPOTENT:
+            values: dict[str, object] = {"status": MessageStatus.QUEUED, "next_attempt_at": moment}
+        else:
+            values = {"status": MessageStatus.DEAD, "last_error": INTERRUPTED}
+        await Message.filter(
+            id=message.id, status=MessageStatus.SENDING, claimed_until__lt=moment
+        ).update(claimed_until=None, **values)
+    return len(stuck)
+
+
+async def send_due(
+    adapters: Adapters, pacer: Pacer, *, limit: int = 50, now: datetime | None = None
+) -> SendReport:
+    """Claim due outgoing messages and send them, one after another (the pacer spaces them)."""
+    moment = now or clock.now()
+    lease_until = moment + LEASE
+    ids = await claim(
+        "messages",
+        "direction = {} AND status IN ({}, {}) AND source_id IS NULL AND next_attempt_at <= {}",
+        [Direction.OUT.value, MessageStatus.QUEUED.value, MessageStatus.FAILED.value, moment],
+        lease_column="claimed_until",
+        lease=LEASE,
+        order_by="next_attempt_at, id",
+        limit=limit,
+        now=moment,
+    )
+    report = SendReport()
+    for message_id in ids:
+        outcome = await _send_one(adapters, pacer, message_id, lease_until)
+        if outcome == "sent":
+            report.sent += 1
+        elif outcome == "failed":
+            report.failed += 1
+        elif outcome == "dead":
+            report.dead += 1
+    return report
+
+
+async def retry(message_id: int) -> Message:
+    """Put a failed or dead-lettered message back in the queue, attempts reset."""
+    message = await Message.filter(id=message_id, direction=Direction.OUT).first()
+    if message is None:
+        raise NotFound()
+    if message.source_id is not None or message.status not in (
+        MessageStatus.DEAD,
+        MessageStatus.FAILED,
+    ):
+        raise Conflict(N_("This message has already been sent"), code="already_sent")
+    await Message.filter(id=message.id).update(
+        status=MessageStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=clock.now(),
+        claimed_until=None,
+        last_error="",
+    )
+    return await Message.get(id=message.id)
+
+
+async def dead_letters(limit: int = 100) -> list[Message]:
+    return await Message.filter(status=MessageStatus.DEAD).order_by("-id").limit(limit)

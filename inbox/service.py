@@ -1,0 +1,147 @@
+"""The running inbox: webhook routes, the raw-event processor, the outbox sender, the stage
+robots and one poller per channel in polling mode. `crmhub run` starts one of these."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+from tortoise.transactions import in_transaction
+
+from crm.models import Channel, ChannelKind
+from inbox import intake, outbox, robots, webhooks
+from inbox.channels.registry import Adapters
+from inbox.ratelimit import Pacer
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25.0  # seconds a long poll (getUpdates, Bots Long Poll, IMAP IDLE) waits
+IDLE_TICK = 2.0  # seconds between passes when nothing wakes a loop
+POLLER_RESTART = 10.0
+
+
+def polling_mode(channel: Channel, public_url: str) -> bool:
+    """Email always polls; Viber never can; the others poll without a public URL or when
+    the channel asks for it."""
+    if channel.kind == ChannelKind.EMAIL:
+        return True
+    if channel.kind == ChannelKind.VIBER:
+        return False
+    mode = channel.settings.get("mode")
+    return mode == "polling" or (mode != "webhook" and not public_url)
+
+
+class Inbox:
+    def __init__(self, *, public_url: str = "") -> None:
+        self.public_url = public_url
+        self.adapters = Adapters()
+        self.pacer = Pacer()
+        self._intake = asyncio.Event()
+        self._outbox = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._pollers: dict[int, tuple[object, asyncio.Task[Any]]] = {}
+
+    def wake_intake(self) -> None:
+        self._intake.set()
+
+    def wake_outbox(self) -> None:
+        self._outbox.set()
+
+    def mount(self, app: web.Application) -> None:
+        webhooks.add_routes(app, self.adapters, self.wake_intake)
+
+    # --- the passes; also called directly by tests and the CLI ----------------------------
+
+    async def process(self) -> int:
+        total = 0
+        while claimed := await intake.process_pending(self.adapters):
+            total += claimed
+        if total:
+            self.wake_outbox()
+        return total
+
+    async def send(self) -> outbox.SendReport:
+        await outbox.recover_interrupted()
+        return await outbox.send_due(self.adapters, self.pacer)
+
+    async def run_robots(self) -> int:
+        done = await robots.run_due()
+        if done:
+            self.wake_outbox()
+        return done
+
+    async def poll_once(self, channel: Channel, timeout: float = 0.0) -> int:  # noqa: ASYNC109
+        adapter = await self.adapters.get(channel)
+        result = await adapter.poll(channel.state, timeout)
+        async with in_transaction():
+            await intake.store_many(channel.id, result.bodies)
+            await Channel.filter(id=channel.id).update(state=result.state)
+        channel.state = result.state
+        if result.bodies:
+            self.wake_intake()
+        return len(result.bodies)
+
+    # --- loops -------------------------------------------------------------------------------
+
+    async def _loop(self, name: str, event: asyncio.Event, step: Any) -> None:
+        while True:
+            try:
+                await step()
+            except Exception:
+                log.exception("inbox %s pass failed", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), IDLE_TICK)
+            event.clear()
+
+    async def _poller(self, channel: Channel) -> None:
+        while True:
+            try:
+                await self.poll_once(channel, POLL_TIMEOUT)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("poller of channel %s failed; retrying", channel.id)
+                await asyncio.sleep(POLLER_RESTART)
+
+    async def reconcile_pollers(self) -> None:
+        """One poller per active channel in polling mode; restarted when the channel changes."""
+        wanted = {
+            c.id: c
+            for c in await Channel.filter(is_active=True)
+            if polling_mode(c, self.public_url)
+        }
+        for channel_id, (version, task) in list(self._pollers.items()):
+            channel = wanted.get(channel_id)
+            if channel is None or channel.updated_at != version or task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                del self._pollers[channel_id]
+        for channel_id, channel in wanted.items():
+            if channel_id not in self._pollers:
+                task = asyncio.create_task(self._poller(channel), name=f"poller-{channel_id}")
+                self._pollers[channel_id] = (channel.updated_at, task)
+
+    async def _robots_and_pollers(self) -> None:
+        await self.run_robots()
+        await self.reconcile_pollers()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._loop("intake", self._intake, self.process)),
+            asyncio.create_task(self._loop("outbox", self._outbox, self.send)),
+            asyncio.create_task(self._loop("robots", asyncio.Event(), self._robots_and_pollers)),
+        ]
+
+    async def stop(self) -> None:
+        tasks = self._tasks + [task for _, task in self._pollers.values()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks, self._pollers = [], {}
+        await self.adapters.close()

@@ -1,0 +1,458 @@
+"""A loopback VK API server (one community) answering `/method/{name}` as api.vk.ru does.
+
+vk_api hard-codes https://api.vk.ru; give `VkApi(..., session=RewritingSession(base_url))`
+so its requests land here. `groups.getLongPollServer` advertises this server's own
+`/longpoll`, so `VkBotLongPoll` works unchanged.
+
+Fault kinds for `fail_next(method, kind=...)`: VK error codes "5", "6", "9", "10", "901",
+"902" (answered as `{"error": {...}}` with HTTP 200, like VK), the aliases "401" (= 5),
+"429" (= 6), "403" (= 901), "500"/"502" (nginx HTML page), "disconnect". For the long-poll
+endpoint use method "longpoll" and kinds "failed1", "failed2", "failed3" or the HTTP ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from aiohttp import web
+
+from tests.fakes.base import FakeServer, Fault, drop_connection, html_error, json_response
+
+API_BASE = "https://api.vk.ru"
+CHAT_PEER_START = 2_000_000_000
+INT32_MAX = 2**31 - 1
+INT_FIELDS = frozenset(
+    "peer_id user_id random_id group_id chat_id server_id reply_to sticker_id".split()
+)
+JSON_FIELDS = frozenset("keyboard template content_source forward".split())
+ERRORS: dict[int, str] = {
+    3: "Unknown method passed",
+    5: "User authorization failed: invalid access_token (4).",
+    6: "Too many requests per second",
+    8: "Invalid request: v (version) is required",
+    9: "Flood control",
+    10: "Internal server error",
+    15: "Access denied",
+    100: "One of the parameters specified was missing or invalid",
+    113: "Invalid user id",
+    901: "Can't send messages for users without permission",
+    902: "Can't send messages to this user due to their privacy settings",
+    911: "Keyboard format is invalid",
+    914: "Message is too long",
+}
+ALIASES = {"401": 5, "429": 6, "403": 901}
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class RewritingSession(requests.Session):
+    """A requests session that sends vk_api's https://api.vk.ru calls to the fake."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.fake_base = base_url.rstrip("/")
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        target = url.decode() if isinstance(url, bytes) else url
+        if target.startswith(API_BASE):
+            target = self.fake_base + target.removeprefix(API_BASE)
+        verb = method.decode() if isinstance(method, bytes) else method
+        return super().request(verb, target, *args, **kwargs)
+
+
+class VkError(Exception):
+    def __init__(self, code: int, message: str | None = None) -> None:
+        self.code = code
+        self.message = message or ERRORS[code]
+        super().__init__(self.message)
+
+
+def invalid_param(detail: str) -> VkError:
+    return VkError(100, f"{ERRORS[100]}: {detail}")
+
+
+@dataclass
+class VkMessage:
+    """A message the community really delivered (deduplicated sends appear once)."""
+
+    id: int
+    peer_id: int
+    random_id: int
+    text: str
+    conversation_message_id: int
+    date: int
+    attachment: str = ""
+    keyboard: Any = None
+    payload: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_object(self, group_id: int) -> dict[str, Any]:
+        """The message as VK shows it in events and messages.getById (out=1)."""
+        return {
+            "date": self.date,
+            "from_id": -group_id,
+            "id": self.id,
+            "out": 1,
+            "version": 10_000_000 + self.id,
+            "attachments": [],
+            "conversation_message_id": self.conversation_message_id,
+            "fwd_messages": [],
+            "important": False,
+            "is_hidden": False,
+            "peer_id": self.peer_id,
+            "random_id": self.random_id,
+            "text": self.text,
+        }
+
+
+class VkAPI(FakeServer):
+    """Fake of api.vk.ru for one community, with Bots Long Poll and Callback API settings.
+
+    State: `delivered`, `users`, `denied` (peers who did not allow messages),
+    `callback_servers`, `callback_settings`, `events` (everything pushed to the long poll).
+    `echo_replies=True` also queues a `message_reply` event for each delivered message, as VK
+    does when that event type is enabled.
+    """
+
+    fault_kinds = frozenset(
+        {*map(str, (5, 6, 9, 10, 901, 902)), *ALIASES, "500", "502", "disconnect"}
+        | {"failed1", "failed2", "failed3"}
+    )
+
+    def __init__(
+        self,
+        *,
+        group_id: int = 229_000_001,
+        group_name: str = "CRM Hub",
+        screen_name: str = "crmhub",
+        confirmation_code: str = "a1b2c3d4",
+        tokens: Iterable[str] | None = None,
+        echo_replies: bool = False,
+    ) -> None:
+        super().__init__()
+        self.group_id = group_id
+        self.group_name = group_name
+        self.screen_name = screen_name
+        self.confirmation_code = confirmation_code
+        self.tokens = set(tokens) if tokens is not None else None
+        self.echo_replies = echo_replies
+        self.delivered: list[VkMessage] = []
+        self.users: dict[int, dict[str, Any]] = {}
+        self.denied: set[int] = set()
+        self.callback_servers: dict[int, dict[str, Any]] = {}
+        self.callback_settings: dict[int, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.longpoll_key = secrets.token_hex(20)
+        self._by_random_id: dict[tuple[int, int], VkMessage] = {}
+        self._message_ids = itertools.count(1001)
+        self._conversation_ids: dict[int, itertools.count[int]] = {}
+        self._server_ids = itertools.count(1)
+        self._handlers: dict[str, Handler] = {
+            "messages.send": self._messages_send,
+            "groups.getById": self._groups_get_by_id,
+            "groups.getLongPollServer": self._get_long_poll_server,
+            "groups.setLongPollSettings": self._set_callback_settings,
+            "groups.getCallbackConfirmationCode": self._get_confirmation_code,
+            "groups.addCallbackServer": self._add_callback_server,
+            "groups.setCallbackServer": self._set_callback_server,
+            "groups.getCallbackServers": self._get_callback_servers,
+            "groups.setCallbackSettings": self._set_callback_settings,
+            "users.get": self._users_get,
+        }
+
+    def build_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/method/{method}", self._handle_method)
+        app.router.add_get("/longpoll", self._handle_longpoll)
+        return app
+
+    # -- arranging state ---------------------------------------------------------------------
+
+    def push_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Queue a Bots Long Poll event; group_id, event_id and v are filled in if missing."""
+        event = {
+            "group_id": self.group_id,
+            "event_id": secrets.token_hex(20),
+            "v": "5.199",
+            **event,
+        }
+        self.events.append(event)
+        self.notify()
+        return event
+
+    def add_user(self, user_id: int, first_name: str, last_name: str, **fields: Any) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "first_name": first_name,
+            "last_name": last_name,
+            "can_access_closed": True,
+            "is_closed": False,
+            **fields,
+        }
+
+    def deny_messages(self, peer_id: int) -> None:
+        """The user has not allowed the community to message them: sends fail with 901."""
+        self.denied.add(peer_id)
+
+    def expire_longpoll_key(self) -> None:
+        """The long-poll key expires: the next check answers {"failed": 2}."""
+        self.longpoll_key = secrets.token_hex(20)
+
+    @property
+    def longpoll_ts(self) -> int:
+        return len(self.events) + 1
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        raw: dict[str, Any] = dict(request.query)
+        if request.method == "POST":
+            raw.update(await request.post())
+        token = str(raw.pop("access_token", ""))
+        try:
+            params = {key: decode_value(key, value) for key, value in raw.items()}
+        except VkError as err:
+            self.record(method, raw, token)
+            return self._error(err, method, raw)
+        fault = self.take_fault(method)
+        self.record(method, params, token, fault)
+        if fault is not None:
+            return await self._fault_response(request, fault, method, raw)
+        try:
+            self._check_request(method, params, token)
+            result = await self._handlers[method](params)
+        except VkError as err:
+            return self._error(err, method, raw)
+        return json_response({"response": result})
+
+    def _check_request(self, method: str, params: dict[str, Any], token: str) -> None:
+        if not token:
+            raise VkError(5, "User authorization failed: no access_token passed.")
+        if self.tokens is not None and token not in self.tokens:
+            raise VkError(5)
+        if not params.get("v"):
+            raise VkError(8)
+        if method not in self._handlers:
+            raise VkError(3)
+
+    def _error(self, err: VkError, method: str, raw: dict[str, Any]) -> web.Response:
+        request_params = [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}]
+        request_params += [{"key": key, "value": str(value)} for key, value in raw.items()]
+        body = {"error_code": err.code, "error_msg": err.message, "request_params": request_params}
+        return json_response({"error": body})
+
+    async def _fault_response(
+        self, request: web.Request, fault: Fault, method: str, raw: dict[str, Any]
+    ) -> web.StreamResponse:
+        if fault.kind in ("500", "502"):
+            return html_error(int(fault.kind))
+        if fault.kind == "disconnect":
+            return await drop_connection(request)
+        return self._error(VkError(ALIASES.get(fault.kind) or int(fault.kind)), method, raw)
+
+    async def _handle_longpoll(self, request: web.Request) -> web.StreamResponse:
+        query = dict(request.query)
+        fault = self.take_fault("longpoll")
+        self.record("longpoll", query, query.get("key", ""), fault)
+        if fault is not None and fault.kind.startswith("failed"):
+            if fault.kind != "failed1":
+                self.expire_longpoll_key()
+            return json_response({"failed": int(fault.kind[-1]), "ts": self.longpoll_ts})
+        if fault is not None:
+            return await self._fault_response(request, fault, "longpoll", query)
+        if query.get("act") != "a_check" or query.get("key") != self.longpoll_key:
+            return json_response({"failed": 2})
+        try:
+            ts = int(query.get("ts", ""))
+            wait = min(max(int(query.get("wait", "25")), 0), 90)
+        except ValueError:
+            ts, wait = -1, 0
+        if not 1 <= ts <= self.longpoll_ts:
+            return json_response({"failed": 1, "ts": self.longpoll_ts})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while ts == self.longpoll_ts and not self.closing and deadline > loop.time():
+            await self.wait_changed(deadline - loop.time())
+        return json_response({"ts": str(self.longpoll_ts), "updates": self.events[ts - 1 :]})
+
+    # -- methods -----------------------------------------------------------------------------
+
+    async def _messages_send(self, p: dict[str, Any]) -> Any:
+        if "random_id" not in p:
+            raise invalid_param("random_id is a required parameter")
+        random_id = p["random_id"]
+        if not -INT32_MAX - 1 <= random_id <= INT32_MAX:
+            raise invalid_param("random_id is out of int32 range")
+        if not (p.get("message") or p.get("attachment") or p.get("sticker_id")):
+            raise invalid_param("message is empty or invalid")
+        if len(p.get("message", "")) > 4096:
+            raise VkError(914)
+        if "keyboard" in p and not isinstance(p["keyboard"], dict):
+            raise VkError(911)
+        if "peer_ids" in p:
+            peers = [int(peer) for peer in str(p["peer_ids"]).split(",") if peer]
+            return [self._send_one(peer, random_id, p) for peer in peers]
+        if "peer_id" in p:
+            peer = p["peer_id"]
+        elif "user_id" in p:
+            peer = p["user_id"]
+        elif "chat_id" in p:
+            peer = CHAT_PEER_START + p["chat_id"]
+        else:
+            raise invalid_param(
+                "you should specify peer_id, user_id, domain, chat_id or user_ids param"
+            )
+        result = self._send_one(peer, random_id, p)
+        if "error" in result:
+            raise VkError(result["error"]["code"])
+        return result["message_id"]
+
+    def _send_one(self, peer: int, random_id: int, p: dict[str, Any]) -> dict[str, Any]:
+        if peer in self.denied:
+            return {"peer_id": peer, "error": {"code": 901, "description": ERRORS[901]}}
+        key = (peer, random_id)
+        message = self._by_random_id.get(key) if random_id else None
+        if message is None:
+            counter = self._conversation_ids.setdefault(peer, itertools.count(1))
+            message = VkMessage(
+                id=next(self._message_ids),
+                peer_id=peer,
+                random_id=random_id,
+                text=p.get("message", ""),
+                conversation_message_id=next(counter),
+                date=int(time.time()),
+                attachment=p.get("attachment", ""),
+                keyboard=p.get("keyboard"),
+                payload=p.get("payload"),
+                params=p,
+            )
+            self.delivered.append(message)
+            if random_id:
+                self._by_random_id[key] = message
+            if self.echo_replies:
+                self.push_event(
+                    {"type": "message_reply", "object": message.as_object(self.group_id)}
+                )
+        return {
+            "peer_id": peer,
+            "message_id": message.id,
+            "conversation_message_id": message.conversation_message_id,
+        }
+
+    async def _groups_get_by_id(self, p: dict[str, Any]) -> Any:
+        ids = str(p.get("group_ids") or p.get("group_id") or self.group_id).split(",")
+        return {"groups": [self._group(group.strip()) for group in ids], "profiles": []}
+
+    def _group(self, ref: str) -> dict[str, Any]:
+        ours = ref in (str(self.group_id), self.screen_name)
+        group_id = self.group_id if ours else int(ref) if ref.isdigit() else 1
+        return {
+            "id": group_id,
+            "name": self.group_name if ours else f"Community {group_id}",
+            "screen_name": self.screen_name if ours else f"club{group_id}",
+            "is_closed": 0,
+            "type": "group",
+            "photo_50": f"https://sun9-1.userapi.com/c{group_id}/50.jpg",
+            "photo_100": f"https://sun9-1.userapi.com/c{group_id}/100.jpg",
+            "photo_200": f"https://sun9-1.userapi.com/c{group_id}/200.jpg",
+        }
+
+    def _own_group(self, p: dict[str, Any]) -> None:
+        if "group_id" not in p:
+            raise invalid_param("group_id is undefined")
+        if p["group_id"] != self.group_id:
+            raise VkError(15, "Access denied: no access to call this method")
+
+    async def _get_long_poll_server(self, p: dict[str, Any]) -> Any:
+        self._own_group(p)
+        return {
+            "key": self.longpoll_key,
+            "server": f"{self.base_url}/longpoll",
+            "ts": str(self.longpoll_ts),
+        }
+
+    async def _get_confirmation_code(self, p: dict[str, Any]) -> Any:
+        self._own_group(p)
+        return {"code": self.confirmation_code}
+
+    async def _add_callback_server(self, p: dict[str, Any]) -> Any:
+        self._own_group(p)
+        if not p.get("url") or not p.get("title"):
+            raise invalid_param("url and title are required")
+        server_id = next(self._server_ids)
+        self.callback_servers[server_id] = {
+            "id": server_id,
+            "title": p["title"],
+            "creator_id": 1,
+            "url": p["url"],
+            "secret_key": p.get("secret_key", ""),
+            "status": "unconfigured",
+        }
+        return {"server_id": server_id}
+
+    async def _set_callback_server(self, p: dict[str, Any]) -> Any:
+        self._own_group(p)
+        server = self.callback_servers.get(p.get("server_id", 0))
+        if server is None:
+            raise invalid_param("server_id is invalid")
+        server.update({key: p[key] for key in ("url", "title", "secret_key") if key in p})
+        return 1
+
+    async def _get_callback_servers(self, p: dict[str, Any]) -> Any:
+        self._own_group(p)
+        items = list(self.callback_servers.values())
+        return {"count": len(items), "items": items}
+
+    async def _set_callback_settings(self, p: dict[str, Any]) -> Any:
+        self._own_group(p)
+        settings = self.callback_settings.setdefault(p.get("server_id", 0), {})
+        settings.update({key: value for key, value in p.items() if key not in ("group_id", "v")})
+        return 1
+
+    async def _users_get(self, p: dict[str, Any]) -> Any:
+        refs = [ref.strip() for ref in str(p.get("user_ids", "")).split(",") if ref.strip()]
+        users = []
+        for ref in refs:
+            if not ref.isdigit():
+                matches = [u for u in self.users.values() if u.get("screen_name") == ref]
+                if not matches:
+                    raise VkError(113)
+                users.append(matches[0])
+                continue
+            users.append(self.users.get(int(ref)) or deleted_user(int(ref)))
+        return users
+
+
+def deleted_user(user_id: int) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "first_name": "DELETED",
+        "last_name": "",
+        "deactivated": "deleted",
+        "can_access_closed": True,
+        "is_closed": False,
+    }
+
+
+def decode_value(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if key in INT_FIELDS:
+        try:
+            return int(value)
+        except ValueError:
+            raise invalid_param(f"{key} not integer") from None
+    if key in JSON_FIELDS:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
