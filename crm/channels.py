@@ -32,8 +32,10 @@ async def create_channel(
     responsible_id: int | None = None,
     default_scenario_id: int | None = None,
     actor: User | None,
+    validate_only: bool = False,
 ) -> Channel:
-    """Connect an account. A webhook secret is generated for channels that verify by one."""
+    """Connect an account. A webhook secret is generated for channels that verify by one.
+    With `validate_only` the channel is checked and returned unsaved (id 0)."""
     _require_admin(actor)
     try:
         channel_kind = ChannelKind(kind)
@@ -70,7 +72,7 @@ async def create_channel(
         and not await Scenario.filter(id=default_scenario_id).exists()
     ):
         raise ValidationFailed.field("default_scenario_id", N_("Unknown choice"))
-    channel = await Channel.create(
+    channel = Channel(
         kind=channel_kind,
         name=name.strip(),
         credentials=creds,
@@ -80,6 +82,10 @@ async def create_channel(
         responsible_id=responsible_id,
         default_scenario_id=default_scenario_id,
     )
+    if validate_only:
+        channel.id = 0
+        return channel
+    await channel.save()
     if users:
         await channel.visible_users.add(*users)
     return channel

@@ -80,6 +80,141 @@ async def cmd_user_invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _user_id(email: str | None) -> int | None:
+    from crm.models import User
+
+    if not email:
+        return None
+    user = await User.filter(email=email.strip().lower()).first()
+    if user is None:
+        raise SystemExit(f"error: no user {email}")
+    return user.id
+
+
+CHANNEL_FIELDS = {
+    # kind: (credential options, setting options)
+    "telegram": (("token",), ("mode",)),
+    "vk": (("token", "secret", "confirmation"), ("group_id", "mode")),
+    "viber": (("token",), ("sender_name", "sender_avatar")),
+    "email": (
+        ("password",),
+        (
+            "address",
+            "sender_name",
+            "imap_host",
+            "imap_port",
+            "smtp_host",
+            "smtp_port",
+            "folder",
+        ),
+    ),
+}
+
+
+async def cmd_channel_add(settings: Settings, args: argparse.Namespace) -> int:
+    from crm.scenarios import get_scenario
+    from inbox.connect import connect
+
+    secrets_, options = CHANNEL_FIELDS[args.kind]
+    credentials = {k: getattr(args, k) for k in secrets_}
+    conf = {k: getattr(args, k) for k in options if getattr(args, k, None) not in (None, "")}
+    await db.migrate(settings.db_url())
+    async with db.session(settings.db_url()):
+        users = [await _user_id(e) for e in (args.users or "").split(",") if e.strip()]
+        scenario = await get_scenario(args.scenario) if args.scenario else None
+        done = await connect(
+            kind=args.kind,
+            name=args.name or args.kind,
+            credentials=credentials,
+            settings=conf,
+            api_base=args.api_base or "",
+            visibility=args.visibility,
+            visible_user_ids=[u for u in users if u],
+            responsible_id=await _user_id(args.responsible),
+            default_scenario_id=scenario.id if scenario else None,
+            public_url=settings.public_url or "",
+            check=not args.no_check,
+            actor=None,
+        )
+    print(f"channel #{done.channel.id} {done.channel.kind.value} {done.channel.name!r} connected")
+    if done.description:
+        print(f"  account: {done.description}")
+    if done.webhook_url:
+        print(f"  webhook: {done.webhook_url}")
+    elif args.kind == "vk" and settings.public_url:
+        from inbox.connect import webhook_url
+
+        print(
+            f"  enter this Callback API URL in the community: "
+            f"{webhook_url(settings.public_url, done.channel)}"
+        )
+    return 0
+
+
+async def cmd_channel_list(settings: Settings, args: argparse.Namespace) -> int:
+    from crm.channels import masked_credentials
+    from crm.models import Channel
+    from inbox.service import polling_mode
+
+    async with db.session(settings.db_url()):
+        rows = await Channel.all().order_by("id")
+        for c in rows:
+            mode = "polling" if polling_mode(c, settings.public_url or "") else "webhook"
+            state = "active" if c.is_active else "disabled"
+            print(
+                f"#{c.id}\t{c.kind.value}\t{c.name}\t{state}\t{mode}\t"
+                f"visibility={c.visibility.value}\t{masked_credentials(c)}"
+            )
+    if not rows:
+        print("no channels; add one with `crmhub channel add`")
+    return 0
+
+
+async def cmd_channel_check(settings: Settings, args: argparse.Namespace) -> int:
+    from inbox.connect import check_channel
+
+    async with db.session(settings.db_url()):
+        description = await check_channel(args.id)
+    print(f"ok: {description}")
+    return 0
+
+
+async def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from inbox import outbox
+
+    async with db.session(settings.db_url()):
+        message = await outbox.retry(args.id)
+    print(f"message #{message.id} queued again")
+    return 0
+
+
+async def cmd_outbox_dead(settings: Settings, args: argparse.Namespace) -> int:
+    from inbox import outbox
+
+    async with db.session(settings.db_url()):
+        rows = await outbox.dead_letters(args.limit)
+    for m in rows:
+        print(f"#{m.id}\tattempts={m.attempts}\t{m.updated_at:%Y-%m-%d %H:%M}\t{m.last_error}")
+    if not rows:
+        print("no dead letters")
+    return 0
+
+
+async def cmd_inbox_unparsed(settings: Settings, args: argparse.Namespace) -> int:
+    from crm.models import RawEvent, RawEventStatus
+
+    async with db.session(settings.db_url()):
+        rows = (
+            await RawEvent.filter(status=RawEventStatus.UNPARSED).order_by("-id").limit(args.limit)
+        )
+    for r in rows:
+        print(f"#{r.id}\tchannel={r.channel_id}\t{r.created_at:%Y-%m-%d %H:%M}\t{r.error}")  # type: ignore[attr-defined]
+        print(f"  {r.body[:500]}")
+    if not rows:
+        print("no unparsed events")
+    return 0
+
+
 def _progress(done: int, total: int) -> None:
     width = 40
     filled = int(width * done / max(total, 1))
@@ -108,7 +243,51 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("email")
     invite.add_argument("--bot", help="the manager bot's username")
     invite.set_defaults(func=cmd_user_invite)
+    _channel_commands(sub)
     return parser
+
+
+def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    channel = sub.add_parser("channel", help="customer channels").add_subparsers(
+        dest="channel_command", required=True
+    )
+    add = channel.add_parser("add", help="connect a channel").add_subparsers(
+        dest="kind", required=True
+    )
+    for kind, (secrets_, options) in CHANNEL_FIELDS.items():
+        p = add.add_parser(kind, help=f"connect a {kind} channel")
+        for name in secrets_:
+            p.add_argument(f"--{name.replace('_', '-')}", dest=name, required=True)
+        for name in options:
+            required = (kind, name) in (("vk", "group_id"), ("email", "address"))
+            p.add_argument(f"--{name.replace('_', '-')}", dest=name, required=required)
+        p.add_argument("--name", help="shown to managers")
+        p.add_argument("--api-base", help="the platform's API URL (tests, local API servers)")
+        p.add_argument("--visibility", choices=["all", "user", "users"], default="all")
+        p.add_argument("--responsible", help="email of the responsible user")
+        p.add_argument("--users", help="comma-separated emails (visibility users)")
+        p.add_argument("--scenario", type=int, help="default scenario id for its inquiries")
+        p.add_argument("--no-check", action="store_true", help="store without asking the platform")
+        p.set_defaults(func=cmd_channel_add)
+    channel.add_parser("list", help="list channels").set_defaults(func=cmd_channel_list)
+    check = channel.add_parser("check", help="check a channel's connection")
+    check.add_argument("id", type=int)
+    check.set_defaults(func=cmd_channel_check)
+    out = sub.add_parser("outbox", help="outgoing messages").add_subparsers(
+        dest="outbox_command", required=True
+    )
+    retry = out.add_parser("retry", help="send a failed or dead-lettered message again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(func=cmd_outbox_retry)
+    dead = out.add_parser("dead", help="list dead letters")
+    dead.add_argument("--limit", type=int, default=50)
+    dead.set_defaults(func=cmd_outbox_dead)
+    inbox = sub.add_parser("inbox", help="inbound events").add_subparsers(
+        dest="inbox_command", required=True
+    )
+    unparsed = inbox.add_parser("unparsed", help="events that could not be parsed")
+    unparsed.add_argument("--limit", type=int, default=50)
+    unparsed.set_defaults(func=cmd_inbox_unparsed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,11 +30,15 @@ def config_of(channel: Channel) -> ChannelConfig:
     )
 
 
-def build(channel: Channel) -> ChannelAdapter:
-    module, name = CLASSES[ChannelKind(channel.kind)]
+def build_from_config(config: ChannelConfig) -> ChannelAdapter:
+    module, name = CLASSES[ChannelKind(config.kind)]
     cls: Any = getattr(importlib.import_module(module), name)
-    adapter: ChannelAdapter = cls(config_of(channel))
+    adapter: ChannelAdapter = cls(config)
     return adapter
+
+
+def build(channel: Channel) -> ChannelAdapter:
+    return build_from_config(config_of(channel))
 
 
 class Adapters:

@@ -23,9 +23,9 @@ async def admin(**kw: object) -> User:
 
 async def manager(**kw: object) -> User:
     n = next(_seq)
+    kw.setdefault("full_name", f"Менеджер {n}")
     return await users.create_user(
         email=f"manager{n}@example.com",
-        full_name=f"Менеджер {n}",
         actor=None,
         **kw,  # type: ignore[arg-type]
     )

@@ -1,0 +1,99 @@
+"""Connecting a channel: check the credentials with the platform, store the channel, and
+point the platform's webhook at us. Shared by `crmhub channel add` and the admin panel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crm.channels import create_channel, get_channel
+from crm.models import Channel, ChannelKind, User, Visibility
+from inbox.channels.base import ChannelConfig
+from inbox.channels.registry import build_from_config, config_of
+from inbox.service import polling_mode
+
+
+@dataclass(frozen=True)
+class Connected:
+    channel: Channel
+    description: str  # what the platform says the account is (bot name, community, mailbox)
+    webhook_url: str | None  # set when the platform was pointed at us
+
+
+def webhook_url(public_url: str, channel: Channel) -> str:
+    return f"{public_url.rstrip('/')}/webhooks/{channel.kind.value}/{channel.id}"
+
+
+async def check_config(config: ChannelConfig) -> str:
+    adapter = build_from_config(config)
+    try:
+        return await adapter.check()
+    finally:
+        await adapter.close()
+
+
+async def connect(
+    *,
+    kind: ChannelKind | str,
+    name: str,
+    credentials: Mapping[str, Any],
+    settings: Mapping[str, Any] | None = None,
+    api_base: str = "",
+    visibility: Visibility | str = Visibility.ALL,
+    visible_user_ids: Iterable[int] = (),
+    responsible_id: int | None = None,
+    default_scenario_id: int | None = None,
+    public_url: str = "",
+    check: bool = True,
+    actor: User | None,
+) -> Connected:
+    """Check first (nothing is stored when the platform refuses), then store and hook up."""
+    channel = await create_channel(
+        kind=kind,
+        name=name,
+        credentials=credentials,
+        settings=settings,
+        api_base=api_base,
+        visibility=visibility,
+        visible_user_ids=visible_user_ids,
+        responsible_id=responsible_id,
+        default_scenario_id=default_scenario_id,
+        actor=actor,
+        validate_only=True,
+    )
+    description = await check_config(config_of(channel)) if check else ""
+    channel = await create_channel(
+        kind=kind,
+        name=name,
+        credentials=channel.credentials,
+        settings=settings,
+        api_base=api_base,
+        visibility=visibility,
+        visible_user_ids=visible_user_ids,
+        responsible_id=responsible_id,
+        default_scenario_id=default_scenario_id,
+        actor=actor,
+    )
+    hooked = await hook(channel, public_url)
+    return Connected(channel, description, hooked)
+
+
+async def hook(channel: Channel, public_url: str) -> str | None:
+    """Point Telegram or Viber at our webhook when we have a public URL."""
+    if not public_url or polling_mode(channel, public_url):
+        return None
+    if channel.kind not in (ChannelKind.TELEGRAM, ChannelKind.VIBER):
+        return None  # VK: the admin enters the URL in the community settings
+    url = webhook_url(public_url, channel)
+    adapter = build_from_config(config_of(channel))
+    try:
+        await adapter.set_webhook(url)
+    finally:
+        await adapter.close()
+    return url
+
+
+async def check_channel(channel_id: int) -> str:
+    channel = await get_channel(channel_id)
+    return await check_config(config_of(channel))
