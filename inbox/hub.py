@@ -27,6 +27,7 @@ from crm.models import (
     Client,
     ClientContact,
     ContactKind,
+    ContactPerson,
     Conversation,
     Direction,
     Inquiry,
@@ -118,20 +119,33 @@ async def _new_lead(
     )
 
 
+async def _person_match(phone: str | None, email: str | None) -> tuple[int, str] | None:
+    """A key person of some client has this phone or email: probably the same human."""
+    for column, value in (("phone", phone), ("email", email)):
+        if value:
+            person = await ContactPerson.filter(
+                **{column: value}, client__merged_into_id__isnull=True
+            ).first()
+            if person is not None:
+                return person.client_id, f"person_{column}"  # type: ignore[attr-defined]
+    return None
+
+
 async def _resolve(channel: Channel, msg: InboundMessage, out: Outcome) -> ChannelIdentity:
     phone, email = _contacts(msg)
-    certain = msg.meta.get("contact_is_sender", True) is not False
     identity = await ChannelIdentity.filter(
         channel_id=channel.id, external_id=msg.external_user_id
     ).first()
     if identity is not None:
-        await _learn(identity, phone if certain else None, email, out, probable_phone=phone)
+        await _learn(identity, phone, email)
         return identity
-    client = (
-        await _client_by_contact(ContactKind.PHONE, phone if certain else None)
-        or await _client_by_contact(ContactKind.EMAIL, email)
-        or await _new_lead(channel, msg, phone if certain else None, email)
+    client = await _client_by_contact(ContactKind.PHONE, phone) or await _client_by_contact(
+        ContactKind.EMAIL, email
     )
+    suggestion = None
+    if client is None:
+        client = await _new_lead(channel, msg, phone, email)
+        suggestion = await _person_match(phone, email)
     try:
         async with in_transaction():
             identity = await ChannelIdentity.create(
@@ -148,42 +162,32 @@ async def _resolve(channel: Channel, msg: InboundMessage, out: Outcome) -> Chann
         if client.is_lead and client.id != identity.client_id:  # type: ignore[attr-defined]
             if not await ChannelIdentity.filter(client_id=client.id).exists():
                 await client.delete()
+        return identity
+    if suggestion is not None:
+        out.events.append(events.MergeSuggested(client.id, *suggestion))
     return identity
 
 
-async def _learn(
-    identity: ChannelIdentity,
-    phone: str | None,
-    email: str | None,
-    out: Outcome,
-    *,
-    probable_phone: str | None,
-) -> None:
-    """A known sender told us a phone or email: add it to their client, or, when another
-    client already has it, join the two (certain) or suggest joining them (probable)."""
+async def _learn(identity: ChannelIdentity, phone: str | None, email: str | None) -> None:
+    """A known sender told us their own phone or email (a Telegram contact of themselves):
+    add it to their client, or, when another client already has it, join the two through
+    the merge service (the lead merges into the established client)."""
     client = await Client.get(id=identity.client_id)  # type: ignore[attr-defined]
-    for kind, value, certain in (
-        (ContactKind.PHONE, phone or probable_phone, phone is not None),
-        (ContactKind.EMAIL, email, True),
-    ):
+    for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
         if not value:
             continue
         if await ClientContact.filter(client_id=client.id, kind=kind, value=value).exists():
             continue
         other = await _client_by_contact(kind, value)
         if other is None:
-            if certain:
-                position = await ClientContact.filter(client_id=client.id, kind=kind).count()
-                await ClientContact.create(client=client, kind=kind, value=value, position=position)
+            position = await ClientContact.filter(client_id=client.id, kind=kind).count()
+            await ClientContact.create(client=client, kind=kind, value=value, position=position)
             continue
-        if certain:
-            survivor, merged = (
-                (other, client) if client.is_lead or other.id < client.id else (client, other)
-            )
-            await merge_clients(survivor.id, merged.id, actor=None)
-            client = survivor
-        else:
-            out.events.append(events.MergeSuggested(client.id, other.id, kind.value))
+        survivor, merged = (
+            (other, client) if client.is_lead or other.id < client.id else (client, other)
+        )
+        await merge_clients(survivor.id, merged.id, actor=None)
+        client = survivor
 
 
 # --- messages ---------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def _error(status: int, code: str) -> web.Response:
     return web.json_response({"error": {"code": code}}, status=status)
 
 
-def handler(adapters: Adapters, wake: Callable[[], None]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def handler(
+    adapters: Adapters, wake: Callable[[], None]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def webhook(request: web.Request) -> web.StreamResponse:
         kind = request.match_info["kind"]
         try:

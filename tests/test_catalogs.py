@@ -16,9 +16,7 @@ def test_every_marked_string_is_translated_to_russian() -> None:
         for m in catalog
         if m.id and (m.string if isinstance(m.string, str) else all(m.string))
     }
-    missing = sorted(
-        (m.id if isinstance(m.id, str) else m.id[0]) for m in extract() if m.id
-    )
+    missing = sorted((m.id if isinstance(m.id, str) else m.id[0]) for m in extract() if m.id)
     missing = [m for m in missing if m not in translated]
     assert missing == [], "run `make messages` and translate these in locales/ru: " + repr(missing)
 

@@ -30,8 +30,13 @@ def extract() -> Catalog:
         for filename, lineno, message, comments, context in extract_from_dir(
             str(folder), METHODS, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
         ):
-            template.add(message, None, [(f"{package}/{filename}", lineno)],
-                         auto_comments=comments, context=context)
+            template.add(
+                message,
+                None,
+                [(f"{package}/{filename}", lineno)],
+                auto_comments=comments,
+                context=context,
+            )
     return template
 
 

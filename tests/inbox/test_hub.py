@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
-from crm import channels, conversations, deals, inquiries, scenarios
+from crm import channels, clients, conversations, deals, inquiries, scenarios
 from crm.errors import Conflict, NotFound
 from crm.interactions import interest_feed
 from crm.models import (
     Channel,
     ChannelIdentity,
     Client,
-    ClientContact,
     Conversation,
     Inquiry,
     InquiryStatus,
@@ -136,16 +135,17 @@ async def test_a_contact_shared_later_joins_the_lead_to_the_client(
     assert await Conversation.filter(client_id=known.id).count() == 1
 
 
-async def test_someone_elses_contact_only_suggests_a_merge(
+async def test_a_key_persons_phone_only_suggests_a_merge(
     tg: Channel, team: dict[str, User], seen: list[events.Event]
 ) -> None:
-    known = await factories.client(team["anna"], name="ООО Ромашка", phones=["+79161234567"])
-    await hub.ingest(tg, msg("1:1"))
+    company = await factories.client(team["anna"], name="ООО Ромашка")
+    await clients.add_person(
+        company.id, actor=team["anna"], name="Ольга Ким", role="закупки", phone="+79161234567"
+    )
+    await hub.ingest(tg, msg("1:1", phone="+7 916 123-45-67"))
     lead_id = (await ChannelIdentity.get(external_id="1001")).client_id  # type: ignore[attr-defined]
-    await hub.ingest(tg, msg("1:2", phone="+79161234567", meta={"contact_is_sender": False}))
-    assert (await ChannelIdentity.get(external_id="1001")).client_id == lead_id  # type: ignore[attr-defined]
-    assert events.MergeSuggested(lead_id, known.id, "phone") in seen
-    assert not await ClientContact.filter(client_id=lead_id).exists()
+    assert lead_id != company.id  # not joined on a guess
+    assert events.MergeSuggested(lead_id, company.id, "person_phone") in seen
 
 
 async def test_a_message_on_an_open_interest_joins_its_feed(

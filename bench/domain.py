@@ -1,0 +1,418 @@
+"""Domain services on a big PostgreSQL database, each beside hand-tuned raw SQL.
+
+    .venv/bin/python -m bench.domain \
+        --dsn postgresql://postgres@127.0.0.1:5432/crmhub_bench --clients 1000000 \
+        --results bench/RESULTS.md
+
+Builds the database with `crm.demo` (or reuses it when it already holds that many clients),
+then times, warm, the median of `--runs` calls of each service and of the same work written
+as raw SQL on one asyncpg connection of the same pool, interleaved in the same run:
+
+- feed      `interactions.interest_feed` of the interest with the most interactions
+- claim     `reminders.claim_due_reminders` (100 rows); the claimed leases are reset after
+            every call (untimed), so each call has the same work to do
+- birthdays `reminders.birthdays_on(today)`: clients and key persons
+- bulk      `clients.bulk_update` of the relation type of 10,000 clients with history rows;
+            the value alternates, so every call changes every row
+
+Target: each service at most 1.5x its baseline, and under 50 ms (the bulk update under 2 s).
+`--explain` prints the plans of the baseline queries; `--proposed-indexes` creates the
+indexes proposed in bench/RESULTS.md for the run and drops them afterwards."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from tortoise import connections
+
+from crm import clients, clock, db, demo, interactions, reminders
+from crm.config import normalize_db_url
+from crm.models import Client, RelationType, User
+
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/crmhub_bench"
+BULK = 10_000
+CLAIM_LIMIT = 100
+RATIO = 1.5
+
+# The indexes bench/RESULTS.md proposes (created by --proposed-indexes, dropped after).
+PROPOSED_INDEXES = {
+    "bench_interactions_due": (
+        "CREATE INDEX IF NOT EXISTS bench_interactions_due ON interactions (remind_at) "
+        "WHERE state = 'planned' AND reminded_at IS NULL"
+    ),
+}
+
+FEED_SQL = """
+SELECT * FROM (
+    (SELECT * FROM interactions WHERE interest_id = $1 AND state = 'planned'
+     ORDER BY sort_at, id LIMIT $2)
+    UNION ALL
+    (SELECT * FROM interactions WHERE interest_id = $1 AND state IN ('done', 'cancelled')
+     ORDER BY sort_at DESC, id DESC LIMIT $2)
+) feed WHERE EXISTS (SELECT 1 FROM interests WHERE id = $1)
+"""
+CLAIM_SQL = """
+UPDATE interactions SET remind_claimed_until = $1 WHERE id IN (
+    SELECT id FROM interactions
+    WHERE state = 'planned' AND remind_at <= $2 AND reminded_at IS NULL
+      AND (remind_claimed_until IS NULL OR remind_claimed_until < $2)
+    ORDER BY remind_at LIMIT $3 FOR UPDATE SKIP LOCKED
+) RETURNING *
+"""
+BIRTHDAY_CLIENTS_SQL = """
+SELECT * FROM clients WHERE birthday_md = ANY($1::smallint[]) AND merged_into_id IS NULL
+ORDER BY name
+"""
+BIRTHDAY_PERSONS_SQL = """
+SELECT p.*, c.name AS client_name, c.responsible_id AS client_responsible_id
+FROM contact_persons p JOIN clients c ON c.id = p.client_id
+WHERE p.birthday_md = ANY($1::smallint[]) ORDER BY p.name
+"""
+BULK_UPDATE_SQL = """
+UPDATE clients c SET relation_type = $2, updated_at = $3
+FROM (SELECT id, relation_type FROM clients
+      WHERE id = ANY($1::int[]) AND merged_into_id IS NULL ORDER BY id FOR UPDATE) old
+WHERE c.id = old.id
+RETURNING c.id, old.relation_type
+"""
+BULK_HISTORY_SQL = """
+INSERT INTO change_records (created_at, updated_at, entity, entity_id, field, old, new, actor_id)
+SELECT $1, $1, 'client', e, 'relation_type', o, $2, $3
+FROM unnest($4::int[], $5::text[]) AS u(e, o)
+"""
+
+
+@dataclass
+class Case:
+    name: str
+    what: str
+    orm: Callable[[], Awaitable[int]]
+    raw: Callable[[], Awaitable[int]]
+    budget_ms: float
+    reset: Callable[[int], Awaitable[None]] | None = None
+
+
+@dataclass
+class Result:
+    case: Case
+    orm_ms: float
+    raw_ms: float
+    rows: int
+
+    @property
+    def ratio(self) -> float:
+        return self.orm_ms / self.raw_ms
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio <= RATIO and self.orm_ms < self.case.budget_ms
+
+
+async def ensure_database(dsn: str) -> None:
+    parts = urlsplit(dsn)
+    name = parts.path.lstrip("/")
+    conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def populate(n_clients: int, seed: int) -> float | None:
+    """Top the database up to `n_clients` clients; the seconds it took, or None."""
+    have = await Client.all().count()
+    if have >= n_clients:
+        print(f"reusing the database: {have:,} clients")
+        return None
+    print(f"generating {n_clients - have:,} clients ...")
+
+    def progress(done: int, total: int) -> None:
+        sys.stdout.write(f"\r  {done:,}/{total:,}")
+        sys.stdout.flush()
+
+    started = time.perf_counter()
+    stats = await demo.generate(n_clients - have, seed=seed + have, progress=progress)
+    took = time.perf_counter() - started
+    print(f"\n  {took:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in stats.items()))
+    return took
+
+
+async def pick_interest(raw: Any) -> tuple[int, int]:
+    """The interest with the most interactions (the feed's worst case) and their count."""
+    row = await raw.fetchrow(
+        "SELECT interest_id, COUNT(*) AS n FROM interactions WHERE interest_id IS NOT NULL "
+        "GROUP BY interest_id ORDER BY n DESC, interest_id LIMIT 1"
+    )
+    return int(row["interest_id"]), int(row["n"])
+
+
+async def bulk_ids(raw: Any) -> list[int]:
+    """BULK client ids spread evenly over the table."""
+    total = await raw.fetchval("SELECT COUNT(*) FROM clients WHERE merged_into_id IS NULL")
+    step = max(1, total // BULK)
+    rows = await raw.fetch(
+        "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM clients "
+        "WHERE merged_into_id IS NULL) t WHERE n % $1 = 0 ORDER BY id LIMIT $2",
+        step,
+        BULK,
+    )
+    return [int(r["id"]) for r in rows]
+
+
+def build_cases(raw: Any, admin: User, interest_id: int, ids: list[int], day: date) -> list[Case]:
+    claimed: list[int] = []
+    values = [RelationType.SUPPLIER, RelationType.OTHER]
+    turn = [0]
+    keys = reminders.birthday_keys(day)
+
+    async def feed_orm() -> int:
+        return len(await interactions.interest_feed(interest_id, actor=admin))
+
+    async def feed_raw() -> int:
+        return len((await raw.fetch(FEED_SQL, interest_id, 50))[:50])
+
+    async def claim_orm() -> int:
+        rows = await reminders.claim_due_reminders(limit=CLAIM_LIMIT)
+        claimed.extend(r.id for r in rows)
+        return len(rows)
+
+    async def claim_raw() -> int:
+        now = clock.now()
+        rows = await raw.fetch(CLAIM_SQL, now + reminders.LEASE, now, CLAIM_LIMIT)
+        rows = sorted(rows, key=lambda r: (r["remind_at"], r["id"]))
+        claimed.extend(r["id"] for r in rows)
+        return len(rows)
+
+    async def claim_reset(_: int) -> None:
+        await raw.execute(
+            "UPDATE interactions SET remind_claimed_until = NULL WHERE id = ANY($1::int[])",
+            claimed,
+        )
+        claimed.clear()
+
+    async def birthdays_orm() -> int:
+        found = await reminders.birthdays_on(day)
+        return len(found.clients) + len(found.persons)
+
+    async def birthdays_raw() -> int:
+        found = await raw.fetch(BIRTHDAY_CLIENTS_SQL, keys)
+        persons = await raw.fetch(BIRTHDAY_PERSONS_SQL, keys)
+        return len(found) + len(persons)
+
+    def next_value() -> RelationType:
+        turn[0] += 1
+        return values[turn[0] % 2]
+
+    async def bulk_orm() -> int:
+        return (
+            await clients.bulk_update(ids, {"relation_type": next_value()}, actor=admin)
+        ).updated
+
+    async def bulk_raw() -> int:
+        value, now = next_value().value, clock.now()
+        async with raw.transaction():
+            rows = await raw.fetch(BULK_UPDATE_SQL, ids, value, now)
+            if len(rows) != len(ids):
+                raise RuntimeError("some clients are gone or merged")
+            changed = [r for r in rows if r["relation_type"] != value]
+            await raw.execute(
+                BULK_HISTORY_SQL,
+                now,
+                value,
+                admin.id,
+                [r["id"] for r in changed],
+                [r["relation_type"] for r in changed],
+            )
+        return len(rows)
+
+    return [
+        Case("feed", f"interest_feed (interest #{interest_id})", feed_orm, feed_raw, 50),
+        Case(
+            "claim",
+            f"claim_due_reminders({CLAIM_LIMIT})",
+            claim_orm,
+            claim_raw,
+            50,
+            claim_reset,
+        ),
+        Case("birthdays", f"birthdays_on({day.isoformat()})", birthdays_orm, birthdays_raw, 50),
+        Case("bulk", f"bulk_update({len(ids):,} clients)", bulk_orm, bulk_raw, 2000),
+    ]
+
+
+async def measure(case: Case, runs: int, warmup: int) -> Result:
+    times: dict[str, list[float]] = {"orm": [], "raw": []}
+    rows = 0
+    for i in range(warmup + runs):
+        order = [("orm", case.orm), ("raw", case.raw)]
+        if i % 2:
+            order.reverse()
+        for label, func in order:
+            started = time.perf_counter()
+            rows = await func()
+            elapsed = (time.perf_counter() - started) * 1000
+            if case.reset is not None:
+                await case.reset(rows)
+            if i >= warmup:
+                times[label].append(elapsed)
+    return Result(case, statistics.median(times["orm"]), statistics.median(times["raw"]), rows)
+
+
+async def explain(raw: Any, interest_id: int, ids: list[int], day: date) -> None:
+    now = clock.now()
+    keys = reminders.birthday_keys(day)
+    plans: list[tuple[str, str, list[Any]]] = [
+        ("feed", FEED_SQL, [interest_id, 50]),
+        ("claim", CLAIM_SQL, [now + reminders.LEASE, now, CLAIM_LIMIT]),
+        ("birthdays: clients", BIRTHDAY_CLIENTS_SQL, [keys]),
+        ("birthdays: persons", BIRTHDAY_PERSONS_SQL, [keys]),
+    ]
+    for title, sql, args in plans:
+        transaction = raw.transaction()
+        await transaction.start()
+        try:  # EXPLAIN ANALYZE runs the claim's UPDATE: roll it back
+            rows = await raw.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
+        finally:
+            await transaction.rollback()
+        print(f"\n-- {title}\n" + "\n".join(r[0] for r in rows))
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}"
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| case | service call | rows | ORM median ms | raw SQL median ms | ratio | budget ms "
+        "| pass |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.case.name} | `{r.case.what}` | {r.rows:,} | {r.orm_ms:.2f} | {r.raw_ms:.2f} "
+            f"| {r.ratio:.2f}x | {r.case.budget_ms:.0f} | {'pass' if r.passed else 'FAIL'} |"
+        )
+    return "\n".join(lines)
+
+
+def write_results(path: Path, block: str, variant: str) -> None:
+    """Replace this variant's block of the file (between markers), keeping the rest."""
+    start, end = f"<!-- bench.domain {variant}: start -->", f"<!-- bench.domain {variant}: end -->"
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + f"\n\n{start}\n{block}\n{end}\n"
+    path.write_text(text)
+
+
+async def run(args: argparse.Namespace) -> int:
+    dsn = args.dsn
+    await ensure_database(dsn)
+    url = normalize_db_url(dsn)
+    await db.migrate(url)
+    async with db.session(url):
+        built = await populate(args.clients, args.seed)
+        conn = connections.get("default")
+        async with conn.acquire_connection() as raw:
+            version = await raw.fetchval("SHOW server_version")
+            counts = {
+                t: await raw.fetchval(f"SELECT COUNT(*) FROM {t}")
+                for t in ("clients", "interests", "interactions", "contact_persons")
+            }
+            if args.proposed_indexes:
+                for sql in PROPOSED_INDEXES.values():
+                    await raw.execute(sql)
+                await raw.execute("ANALYZE interactions")
+            try:
+                admin = await User.get(email="admin@demo.local")
+                interest_id, feed_size = await pick_interest(raw)
+                ids = await bulk_ids(raw)
+                day = clock.now().date()
+                if args.explain:
+                    await explain(raw, interest_id, ids, day)
+                cases = [
+                    c
+                    for c in build_cases(raw, admin, interest_id, ids, day)
+                    if not args.only or c.name in args.only
+                ]
+                results = []
+                for case in cases:
+                    result = await measure(case, args.runs, args.warmup)
+                    results.append(result)
+                    print(
+                        f"{case.name:<10} orm {result.orm_ms:9.2f} ms   raw {result.raw_ms:9.2f}"
+                        f" ms   {result.ratio:5.2f}x   {'pass' if result.passed else 'FAIL'}"
+                    )
+            finally:
+                if args.proposed_indexes:
+                    for name in PROPOSED_INDEXES:
+                        await raw.execute(f"DROP INDEX IF EXISTS {name}")
+    when = datetime.now(UTC)
+    lines = [
+        f"### bench.domain, {when:%Y-%m-%d %H:%M} UTC"
+        + (" — with the proposed indexes" if args.proposed_indexes else ""),
+        "",
+        f"- machine: {machine()}, PostgreSQL {version}",
+        f"- data: {counts['clients']:,} clients, {counts['interests']:,} interests, "
+        f"{counts['interactions']:,} interactions, {counts['contact_persons']:,} key persons"
+        + (f"; generated in this run in {built:.1f} s" if built is not None else ""),
+        f"- median of {args.runs} warm runs ({args.warmup} warm-up), ORM and raw interleaved; "
+        f"the feed's interest has {feed_size} interactions",
+        f"- target: ORM <= {RATIO}x raw and under the budget",
+        "",
+        table(results),
+    ]
+    block = "\n".join(lines)
+    print()
+    print(block)
+    if args.results:
+        variant = "proposed-indexes" if args.proposed_indexes else "schema"
+        write_results(Path(args.results), block, variant)
+        print(f"\nwritten to {args.results}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.domain", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--dsn", default=DEFAULT_DSN, help="PostgreSQL database (created if missing)"
+    )
+    parser.add_argument("--clients", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--only", nargs="*", choices=("feed", "claim", "birthdays", "bulk"))
+    parser.add_argument("--explain", action="store_true", help="print the baselines' plans")
+    parser.add_argument("--proposed-indexes", action="store_true")
+    parser.add_argument("--results", help="write the figures into this markdown file")
+    return asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

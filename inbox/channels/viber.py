@@ -1,0 +1,339 @@
+"""Viber: a bot on the Viber REST Bot API (chatapi.viber.com), over aiohttp.
+
+Credentials: `token` (the bot's auth token; it also signs the callbacks). Settings:
+`sender_name` (shown with every message, at most 28 characters; the account's name when
+unset), `sender_avatar` (an image URL). A message's `source_id` is Viber's `message_token`,
+for what customers send and what we send alike; delivery reports name it too.
+
+Viber has no polling mode: a public HTTPS webhook is required.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+import aiohttp
+
+from crm.errors import ExternalError
+from crm.i18n import N_
+from inbox.channels.base import (
+    Attachment,
+    ChannelConfig,
+    InboundEvent,
+    InboundMessage,
+    OutboundMessage,
+    PollResult,
+    SendError,
+    StatusUpdate,
+    SubscriptionChange,
+)
+
+__all__ = ["ViberAdapter"]
+
+API_BASE = "https://chatapi.viber.com"
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
+MAX_SENDER_NAME = 28
+REQUEST_TIMEOUT = 30.0
+AUTH_FAILED = 2  # invalidAuthToken
+TOO_MANY_REQUESTS = 12
+# Statuses retrying cannot fix: bad token or data, receiver unknown/unsubscribed/without a
+# suitable device, account blocked/missing/suspended, no webhook, unsupported API version.
+PERMANENT = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14})
+STATUSES: dict[str, Literal["delivered", "seen", "failed"]] = {
+    "delivered": "delivered",
+    "seen": "seen",
+    "failed": "failed",
+}
+TOKEN_REFUSED = N_("{channel} refused the token: {reason}")
+REQUEST_FAILED = N_("The request to {channel} failed: {reason}")
+NO_POLLING = N_("Viber has no polling mode: it needs a public webhook URL")
+
+
+class ViberApiError(Exception):
+    """A non-zero `status` from the API (HTTP 200), or a failed HTTP exchange (`status` None)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, case-insensitively even when `headers` is a plain dict."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+class ViberAdapter:
+    """One Viber bot. `api_base` replaces https://chatapi.viber.com (tests)."""
+
+    kind: ClassVar[str] = "viber"
+    ack: ClassVar[str] = ""
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
+        self.api_base = (config.api_base or API_BASE).rstrip("/")
+        self.token = str(config.credentials.get("token") or "")
+        self._session: aiohttp.ClientSession | None = None
+        self._account_name = ""
+
+    # -- webhook -------------------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """`X-Viber-Content-Signature` is the HMAC-SHA256 of the body keyed by the token."""
+        given = header(headers, SIGNATURE_HEADER)
+        if not self.token or not given:
+            return False
+        expected = hmac.new(self.token.encode(), body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(given.strip().lower().encode(), expected.encode())
+
+    def handshake(self, body: bytes) -> str | None:
+        """ "" (a bare 200) for the `webhook` event Viber sends while set_webhook runs."""
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return None
+        return "" if isinstance(event, dict) and event.get("event") == "webhook" else None
+
+    def parse(self, body: bytes) -> list[InboundEvent]:
+        event = json.loads(body)
+        if not isinstance(event, dict):
+            raise ValueError("a Viber callback must be a JSON object")
+        kind = event.get("event")
+        try:
+            return parse_event(kind, event)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed Viber {kind} callback: {exc!r}") from exc
+
+    # -- API -------------------------------------------------------------------------------
+
+    async def _call(self, method: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /pa/{method}; ViberApiError unless the answer has status 0."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+            )
+        url = f"{self.api_base}/pa/{method}"
+        try:
+            async with self._session.post(
+                url, json=payload, headers={"X-Viber-Auth-Token": self.token}
+            ) as response:
+                if response.status != 200:
+                    raise ViberApiError(f"HTTP {response.status} {response.reason or ''}".strip())
+                answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ViberApiError(str(exc) or type(exc).__name__) from exc
+        if not isinstance(answer, dict):
+            raise ViberApiError("the answer is not a JSON object")
+        status = answer.get("status")
+        if status != 0:
+            code = status if isinstance(status, int) else None
+            raise ViberApiError(f"{answer.get('status_message', 'error')} ({status})", code)
+        return answer
+
+    # -- outgoing ------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> str:
+        """A text message, or a picture (with the text as its description) / a file by URL.
+
+        With several attachments each is a message of its own, the text going with the
+        first; the first message's token is returned.
+        """
+        payloads = [*self._payloads(message)]
+        if not payloads:
+            raise SendError("nothing to send: no text and no attachment URL", permanent=True)
+        sender = await self._sender()
+        tokens: list[str] = []
+        for payload in payloads:
+            body = {
+                "receiver": message.external_user_id,
+                "sender": sender,
+                "tracking_data": str(message.message_id),
+                **payload,
+            }
+            try:
+                answer = await self._call("send_message", body)
+            except ViberApiError as exc:
+                raise send_error(exc) from exc
+            tokens.append(str(answer["message_token"]))
+        return tokens[0]
+
+    def _payloads(self, message: OutboundMessage) -> list[dict[str, Any]]:
+        text, payloads = message.text, list[dict[str, Any]]()
+        for attachment in message.attachments:
+            if not attachment.file_id.startswith(("http://", "https://")):
+                continue
+            if attachment.kind == "photo" and len(text) <= 768:
+                payloads.append({"type": "picture", "media": attachment.file_id, "text": text})
+                text = ""
+            elif attachment.size:
+                name = attachment.name or attachment.file_id.rsplit("/", 1)[-1]
+                payloads.append(
+                    {
+                        "type": "file",
+                        "media": attachment.file_id,
+                        "size": attachment.size,
+                        "file_name": name,
+                    }
+                )
+            else:
+                payloads.append({"type": "url", "media": attachment.file_id})
+        if text:
+            payloads.insert(0, {"type": "text", "text": text})
+        return payloads
+
+    async def _sender(self) -> dict[str, str]:
+        settings = self.config.settings
+        name = str(settings.get("sender_name") or "")
+        if not name:
+            if not self._account_name:
+                try:
+                    info = await self._call("get_account_info", {})
+                except ViberApiError as exc:
+                    raise send_error(exc) from exc
+                self._account_name = str(info.get("name") or "")
+            name = self._account_name
+        sender = {"name": name[:MAX_SENDER_NAME]}
+        if settings.get("sender_avatar"):
+            sender["avatar"] = str(settings["sender_avatar"])
+        return sender
+
+    # -- administration ------------------------------------------------------------------
+
+    async def check(self) -> str:
+        """The bot account's name."""
+        try:
+            info = await self._call("get_account_info", {})
+        except ViberApiError as exc:
+            raise external_error(exc) from exc
+        self._account_name = str(info.get("name") or "")
+        return self._account_name
+
+    async def set_webhook(self, url: str) -> None:
+        """Point Viber at `url`. Viber POSTs a signed `webhook` event to it before answering,
+        so the URL must already answer 200 (see `handshake`)."""
+        payload = {"url": url, "event_types": EVENT_TYPES, "send_name": True, "send_photo": False}
+        try:
+            await self._call("set_webhook", payload)
+        except ViberApiError as exc:
+            raise external_error(exc) from exc
+
+    async def poll(self, state: Mapping[str, Any], timeout: float) -> PollResult:  # noqa: ASYNC109
+        """Viber cannot be polled: always ExternalError."""
+        raise ExternalError(NO_POLLING, code="polling_unsupported")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def parse_event(kind: Any, event: Mapping[str, Any]) -> list[InboundEvent]:
+    if kind == "message":
+        return [parse_message(event)]
+    if kind in STATUSES:
+        error = str(event.get("desc") or "") if kind == "failed" else ""
+        return [StatusUpdate(str(event["message_token"]), STATUSES[kind], error)]
+    if kind == "subscribed":
+        user = event["user"]
+        return [SubscriptionChange(str(user["id"]), True, str(user.get("name") or ""))]
+    if kind == "unsubscribed":
+        return [SubscriptionChange(str(event["user_id"]), False)]
+    if kind == "conversation_started" and event.get("subscribed"):
+        # Opening the chat subscribes nobody; only an already subscribed user is reported.
+        user = event["user"]
+        return [SubscriptionChange(str(user["id"]), True, str(user.get("name") or ""))]
+    return []  # webhook, conversation_started by a non-subscriber, client_status, ...
+
+
+def parse_message(event: Mapping[str, Any]) -> InboundMessage:
+    sender, message = event["sender"], event["message"]
+    kind = str(message["type"])
+    text = str(message.get("text") or "")
+    attachments: list[Attachment] = []
+    meta: dict[str, Any] = {"type": kind}
+    phone: str | None = None
+    if message.get("tracking_data"):
+        meta["tracking_data"] = message["tracking_data"]
+    media = str(message.get("media") or "")
+    if kind in ("picture", "video", "file"):
+        extra = {k: message[k] for k in ("thumbnail", "duration") if message.get(k)}
+        attachments.append(
+            Attachment(
+                kind={"picture": "photo", "video": "video", "file": "document"}[kind],
+                file_id=media,
+                name=str(message.get("file_name") or ""),
+                size=message.get("size"),
+                extra=extra,
+            )
+        )
+    elif kind == "contact":
+        contact = message["contact"]
+        # Only the customer's own number identifies them (the share-phone button answers
+        # with the user's own name); someone else's contact stays an attachment.
+        if contact.get("phone_number") and contact.get("name") == sender.get("name"):
+            phone = str(contact["phone_number"])
+        else:
+            meta["foreign_contact"] = True
+        attachments.append(
+            Attachment(
+                kind="contact",
+                name=str(contact.get("name") or ""),
+                extra={"phone": contact.get("phone_number")},
+            )
+        )
+    elif kind == "location":
+        location = message["location"]
+        extra = {"latitude": location["lat"], "longitude": location["lon"]}
+        if location.get("address"):
+            extra["address"] = location["address"]
+        attachments.append(Attachment(kind="location", extra=extra))
+    elif kind == "sticker":
+        attachments.append(
+            Attachment(kind="sticker", file_id=media, extra={"sticker_id": message["sticker_id"]})
+        )
+    elif kind == "url":
+        text = text or media
+    return InboundMessage(
+        source_id=str(event["message_token"]),
+        external_user_id=str(sender["id"]),
+        text=text,
+        sent_at=datetime.fromtimestamp(int(event["timestamp"]) / 1000, UTC),
+        profile_name=str(sender.get("name") or ""),
+        phone=phone,
+        attachments=tuple(attachments),
+        meta=meta,
+    )
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def send_error(exc: ViberApiError) -> SendError:
+    if exc.status == TOO_MANY_REQUESTS:
+        return SendError(str(exc), retry_after=1.0)
+    # No status: HTTP or network failure, worth another try.
+    return SendError(str(exc), permanent=exc.status in PERMANENT)
+
+
+def external_error(exc: ViberApiError) -> ExternalError:
+    if exc.status == AUTH_FAILED:
+        return ExternalError(
+            TOKEN_REFUSED,
+            code="channel_token_refused",
+            fields={"token": TOKEN_REFUSED},
+            channel="Viber",
+            reason=str(exc),
+        )
+    return ExternalError(REQUEST_FAILED, channel="Viber", reason=str(exc))

@@ -1,0 +1,366 @@
+"""VK: a community's messages through the Callback API (webhook) or Bots Long Poll.
+
+Credentials: `token` (a community token with messages access), `secret` (the Callback API
+secret key; `webhook_secret` is used when `secret` is unset), `confirmation` (the code VK
+expects back when the server is added). `group_id` is read from settings, then credentials.
+
+API methods go through vk_api (synchronous, requests) in a worker thread; the long-poll wait
+itself uses aiohttp so that it can be cancelled. A message's `source_id` is its VK id, or
+`c{peer_id}:{conversation_message_id}` when VK gives no id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import aiohttp
+import requests
+import vk_api
+from jconfig.memory import MemoryConfig
+
+from crm.errors import ExternalError
+from crm.i18n import N_
+from inbox.channels.base import (
+    Attachment,
+    ChannelConfig,
+    InboundEvent,
+    InboundMessage,
+    OutboundMessage,
+    PollResult,
+    SendError,
+    SubscriptionChange,
+)
+
+__all__ = ["VkAdapter"]
+
+log = logging.getLogger(__name__)
+
+API_BASE = "https://api.vk.ru"
+API_VERSION = "5.199"
+CHAT_PEER_START = 2_000_000_000
+INT32_MAX = 2**31 - 1
+REQUEST_TIMEOUT = 30.0
+# Seconds to wait on "too many requests per second", "flood control", "rate limit reached".
+RATE_LIMITS = {6: 1.0, 9: 10.0, 29: 60.0}
+RETRYABLE = frozenset({1, 10})  # unknown error, internal server error
+AUTH_CODES = frozenset({5, 27, 28})  # invalid token, group/app authorization failed
+ATTACHMENT_ID = re.compile(r"^(photo|video|audio|doc|wall|market|poll)-?\d+_\d+(_\w+)?$")
+TOKEN_REFUSED = N_("{channel} refused the token: {reason}")
+REQUEST_FAILED = N_("The request to {channel} failed: {reason}")
+
+
+class ApiSession(requests.Session):
+    """vk_api's requests session: a default timeout, and the API address replaced by
+    `api_base` when one is given (vk_api hard-codes https://api.vk.ru)."""
+
+    def __init__(self, api_base: str = "") -> None:
+        super().__init__()
+        self.api_base = api_base.rstrip("/")
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        url = url.decode() if isinstance(url, bytes) else url
+        method = method.decode() if isinstance(method, bytes) else method
+        if self.api_base and url.startswith(API_BASE):
+            url = self.api_base + url.removeprefix(API_BASE)
+        kwargs.setdefault("timeout", REQUEST_TIMEOUT)
+        return super().request(method, url, *args, **kwargs)
+
+
+class VkAdapter:
+    """One community. `api_base` replaces https://api.vk.ru (tests, proxies)."""
+
+    kind: ClassVar[str] = "vk"
+    ack: ClassVar[str] = "ok"
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
+        credentials, settings = config.credentials, config.settings
+        self.group_id = int(settings.get("group_id") or credentials.get("group_id") or 0)
+        self._http = ApiSession(config.api_base)
+        self._vk = vk_api.VkApi(
+            token=str(credentials.get("token", "")),
+            api_version=API_VERSION,
+            session=self._http,
+            config=MemoryConfig,  # the default reads and writes vk_config.v2.json in the cwd
+        )
+        self._vk.RPS_DELAY = 1 / 20  # a community token may make 20 calls a second
+        # vk_api would sleep and retry "too many requests" forever; the outbox retries.
+        self._vk.error_handlers.pop(6, None)
+        self._longpoll: aiohttp.ClientSession | None = None
+
+    async def _call(self, method: str, **values: Any) -> Any:
+        return await asyncio.to_thread(self._vk.method, method, values)
+
+    # -- webhook -------------------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """The body's `secret` is ours and the event is for our community."""
+        credentials = self.config.credentials
+        expected = str(credentials.get("secret") or credentials.get("webhook_secret") or "")
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return False
+        if not expected or not isinstance(event, dict) or not self._ours(event):
+            return False
+        given = event.get("secret")
+        return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+
+    def handshake(self, body: bytes) -> str | None:
+        """The confirmation code for a `confirmation` event, else None."""
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(event, dict) or event.get("type") != "confirmation":
+            return None
+        code = str(self.config.credentials.get("confirmation") or "")
+        return code if code and self._ours(event) else None
+
+    def _ours(self, event: Mapping[str, Any]) -> bool:
+        return not self.group_id or event.get("group_id") == self.group_id
+
+    def parse(self, body: bytes) -> list[InboundEvent]:
+        """Callback API and Bots Long Poll events alike. Our own messages (`message_reply`)
+        and events the hub does not handle give []."""
+        event = json.loads(body)
+        if not isinstance(event, dict):
+            raise ValueError("a VK event must be a JSON object")
+        kind, obj = event.get("type"), event.get("object")
+        try:
+            if kind in ("message_new", "message_edit") and isinstance(obj, dict):
+                message = obj["message"] if "message" in obj else obj
+                parsed = parse_message(message, edit=kind == "message_edit")
+                if parsed is not None:
+                    log.debug("vk event %s: message %s", event.get("event_id"), parsed.source_id)
+                return [parsed] if parsed is not None else []
+            if kind in ("message_allow", "message_deny") and isinstance(obj, dict):
+                user_id = str(obj["user_id"])
+                return [SubscriptionChange(user_id, subscribed=kind == "message_allow")]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed VK {kind} event: {exc!r}") from exc
+        return []
+
+    # -- outgoing ------------------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> str:
+        """messages.send with random_id = our message id, so VK drops a repeated send."""
+        attachment = ",".join(filter(None, map(vk_attachment, message.attachments)))
+        if not message.text and not attachment:
+            raise SendError("nothing to send: no text and no VK attachment", permanent=True)
+        try:
+            peer_id = int(message.external_user_id)
+        except ValueError:
+            raise SendError(
+                f"not a peer id: {message.external_user_id!r}", permanent=True
+            ) from None
+        values: dict[str, Any] = {
+            "peer_id": peer_id,
+            "random_id": message.message_id % INT32_MAX,
+            "message": message.text,
+        }
+        if attachment:
+            values["attachment"] = attachment
+        try:
+            sent = await self._call("messages.send", **values)
+        except vk_api.ApiError as exc:
+            retry_after = RATE_LIMITS.get(exc.code)
+            permanent = retry_after is None and exc.code not in RETRYABLE
+            raise SendError(str(exc), retry_after=retry_after, permanent=permanent) from exc
+        except (vk_api.VkApiError, requests.RequestException) as exc:
+            # HTTP errors, network failures, captcha: worth another try later.
+            raise SendError(str(exc) or type(exc).__name__) from exc
+        return str(sent)
+
+    # -- administration ------------------------------------------------------------------
+
+    async def check(self) -> str:
+        """The community's name, once the token is known to belong to `group_id`."""
+        try:
+            answer = await self._call("groups.getById")
+        except (vk_api.VkApiError, requests.RequestException) as exc:
+            raise external_error(exc) from exc
+        groups = answer["groups"] if isinstance(answer, dict) else answer
+        group = groups[0]
+        if self.group_id and group["id"] != self.group_id:
+            reason = f"the token belongs to community {group['id']}, not {self.group_id}"
+            raise ExternalError(REQUEST_FAILED, channel="VK", reason=reason)
+        return str(group["name"])
+
+    async def set_webhook(self, url: str) -> None:
+        """Nothing: the admin adds the Callback API server in the community's settings."""
+
+    async def poll(self, state: Mapping[str, Any], timeout: float) -> PollResult:  # noqa: ASYNC109
+        """One Bots Long Poll check. State: `{"server", "key", "ts"}` from
+        groups.getLongPollServer, `ts` advanced after each answer; `failed` answers renew
+        them and give no bodies this round."""
+        current = dict(state)
+        if not all(current.get(key) for key in ("server", "key", "ts")):
+            current = await self._long_poll_server()
+        answer = await self._long_poll_check(current, max(int(timeout), 0))
+        failed = answer.get("failed")
+        if failed == 1:  # history partly lost: continue from the ts VK gives
+            return PollResult([], {**current, "ts": answer["ts"]})
+        if failed == 2:  # the key expired
+            return PollResult([], {**await self._long_poll_server(), "ts": current["ts"]})
+        if failed:  # 3: key and history lost
+            return PollResult([], await self._long_poll_server())
+        updates = answer.get("updates") or []
+        bodies = [json.dumps(update, ensure_ascii=False).encode() for update in updates]
+        return PollResult(bodies, {**current, "ts": answer["ts"]})
+
+    async def _long_poll_server(self) -> dict[str, Any]:
+        if not self.group_id:
+            raise ExternalError(REQUEST_FAILED, channel="VK", reason="group_id is not set")
+        try:
+            answer = await self._call("groups.getLongPollServer", group_id=self.group_id)
+        except (vk_api.VkApiError, requests.RequestException) as exc:
+            raise external_error(exc) from exc
+        return {"server": answer["server"], "key": answer["key"], "ts": answer["ts"]}
+
+    async def _long_poll_check(self, state: Mapping[str, Any], wait: int) -> dict[str, Any]:
+        if self._longpoll is None:
+            self._longpoll = aiohttp.ClientSession()
+        params = {"act": "a_check", "key": state["key"], "ts": state["ts"], "wait": wait}
+        try:
+            async with self._longpoll.get(
+                state["server"], params=params, timeout=aiohttp.ClientTimeout(total=wait + 15)
+            ) as response:
+                response.raise_for_status()
+                answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise external_error(exc) from exc
+        if not isinstance(answer, dict):
+            raise ExternalError(REQUEST_FAILED, channel="VK", reason="bad long poll answer")
+        return answer
+
+    async def close(self) -> None:
+        self._http.close()
+        if self._longpoll is not None:
+            await self._longpoll.close()
+            self._longpoll = None
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def parse_message(message: Mapping[str, Any], *, edit: bool) -> InboundMessage | None:
+    """A customer's message in a private dialog; None for ours, chats and communities."""
+    sender, peer = int(message["from_id"]), int(message["peer_id"])
+    if message.get("out") or sender <= 0 or peer >= CHAT_PEER_START:
+        return None
+    if message.get("id"):
+        source_id = str(message["id"])
+    else:
+        source_id = f"c{peer}:{message['conversation_message_id']}"
+    attachments = [parse_attachment(item) for item in message.get("attachments") or ()]
+    if geo := message.get("geo"):
+        coordinates = geo.get("coordinates") or {}
+        place = geo.get("place") or {}
+        extra = {"latitude": coordinates.get("latitude"), "longitude": coordinates.get("longitude")}
+        attachments.append(
+            Attachment(kind="location", name=str(place.get("title", "")), extra=extra)
+        )
+    meta: dict[str, Any] = {"peer_id": peer}
+    if message.get("conversation_message_id"):
+        meta["conversation_message_id"] = message["conversation_message_id"]
+    if edit and message.get("update_time"):
+        meta["edited_at"] = timestamp(message["update_time"]).isoformat()
+    return InboundMessage(
+        source_id=source_id,
+        external_user_id=str(sender),
+        text=str(message.get("text") or ""),
+        sent_at=timestamp(message["date"]),
+        attachments=tuple(attachments),
+        edit=edit,
+        lead_source=None if edit else (str(message["ref"]) if message.get("ref") else None),
+        meta=meta,
+    )
+
+
+def parse_attachment(item: Mapping[str, Any]) -> Attachment:
+    kind = str(item["type"])
+    data: Mapping[str, Any] = item.get(kind) or {}
+    ref = attachment_ref(kind, data)
+    extra: dict[str, Any] = {"vk": ref} if ref else {}
+    if kind == "photo":
+        url = largest_url(data.get("sizes"))
+        return Attachment(kind="photo", file_id=url, extra=extra)
+    if kind == "doc":
+        return Attachment(
+            kind="document",
+            file_id=str(data.get("url", "")),
+            name=str(data.get("title", "")),
+            size=data.get("size"),
+            extra=extra,
+        )
+    if kind == "audio_message":
+        url = data.get("link_ogg") or data.get("link_mp3") or ""
+        mime = "audio/ogg" if data.get("link_ogg") else "audio/mpeg"
+        duration = {"duration": data["duration"]} if "duration" in data else {}
+        return Attachment(kind="voice", file_id=str(url), mime=mime, extra={**extra, **duration})
+    if kind == "sticker":
+        sticker = {"sticker_id": data.get("sticker_id")}
+        url = largest_url(data.get("images"))
+        return Attachment(kind="sticker", file_id=url, extra=sticker)
+    if kind == "link":
+        return Attachment(
+            kind="link", file_id=str(data.get("url", "")), name=str(data.get("title", ""))
+        )
+    if kind == "wall":
+        url = f"https://vk.com/wall{data.get('owner_id', data.get('from_id'))}_{data.get('id')}"
+        return Attachment(
+            kind="link", file_id=url, name=str(data.get("text", ""))[:100], extra=extra
+        )
+    if kind in ("video", "audio"):
+        name = data.get("title", "")
+        return Attachment(kind=kind, file_id=ref or "", name=str(name), extra=extra)
+    return Attachment(kind=kind, file_id=ref or "", extra=extra)
+
+
+def largest_url(sizes: Any) -> str:
+    """The URL of the largest of a photo's or sticker's sizes."""
+    if not isinstance(sizes, list) or not sizes:
+        return ""
+    best = max(sizes, key=lambda size: int(size.get("width", 0)) * int(size.get("height", 1)))
+    return str(best.get("url", ""))
+
+
+def attachment_ref(kind: str, data: Mapping[str, Any]) -> str:
+    """`photo612345678_457239123_key`: how messages.send names an attachment."""
+    if "owner_id" not in data or "id" not in data:
+        return ""
+    key = f"_{data['access_key']}" if data.get("access_key") else ""
+    return f"{kind}{data['owner_id']}_{data['id']}{key}"
+
+
+def vk_attachment(attachment: Attachment) -> str:
+    """The messages.send name of an attachment we can forward, else ""."""
+    for candidate in (attachment.extra.get("vk"), attachment.file_id):
+        if isinstance(candidate, str) and ATTACHMENT_ID.match(candidate):
+            return candidate
+    return ""
+
+
+def timestamp(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def external_error(exc: Exception) -> ExternalError:
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, vk_api.ApiError) and exc.code in AUTH_CODES:
+        return ExternalError(
+            TOKEN_REFUSED,
+            code="channel_token_refused",
+            fields={"token": TOKEN_REFUSED},
+            channel="VK",
+            reason=reason,
+        )
+    return ExternalError(REQUEST_FAILED, channel="VK", reason=reason)

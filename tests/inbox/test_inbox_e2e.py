@@ -1,0 +1,339 @@
+"""The inbox through its real paths: HTTP into the webhook routes, processing, the outbox
+sending through each adapter to the platform fakes on loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from crm import channels, clock, conversations
+from crm.models import (
+    Channel,
+    Conversation,
+    Inquiry,
+    Message,
+    MessageStatus,
+    RawEvent,
+    RawEventStatus,
+    User,
+)
+from inbox import outbox
+from inbox.service import Inbox
+from tests.crm import factories
+from tests.fakes.base import load_fixture
+from tests.fakes.telegram_api import TelegramAPI
+from tests.fakes.viber_api import ViberAPI, signed_callback
+from tests.fakes.vk_api import VkAPI
+
+TG_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+VIBER_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
+VK_SECRET = "s3cr3t_Callback_K3y"
+VK_GROUP = 229000001
+
+
+@pytest.fixture
+async def admin(db: object) -> User:
+    await factories.scenario(require_next_step=False)
+    return await factories.admin()
+
+
+@pytest.fixture
+async def inbox(db: object) -> AsyncIterator[Inbox]:
+    hub = Inbox()
+    yield hub
+    await hub.adapters.close()
+
+
+@pytest.fixture
+async def http(inbox: Inbox) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    app = web.Application()
+    inbox.mount(app)
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramAPI]:
+    async with TelegramAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def tg(admin: User, telegram: TelegramAPI) -> Channel:
+    return await channels.create_channel(
+        kind="telegram",
+        name="Магазин",
+        credentials={"token": TG_TOKEN},
+        api_base=telegram.base_url,
+        actor=admin,
+    )
+
+
+def tg_headers(channel: Channel) -> dict[str, str]:
+    return {"X-Telegram-Bot-Api-Secret-Token": channel.credentials["webhook_secret"]}
+
+
+async def post(http: Any, path: str, body: bytes | dict[str, Any], **headers: str) -> Any:
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    return await http.post(path, data=data, headers={"Content-Type": "application/json", **headers})
+
+
+async def test_a_telegram_webhook_delivered_three_times_makes_one_message(
+    http: Any, inbox: Inbox, tg: Channel
+) -> None:
+    update = load_fixture("telegram", "message_text")
+    for _ in range(3):
+        response = await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+        assert response.status == 200
+    assert await RawEvent.all().count() == 3  # persisted before the acknowledgement
+    await inbox.process()
+    assert await Message.all().count() == 1
+    assert await Inquiry.all().count() == 1
+    assert await RawEvent.filter(status=RawEventStatus.PROCESSED).count() == 3
+    stored = await Message.get()
+    assert stored.text == update["message"]["text"]
+
+
+async def test_forged_and_unknown_webhooks_are_refused_and_store_nothing(
+    http: Any, tg: Channel, admin: User
+) -> None:
+    update = load_fixture("telegram", "message_text")
+    path = f"/webhooks/telegram/{tg.id}"
+    assert (await post(http, path, update)).status == 401
+    wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+    assert (await post(http, path, update, **wrong)).status == 401
+    assert (await post(http, "/webhooks/telegram/999", update, **tg_headers(tg))).status == 404
+    assert (await post(http, f"/webhooks/vk/{tg.id}", update, **tg_headers(tg))).status == 404
+    await channels.set_active(tg.id, False, actor=admin)
+    assert (await post(http, path, update, **tg_headers(tg))).status == 404
+    assert not await RawEvent.exists()
+
+
+async def test_an_unparsable_body_is_kept_and_acknowledged(
+    http: Any, inbox: Inbox, tg: Channel
+) -> None:
+    response = await post(http, f"/webhooks/telegram/{tg.id}", b"{not json", **tg_headers(tg))
+    assert response.status == 200
+    await inbox.process()
+    raw = await RawEvent.get()
+    assert raw.status == RawEventStatus.UNPARSED and raw.body == "{not json"
+    assert not await Message.exists()
+
+
+async def test_a_reply_survives_429_and_502_and_is_delivered_once(
+    http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
+) -> None:
+    update = load_fixture("telegram", "message_text")
+    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+    await inbox.process()
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(
+        conversation.id, actor=admin, text="Да, <b>есть</b> & ждём"
+    )
+    telegram.fail_next("sendMessage", kind="429", retry_after=3)
+    await inbox.send()
+    stored = await Message.get(id=reply.id)
+    assert stored.status == MessageStatus.FAILED and stored.attempts == 1
+    assert stored.next_attempt_at is not None
+    assert stored.next_attempt_at - clock.now() >= timedelta(seconds=2)  # retry_after honoured
+    assert await inbox.send() == outbox.SendReport()  # not due yet
+    telegram.fail_next("sendMessage", kind="502")
+    with time_machine.travel(clock.now() + timedelta(seconds=4)):
+        await inbox.send()
+    assert (await Message.get(id=reply.id)).attempts == 2
+    with time_machine.travel(clock.now() + timedelta(minutes=1)):
+        report = await inbox.send()
+        assert report.sent == 1
+        assert await inbox.send() == outbox.SendReport()
+    stored = await Message.get(id=reply.id)
+    assert stored.status == MessageStatus.SENT and stored.source_id
+    chat_id = update["message"]["chat"]["id"]
+    delivered = [m for m in telegram.delivered if m["chat"]["id"] == chat_id]
+    assert [m["text"] for m in delivered] == ["Да, <b>есть</b> & ждём"]  # sent as plain text
+
+
+async def test_a_dead_letter_replays(
+    http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
+) -> None:
+    update = load_fixture("telegram", "message_text")
+    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+    await inbox.process()
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Счёт во вложении")
+    telegram.block(update["message"]["chat"]["id"])
+    await inbox.send()
+    stored = await Message.get(id=reply.id)
+    assert stored.status == MessageStatus.DEAD and "blocked" in stored.last_error.lower()
+    assert [m.id for m in await outbox.dead_letters()] == [reply.id]
+    telegram.blocked.clear()
+    await outbox.retry(reply.id)
+    assert (await inbox.send()).sent == 1
+    assert (await Message.get(id=reply.id)).status == MessageStatus.SENT
+    with pytest.raises(Exception, match="already"):
+        await outbox.retry(reply.id)
+
+
+async def test_an_interrupted_send_is_dead_lettered_not_repeated(
+    http: Any, inbox: Inbox, tg: Channel, admin: User, telegram: TelegramAPI
+) -> None:
+    update = load_fixture("telegram", "message_text")
+    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+    await inbox.process()
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Привет")
+    # A worker marked it SENDING and died before recording the outcome.
+    await Message.filter(id=reply.id).update(
+        status=MessageStatus.SENDING, claimed_until=clock.now() - timedelta(seconds=1)
+    )
+    await inbox.send()
+    stored = await Message.get(id=reply.id)
+    assert stored.status == MessageStatus.DEAD and "may or may not" in stored.last_error
+    assert telegram.calls_to("sendMessage") == []
+
+
+# --- VK -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def vk_fake() -> AsyncIterator[VkAPI]:
+    async with VkAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def vk(admin: User, vk_fake: VkAPI) -> Channel:
+    return await channels.create_channel(
+        kind="vk",
+        name="Сообщество",
+        credentials={
+            "token": "vk1.a.community-token",
+            "secret": VK_SECRET,
+            "confirmation": "a1b2c3d4",
+        },
+        settings={"group_id": VK_GROUP},
+        api_base=vk_fake.base_url,
+        actor=admin,
+    )
+
+
+async def test_vk_callback_confirms_dedups_and_ignores_our_echo(
+    http: Any, inbox: Inbox, vk: Channel, admin: User, vk_fake: VkAPI
+) -> None:
+    path = f"/webhooks/vk/{vk.id}"
+    confirmation = await post(http, path, load_fixture("vk", "confirmation"))
+    assert (await confirmation.text()) == "a1b2c3d4"
+    event = load_fixture("vk", "message_new")
+    for _ in range(3):
+        response = await post(http, path, event)
+        assert (response.status, await response.text()) == (200, "ok")
+    forged = dict(event, secret="nope")
+    assert (await post(http, path, forged)).status == 401
+    await inbox.process()
+    assert await Message.all().count() == 1
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Здравствуйте!")
+    assert (await inbox.send()).sent == 1
+    sent = vk_fake.calls_to("messages.send")
+    assert len(sent) == 1 and int(sent[0].params["random_id"]) == reply.id
+    # VK echoes our own message back as message_reply: it is not a second message.
+    echo = load_fixture("vk", "message_reply")
+    await post(http, path, echo)
+    await inbox.process()
+    assert await Message.all().count() == 2
+
+
+async def test_vk_interrupted_send_is_repeated_safely_with_the_same_random_id(
+    http: Any, inbox: Inbox, vk: Channel, admin: User, vk_fake: VkAPI
+) -> None:
+    await post(http, f"/webhooks/vk/{vk.id}", load_fixture("vk", "message_new"))
+    await inbox.process()
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Цена 100 ₽")
+    assert (await inbox.send()).sent == 1
+    # Pretend the worker died before recording: the platform already has the message.
+    await Message.filter(id=reply.id).update(
+        status=MessageStatus.SENDING,
+        source_id=None,
+        claimed_until=clock.now() - timedelta(seconds=1),
+    )
+    assert (await inbox.send()).sent == 1
+    sends = vk_fake.calls_to("messages.send")
+    assert len(sends) == 2 and {int(c.params["random_id"]) for c in sends} == {reply.id}
+    assert len(vk_fake.delivered) == 1  # VK dropped the repeat by random_id
+
+
+# --- Viber ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def viber_fake() -> AsyncIterator[ViberAPI]:
+    async with ViberAPI(require_webhook=False) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def viber(admin: User, viber_fake: ViberAPI) -> Channel:
+    return await channels.create_channel(
+        kind="viber",
+        name="Viber",
+        credentials={"token": VIBER_TOKEN},
+        settings={"sender_name": "Магазин"},
+        api_base=viber_fake.base_url,
+        actor=admin,
+    )
+
+
+async def test_viber_signed_callbacks_statuses_and_unsubscribe(
+    http: Any, inbox: Inbox, viber: Channel, admin: User, viber_fake: ViberAPI
+) -> None:
+    path = f"/webhooks/viber/{viber.id}"
+    event = load_fixture("viber", "message_text")
+    body, headers = signed_callback(event, VIBER_TOKEN)
+    for _ in range(3):
+        assert (await http.post(path, data=body, headers=headers)).status == 200
+    bad = dict(headers, **{"X-Viber-Content-Signature": "0" * 64})
+    assert (await http.post(path, data=body, headers=bad)).status == 401
+    await inbox.process()
+    assert await Message.all().count() == 1
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Добрый день")
+    assert (await inbox.send()).sent == 1
+    stored = await Message.get(id=reply.id)
+    assert viber_fake.delivered[0].payload["sender"]["name"] == "Магазин"
+    delivered = dict(load_fixture("viber", "delivered"), message_token=int(stored.source_id or 0))
+    delivered["user_id"] = event["sender"]["id"]
+    body, headers = signed_callback(delivered, VIBER_TOKEN)
+    await http.post(path, data=body, headers=headers)
+    await inbox.process()
+    assert (await Message.get(id=reply.id)).status == MessageStatus.DELIVERED
+    unsubscribed = dict(load_fixture("viber", "unsubscribed"), user_id=event["sender"]["id"])
+    body, headers = signed_callback(unsubscribed, VIBER_TOKEN)
+    await http.post(path, data=body, headers=headers)
+    await inbox.process()
+    with pytest.raises(Exception, match="unsubscribed"):
+        await conversations.queue_reply(conversation.id, actor=admin, text="Акция!")
+    assert len(viber_fake.delivered) == 1
+
+
+async def test_telegram_polling_mode_stores_each_update_once(
+    inbox: Inbox, tg: Channel, telegram: TelegramAPI
+) -> None:
+    telegram.push_update(load_fixture("telegram", "message_text"))
+    telegram.push_update(load_fixture("telegram", "edited_message"))
+    assert await inbox.poll_once(tg) == 2
+    assert await inbox.poll_once(tg) == 0  # the offset moved on
+    assert (await Channel.get(id=tg.id)).state["offset"] > 0
+    await inbox.process()
+    assert await RawEvent.filter(status=RawEventStatus.PROCESSED).count() == 2
+    # The edit of message 101 updated it instead of adding one.
+    stored = await Message.get()
+    edited = load_fixture("telegram", "edited_message")["edited_message"]
+    assert stored.text == edited["text"]
+    assert stored.original_text == load_fixture("telegram", "message_text")["message"]["text"]
