@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import time
 from typing import Any
 
 from tortoise import Tortoise
@@ -12,11 +14,25 @@ from tortoise.migrations.api import migrate as migrate_api
 
 MODELS = ["crm.models"]
 
+# tortoise passes TimeField values (company working hours) to sqlite3 as `datetime.time`,
+# which sqlite3 cannot bind; store them as ISO text, which tortoise reads back.
+sqlite3.register_adapter(time, lambda value: value.isoformat())
+
+
+POOL = "minsize=2&maxsize=20"  # asyncpg pool unless the URL says otherwise
+
+
+def with_pool(db_url: str) -> str:
+    """PostgreSQL URLs get a pool big enough for concurrent webhooks and workers."""
+    if not is_postgres(db_url) or "maxsize=" in db_url:
+        return db_url
+    return f"{db_url}{'&' if '?' in db_url else '?'}{POOL}"
+
 
 def tortoise_config(db_url: str) -> dict[str, Any]:
     """The one tortoise config: app `models`, migrations in the `migrations` package."""
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": with_pool(db_url)},
         "apps": {
             "models": {
                 "models": MODELS,

@@ -57,6 +57,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         app = create_app(settings)
         inbox = Inbox(public_url=settings.public_url or "")
         inbox.mount(app)
+        await inbox.preload()
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)

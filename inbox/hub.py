@@ -238,11 +238,11 @@ async def _open_interest(conversation: Conversation) -> Interest | None:
     )
 
 
-def _interaction_kind(channel: Channel) -> InteractionKind:
+def interaction_kind(channel: Channel) -> InteractionKind:
     return InteractionKind.EMAIL if channel.kind == ChannelKind.EMAIL else InteractionKind.MESSAGE
 
 
-def _feed_text(msg: InboundMessage) -> str:
+def feed_text(msg: InboundMessage) -> str:
     if msg.text:
         return msg.text
     return ", ".join(a.name or a.kind for a in msg.attachments)
@@ -318,11 +318,11 @@ async def _to_interest(
         await Conversation.filter(id=conversation.id).update(interest_id=interest.id)
     await record_done(
         actor=None,
-        kind=_interaction_kind(channel),
+        kind=interaction_kind(channel),
         client_id=conversation.client_id,  # type: ignore[attr-defined]
         interest_id=interest.id,
         subject=str(msg.meta.get("subject", "")),
-        content=_feed_text(msg),
+        content=feed_text(msg),
         at=msg.sent_at,
         message_id=message.id,
     )

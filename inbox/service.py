@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from crm.models import Channel, ChannelKind
 from inbox import intake, outbox, robots, webhooks
+from inbox.channels import registry
 from inbox.channels.registry import Adapters
 from inbox.ratelimit import Pacer
 
@@ -35,8 +36,9 @@ def polling_mode(channel: Channel, public_url: str) -> bool:
 
 
 class Inbox:
-    def __init__(self, *, public_url: str = "") -> None:
+    def __init__(self, *, public_url: str = "", channel_ttl: float = webhooks.CHANNEL_TTL) -> None:
         self.public_url = public_url
+        self.channel_ttl = channel_ttl
         self.adapters = Adapters()
         self.pacer = Pacer()
         self._intake = asyncio.Event()
@@ -51,7 +53,7 @@ class Inbox:
         self._outbox.set()
 
     def mount(self, app: web.Application) -> None:
-        webhooks.add_routes(app, self.adapters, self.wake_intake)
+        webhooks.add_routes(app, self.adapters, self.wake_intake, self.channel_ttl)
 
     # --- the passes; also called directly by tests and the CLI ----------------------------
 
@@ -128,6 +130,10 @@ class Inbox:
     async def _robots_and_pollers(self) -> None:
         await self.run_robots()
         await self.reconcile_pollers()
+
+    async def preload(self) -> None:
+        kinds = set(await Channel.filter(is_active=True).values_list("kind", flat=True))
+        registry.preload({ChannelKind(k) for k in kinds})
 
     def start(self) -> None:
         self._tasks = [

@@ -8,6 +8,7 @@ redelivered body harmless."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -19,6 +20,25 @@ from inbox.channels.registry import Adapters
 log = logging.getLogger(__name__)
 
 MAX_BODY = 5 * 1024**2
+CHANNEL_TTL = 2.0  # seconds a channel row is reused: disabling one takes effect this fast
+
+
+class _Channels:
+    """Active channels by id, re-read at most every CHANNEL_TTL seconds."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._rows: dict[int, tuple[float, Channel | None]] = {}
+
+    async def get(self, channel_id: int, kind: ChannelKind) -> Channel | None:
+        now = time.monotonic()
+        cached = self._rows.get(channel_id)
+        if cached is None or cached[0] < now:
+            row = await Channel.filter(id=channel_id, is_active=True).first()
+            cached = (now + self.ttl, row)
+            self._rows[channel_id] = cached
+        channel = cached[1]
+        return channel if channel is not None and channel.kind == kind else None
 
 
 def _error(status: int, code: str) -> web.Response:
@@ -26,8 +46,10 @@ def _error(status: int, code: str) -> web.Response:
 
 
 def handler(
-    adapters: Adapters, wake: Callable[[], None]
+    adapters: Adapters, wake: Callable[[], None], channel_ttl: float = CHANNEL_TTL
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    channels = _Channels(channel_ttl)
+
     async def webhook(request: web.Request) -> web.StreamResponse:
         kind = request.match_info["kind"]
         try:
@@ -35,7 +57,7 @@ def handler(
             channel_kind = ChannelKind(kind)
         except ValueError:
             return _error(404, "not_found")
-        channel = await Channel.filter(id=channel_id, kind=channel_kind, is_active=True).first()
+        channel = await channels.get(channel_id, channel_kind)
         if channel is None or channel_kind == ChannelKind.EMAIL:
             return _error(404, "not_found")
         if request.content_length is not None and request.content_length > MAX_BODY:
@@ -55,5 +77,11 @@ def handler(
     return webhook
 
 
-def add_routes(app: web.Application, adapters: Adapters, wake: Callable[[], None]) -> None:
-    app.router.add_post(r"/webhooks/{kind:[a-z]+}/{channel_id:\d+}", handler(adapters, wake))
+def add_routes(
+    app: web.Application,
+    adapters: Adapters,
+    wake: Callable[[], None],
+    channel_ttl: float = CHANNEL_TTL,
+) -> None:
+    route = r"/webhooks/{kind:[a-z]+}/{channel_id:\d+}"
+    app.router.add_post(route, handler(adapters, wake, channel_ttl))

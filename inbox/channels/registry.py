@@ -30,6 +30,13 @@ def config_of(channel: Channel) -> ChannelConfig:
     )
 
 
+def preload(kinds: set[ChannelKind]) -> None:
+    """Import the adapters in use before serving: aiogram alone takes seconds to import,
+    which the first webhook must not wait for."""
+    for kind in kinds:
+        importlib.import_module(CLASSES[kind][0])
+
+
 def build_from_config(config: ChannelConfig) -> ChannelAdapter:
     module, name = CLASSES[ChannelKind(config.kind)]
     cls: Any = getattr(importlib.import_module(module), name)

@@ -310,3 +310,43 @@ async def test_an_interest_created_from_the_client_catches_later_messages(
     await hub.ingest(tg, msg("1:2", text="Когда доставка?"))
     assert await Interaction.filter(interest_id=interest.id, kind="message").count() == 1
     assert (await Conversation.get()).interest_id == interest.id  # type: ignore[attr-defined]
+
+
+async def test_a_batch_of_known_senders_is_stored_in_order_with_its_side_effects(
+    tg: Channel, team: dict[str, User], seen: list[events.Event]
+) -> None:
+    from inbox import batch
+
+    anna = team["anna"]
+    await hub.ingest(tg, msg("1:1", user="1001"))  # waits as an inquiry
+    await hub.ingest(tg, msg("2:1", user="2002", profile_name="Борис"))
+    taken = await Inquiry.get(client__name="Борис")
+    interest = await inquiries.accept_inquiry(taken.id, actor=anna)
+    seen.clear()
+    result = await batch.ingest_many(
+        tg,
+        [
+            msg("1:2", user="1001", text="первое"),
+            msg("2:2", user="2002", text="по сделке"),
+            msg("1:3", user="1001", text="второе"),
+            msg("1:2", user="1001", text="первое"),  # repeated within the batch
+            msg("3:1", user="3003", profile_name="Новый"),  # unknown: the slow path
+            msg("1:1", user="1001"),  # stored before
+        ],
+    )
+    assert [o.duplicate for o in result] == [False, False, False, True, False, True]
+    texts = [
+        m.text
+        for m in await Message.filter(conversation__identity__external_id="1001").order_by("id")
+    ]
+    assert texts == ["Здравствуйте", "первое", "второе"]
+    assert await Inquiry.filter(status=InquiryStatus.OPEN).count() == 2  # 1001 and the new one
+    feed = await interest_feed(interest.id, actor=anna)
+    assert "по сделке" in [i.content for i in feed]
+    conversation = await Conversation.get(identity__external_id="1001")
+    assert conversation.last_message_at == NOW
+    first_inquiry = await Inquiry.get(client__name="Анна Смирнова")
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds.count("InquiryMessage") == 2 and kinds.count("InterestMessage") == 1
+    assert events.InquiryMessage(first_inquiry.id, result[0].message.id) in seen  # type: ignore[union-attr]
+    assert kinds.count("InquiryOpened") == 1

@@ -46,7 +46,7 @@ async def admin(db: object) -> User:
 
 @pytest.fixture
 async def inbox(db: object) -> AsyncIterator[Inbox]:
-    hub = Inbox()
+    hub = Inbox(channel_ttl=0.0)  # channel changes seen at once
     yield hub
     await hub.adapters.close()
 

@@ -1,0 +1,180 @@
+"""Ingesting many events of one channel at once: the fast path for known senders.
+
+Most traffic comes from customers already known: their identity and conversation exist and
+the conversation either waits as an open inquiry or belongs to an open interest. For those,
+the lookups are done once per batch and the messages are written in one transaction, which
+is what lets one process keep up with a busy bot. Everything else (new senders, shared
+contacts, edits, email threads, statuses) goes through `hub.ingest` one by one, in order;
+a sender with any such event in the batch goes that way entirely, so one sender's
+messages are always stored in the order they came."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from crm.models import (
+    Channel,
+    ChannelIdentity,
+    Conversation,
+    Direction,
+    Inquiry,
+    InquiryStatus,
+    Interaction,
+    InteractionState,
+    Interest,
+    InterestStatus,
+    Message,
+    MessageStatus,
+)
+from inbox import events, hub
+from inbox.channels.base import InboundEvent, InboundMessage, SubscriptionChange
+
+
+@dataclass
+class _Known:
+    conversation: Conversation
+    interest: Interest | None
+    inquiry: Inquiry | None
+
+
+def _simple(event: InboundEvent) -> bool:
+    return (
+        isinstance(event, InboundMessage)
+        and not event.edit
+        and not event.phone
+        and not event.email
+        and not event.thread_ids
+    )
+
+
+async def _known(channel: Channel, senders: set[str]) -> dict[str, _Known]:
+    """Senders whose conversation waits as an inquiry or belongs to an open interest."""
+    identities = await ChannelIdentity.filter(
+        channel_id=channel.id, external_id__in=list(senders), subscribed=True
+    )
+    by_identity = {i.id: i.external_id for i in identities}
+    conversations = await Conversation.filter(
+        channel_id=channel.id, identity_id__in=list(by_identity)
+    )
+    interest_ids = [c.interest_id for c in conversations if c.interest_id]  # type: ignore[attr-defined]
+    open_interests = {
+        i.id: i for i in await Interest.filter(id__in=interest_ids, status=InterestStatus.OPEN)
+    }
+    waiting = {
+        q.conversation_id: q  # type: ignore[attr-defined]
+        for q in await Inquiry.filter(
+            conversation_id__in=[c.id for c in conversations], status=InquiryStatus.OPEN
+        )
+    }
+    known: dict[str, _Known] = {}
+    for conversation in conversations:
+        interest = open_interests.get(conversation.interest_id)  # type: ignore[attr-defined]
+        inquiry = waiting.get(conversation.id)
+        if interest is not None or inquiry is not None:
+            sender = by_identity[conversation.identity_id]  # type: ignore[attr-defined]
+            known[sender] = _Known(conversation, interest, inquiry)
+    return known
+
+
+async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.Outcome]:
+    """Ingest the events in order; returns one outcome per event."""
+    messages = [e for e in batch if isinstance(e, InboundMessage)]
+    slow_senders = {e.external_user_id for e in messages if not _simple(e)} | {
+        e.external_user_id for e in batch if isinstance(e, SubscriptionChange)
+    }
+    candidates = {e.external_user_id for e in messages} - slow_senders
+    known = await _known(channel, candidates) if candidates else {}
+    rows = await Message.filter(
+        channel_id=channel.id, source_id__in=[m.source_id for m in messages]
+    ).values_list("source_id", flat=True)
+    stored = {str(r) for r in rows}
+    fast: list[InboundMessage] = []
+    for msg in messages:
+        if msg.external_user_id in known and msg.source_id not in stored:
+            fast.append(msg)
+            stored.add(msg.source_id)  # a repeat within the batch is a duplicate
+    fast_ids = {id(e) for e in fast}
+    outcomes: dict[int, hub.Outcome] = {}
+    if fast:
+        try:
+            outcomes.update(await _write(channel, fast, known))
+        except IntegrityError:
+            fast_ids = set()  # someone stored some of them meanwhile: go one by one
+    for event in batch:
+        if id(event) not in fast_ids:
+            outcomes[id(event)] = await hub.ingest(channel, event)
+    for msg in fast:
+        for item in outcomes[id(msg)].events:
+            await events.publish(item)
+    return [outcomes[id(e)] for e in batch]
+
+
+async def _write(
+    channel: Channel, fast: list[InboundMessage], known: dict[str, _Known]
+) -> dict[int, hub.Outcome]:
+    outcomes: dict[int, hub.Outcome] = {}
+    last_at: dict[int, object] = {}
+    feed: list[Interaction] = []
+    kind = hub.interaction_kind(channel)
+    rows = [
+        Message(
+            conversation_id=known[msg.external_user_id].conversation.id,
+            channel_id=channel.id,
+            direction=Direction.IN,
+            text=msg.text,
+            attachments=[a.as_dict() for a in msg.attachments],
+            meta=dict(msg.meta),
+            source_id=msg.source_id,
+            status=MessageStatus.RECEIVED,
+            sent_at=msg.sent_at,
+        )
+        for msg in fast
+    ]
+    async with in_transaction():
+        await Message.bulk_create(rows)
+        ids = dict(
+            await Message.filter(
+                channel_id=channel.id, source_id__in=[m.source_id for m in fast]
+            ).values_list("source_id", "id")
+        )
+        for msg, message in zip(fast, rows, strict=True):
+            message.id = ids[msg.source_id]
+            message._saved_in_db = True
+            k = known[msg.external_user_id]
+            last_at[k.conversation.id] = msg.sent_at
+            out = hub.Outcome(message=message)
+            if k.interest is not None:
+                feed.append(
+                    Interaction(
+                        client_id=k.conversation.client_id,  # type: ignore[attr-defined]
+                        interest_id=k.interest.id,
+                        kind=kind,
+                        subject=str(msg.meta.get("subject", ""))[:300],
+                        content=hub.feed_text(msg),
+                        state=InteractionState.DONE,
+                        done_at=msg.sent_at,
+                        sort_at=msg.sent_at,
+                        message_id=message.id,
+                    )
+                )
+                out.events.append(
+                    events.InterestMessage(
+                        k.interest.id,
+                        message.id,
+                        k.interest.responsible_id,  # type: ignore[attr-defined]
+                    )
+                )
+            elif k.inquiry is not None:
+                out.events.append(events.InquiryMessage(k.inquiry.id, message.id))
+            outcomes[id(msg)] = out
+        if feed:
+            await Interaction.bulk_create(feed)
+        by_moment: dict[object, list[int]] = {}
+        for conversation_id, at in last_at.items():
+            by_moment.setdefault(at, []).append(conversation_id)
+        for at, conversation_ids in by_moment.items():  # platform times are in whole seconds
+            await Conversation.filter(id__in=conversation_ids).update(last_message_at=at)
+    return outcomes
