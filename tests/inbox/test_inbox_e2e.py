@@ -337,3 +337,30 @@ async def test_telegram_polling_mode_stores_each_update_once(
     edited = load_fixture("telegram", "edited_message")["edited_message"]
     assert stored.text == edited["text"]
     assert stored.original_text == load_fixture("telegram", "message_text")["message"]["text"]
+
+
+async def test_a_stage_robot_message_reaches_the_customer_once(
+    http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
+) -> None:
+    from crm import deals, scenarios
+    from crm.models import Client, Scenario
+
+    update = load_fixture("telegram", "message_text")
+    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+    await inbox.process()
+    scenario = await Scenario.get()
+    stages = await scenarios.stages_of(scenario.id)
+    await scenarios.add_stage_action(
+        stages[1].id, "send_message", {"template": "{client_name}, счёт готов"}, actor=admin
+    )
+    client = await Client.get()
+    interest = await deals.create_interest(
+        client_id=client.id, title="Заказ", scenario_id=scenario.id, actor=admin
+    )
+    await deals.move_stage(interest.id, stages[1].id, actor=admin)
+    for _ in range(2):  # two ticks
+        await inbox.run_robots()
+        await inbox.send()
+    chat_id = update["message"]["chat"]["id"]
+    texts = [m["text"] for m in telegram.delivered if m["chat"]["id"] == chat_id]
+    assert texts == [f"{client.name}, счёт готов"]
