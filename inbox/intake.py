@@ -13,15 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, timedelta
 
 from tortoise import connections
 
 from crm import clock
 from crm.claims import claim
-from crm.models import Channel, RawEvent, RawEventStatus
+from crm.models import Channel, ChannelIdentity, RawEvent, RawEventStatus
 from inbox import batch, hub
-from inbox.channels.base import InboundEvent, StatusUpdate
+from inbox.channels.base import ChannelAdapter, InboundEvent, InboundMessage, StatusUpdate
 from inbox.channels.registry import Adapters
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,37 @@ async def _run_group(channel: Channel, work: Work) -> None:
         await _finish(raw, RawEventStatus.PROCESSED, "")
 
 
-async def _run_channel(channel: Channel, work: Work, concurrency: int) -> None:
+async def _with_names(
+    adapter: ChannelAdapter, channel: Channel, parsed: list[InboundEvent]
+) -> list[InboundEvent]:
+    """Platforms whose events carry no sender name (VK) are asked once per batch for the
+    names of senders not known yet, so new leads get a person's name, not an id."""
+    profiles = getattr(adapter, "profiles", None)
+    nameless = {
+        e.external_user_id for e in parsed if isinstance(e, InboundMessage) and not e.profile_name
+    }
+    if profiles is None or not nameless:
+        return parsed
+    known = await ChannelIdentity.filter(
+        channel_id=channel.id, external_id__in=list(nameless)
+    ).values_list("external_id", flat=True)
+    wanted = sorted(nameless - {str(k) for k in known})
+    names: dict[str, str] = await profiles(wanted) if wanted else {}
+    return [
+        replace(e, profile_name=names[e.external_user_id])
+        if isinstance(e, InboundMessage) and not e.profile_name and e.external_user_id in names
+        else e
+        for e in parsed
+    ]
+
+
+async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurrency: int) -> None:
     """The whole batch at once (known senders in one transaction); if that fails, sender
     by sender so one bad event holds up only its own sender."""
     try:
-        await batch.ingest_many(channel, [event for _, parsed in work for event in parsed])
+        parsed = [event for _, events in work for event in events]
+        parsed = await _with_names(await adapters.get(channel), channel, parsed)
+        await batch.ingest_many(channel, parsed)
     except Exception:
         log.warning("batch of %s events on channel %s failed; one by one", len(work), channel.id)
     else:
@@ -167,5 +194,5 @@ async def process_pending(adapters: Adapters, *, limit: int = BATCH, concurrency
         if parsed is not None:
             by_channel[raw.channel_id].append((raw, parsed))  # type: ignore[attr-defined]
     for channel_id, work in by_channel.items():
-        await _run_channel(channels[channel_id], work, concurrency)
+        await _run_channel(adapters, channels[channel_id], work, concurrency)
     return len(ids)

@@ -98,6 +98,26 @@ class VkAdapter:
     async def _call(self, method: str, **values: Any) -> Any:
         return await asyncio.to_thread(self._vk.method, method, values)
 
+    async def profiles(self, user_ids: list[str]) -> dict[str, str]:
+        """Names of senders (VK events carry none), one users.get for up to 1000 ids;
+        {} when VK cannot tell (the lead is then named by its id)."""
+        ids = [u for u in user_ids if u.isdigit()][:1000]
+        if not ids:
+            return {}
+        try:
+            users = await self._call("users.get", user_ids=",".join(ids))
+        except Exception as exc:  # a name is a nicety: never fail ingestion for it
+            log.info("VK users.get failed: %s", exc)
+            return {}
+        names: dict[str, str] = {}
+        for user in users or []:
+            name = " ".join(
+                str(user.get(k, "")).strip() for k in ("first_name", "last_name")
+            ).strip()
+            if name and not user.get("deactivated"):
+                names[str(user.get("id"))] = name
+        return names
+
     # -- webhook -------------------------------------------------------------------------
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:

@@ -235,9 +235,11 @@ async def test_vk_callback_confirms_dedups_and_ignores_our_echo(
         assert (response.status, await response.text()) == (200, "ok")
     forged = dict(event, secret="nope")
     assert (await post(http, path, forged)).status == 401
+    vk_fake.add_user(612345678, "Ольга", "Кузнецова")
     await inbox.process()
     assert await Message.all().count() == 1
-    conversation = await Conversation.get()
+    conversation = await Conversation.get().prefetch_related("client")
+    assert conversation.client.name == "Ольга Кузнецова"  # VK events carry no names: asked
     reply = await conversations.queue_reply(conversation.id, actor=admin, text="Здравствуйте!")
     assert (await inbox.send()).sent == 1
     sent = vk_fake.calls_to("messages.send")
