@@ -1,14 +1,29 @@
-"""The aiohttp application: health check now; the admin panel and JSON API mount here."""
+"""The aiohttp application: the admin panel (server-rendered pages), the JSON API under
+/api/v1 and the health check. The channel webhooks are mounted by the runtime."""
 
 from __future__ import annotations
 
-from aiohttp import web
+import hashlib
+from pathlib import Path
 
+from aiohttp import web
+from aiohttp_session import session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from admin_web import auth, render
+from admin_web.api import routes as api_routes
 from admin_web.errors import crm_errors
+from admin_web.imports_runner import ImportJobs
+from admin_web.keys import IMPORTS, LIMITER, SETTINGS, STATE, WebState
+from admin_web.security import LoginLimiter, csrf_protect, secure_headers
+from admin_web.views import ROUTES
 from crm import db
 from crm.config import Settings
 
-SETTINGS = web.AppKey("settings", Settings)
+__all__ = ["SETTINGS", "create_app"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_AGE = 14 * 24 * 3600
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -22,8 +37,46 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": database})
 
 
-def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[crm_errors], client_max_size=20 * 1024**2)
+def session_key(secret: str) -> bytes:
+    """The 32 key bytes of the session cookies' Fernet, derived from the install's secret."""
+    return hashlib.sha256(b"crmhub-session:" + secret.encode()).digest()
+
+
+def create_app(settings: Settings, *, limiter: LoginLimiter | None = None) -> web.Application:
+    secret = settings.ensure_secret_key()
+    secure = bool(settings.public_url and settings.public_url.startswith("https://"))
+    storage = EncryptedCookieStorage(
+        session_key(secret),
+        cookie_name="crmhub_session",
+        max_age=SESSION_AGE,
+        httponly=True,
+        secure=secure,
+        samesite="Lax",
+    )
+    app = web.Application(
+        middlewares=[
+            secure_headers,
+            session_middleware(storage),
+            crm_errors,
+            auth.load_user,
+            csrf_protect,
+        ],
+        client_max_size=50 * 1024**2,
+    )
     app[SETTINGS] = settings
+    app[LIMITER] = limiter or LoginLimiter()
+    app[STATE] = WebState()
+    app[IMPORTS] = ImportJobs(settings.data_dir / "imports")
+    app.on_cleanup.append(_stop_imports)
+    render.setup(app)
     app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static/", STATIC, append_version=False)
+    app.add_routes(auth.routes)
+    for routes in ROUTES:
+        app.add_routes(routes)
+    api_routes.mount(app)
     return app
+
+
+async def _stop_imports(app: web.Application) -> None:
+    await app[IMPORTS].stop()

@@ -63,6 +63,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "stage_changes": (
         *TS, "interest_id", "from_stage_id", "to_stage_id", "actor_id", "robots_done",
+        "robots_attempts", "robots_error",
     ),
     "interactions": (
         *TS, "client_id", "interest_id", "responsible_id", "kind", "subject", "content", "state",
@@ -609,7 +610,7 @@ class Builder:
             at = _at(start + span * i // (stage + 1))
             self.rows["stage_changes"].append(
                 (self._id("stage_changes"), at, at, iid, stages[i - 1] if i else None, stages[i],
-                 responsible, True)
+                 responsible, True, 0, "")
             )  # fmt: skip
         times = sorted(start + int(r.random() * span) for _ in range(1 + int(r.random() ** 2 * 5)))
         for moment in times:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from crm import clock
+from crm.access import sees_all_clients
 from crm.channels import channel_filter
 from crm.errors import Conflict, NotFound, ValidationFailed
 from crm.i18n import N_
@@ -30,11 +32,20 @@ from crm.models import (
 from crm.scenarios import default_scenario, stages_of
 
 
-async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
-    """Waiting inquiries on the channels the actor may see, oldest first."""
+async def inquiry_filter(actor: User) -> Q:
+    """Inquiries on the channels the actor may see, of clients nobody is responsible for
+    yet or the actor is (another manager's client stays theirs unless all are visible)."""
     channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
+    visible = Q(channel_id__in=list(channels))
+    if await sees_all_clients(actor):
+        return visible
+    return visible & (Q(client__responsible_id__isnull=True) | Q(client__responsible_id=actor.id))
+
+
+async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
+    """Waiting inquiries the actor may take, oldest first."""
     return (
-        await Inquiry.filter(status=InquiryStatus.OPEN, channel_id__in=list(channels))
+        await Inquiry.filter(await inquiry_filter(actor), status=InquiryStatus.OPEN)
         .order_by("first_message_at", "id")
         .limit(limit)
         .prefetch_related("client", "channel", "conversation")
@@ -42,11 +53,31 @@ async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
 
 
 async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:
-    channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
-    inquiry = await Inquiry.filter(id=inquiry_id, channel_id__in=list(channels)).first()
+    inquiry = await Inquiry.filter(await inquiry_filter(actor), id=inquiry_id).first()
     if inquiry is None:
         raise NotFound()
     return inquiry
+
+
+async def _already_decided(actor: User, inquiry_id: int) -> None:
+    """Someone who saw the inquiry's card (its channel is theirs) and comes late is told who
+    took it, even though the client is now the taker's and no longer visible to them."""
+    channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
+    inquiry = (
+        await Inquiry.filter(id=inquiry_id, channel_id__in=list(channels))
+        .exclude(status=InquiryStatus.OPEN)
+        .prefetch_related("decided_by")
+        .first()
+    )
+    if inquiry is None:
+        return
+    if inquiry.status == InquiryStatus.ACCEPTED:
+        raise Conflict(
+            N_("{name} has already taken this inquiry"),
+            code="inquiry_taken",
+            name=inquiry.decided_by.full_name if inquiry.decided_by else "?",
+        )
+    raise Conflict(N_("This inquiry has already been decided"), code="inquiry_taken")
 
 
 async def _decide(inquiry: Inquiry, status: InquiryStatus, actor: User) -> bool:
@@ -62,6 +93,7 @@ async def _decide(inquiry: Inquiry, status: InquiryStatus, actor: User) -> bool:
 async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = None) -> Interest:
     """Take the inquiry: an interest in the channel's default scenario, responsible = actor,
     the conversation linked to it, the client assigned to the actor if it had nobody."""
+    await _already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
     channel = await Channel.get(id=inquiry.channel_id)  # type: ignore[attr-defined]
     scenario = (
@@ -129,6 +161,7 @@ async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: 
 
 async def reject_inquiry(inquiry_id: int, reason_id: int, *, actor: User) -> Inquiry:
     """Decline the inquiry with a reason from the rejection-reason list."""
+    await _already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
     reason = await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()
     if reason is None:

@@ -1,4 +1,5 @@
-"""Normalization and validation of the identifiers people type: phones, emails, INN, KPP."""
+"""Normalization and validation of what people type: whole numbers, phones, emails, INN,
+KPP."""
 
 from __future__ import annotations
 
@@ -15,6 +16,31 @@ from crm.models.clients import ClientKind
 DEFAULT_REGION = "RU"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+
+
+def whole_number(raw: object, *, max_digits: int = 9) -> int | None:
+    """`raw` as a whole number when it is 1..`max_digits` ASCII digits, else None.
+
+    Every id or page number read from a query string, a form or a JSON key goes through
+    here: `str.isdigit()` also accepts digits such as '²' that int() refuses, and int()
+    accepts '١', ' 1', '1_0' and thousands of digits (slowly, then not at all)."""
+    if not isinstance(raw, str) or not 0 < len(raw) <= max_digits:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
+
+
+def storable(text: str) -> bool:
+    """Whether `text` can be stored as it is: PostgreSQL refuses NUL in text, and a lone
+    surrogate (JSON can carry "\\ud800") has no UTF-8 form at all."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def phone(raw: str, *, field: str = "phone", region: str = DEFAULT_REGION) -> str:

@@ -6,43 +6,51 @@ leaves it to be claimed again after the lease, so a restart loses no reminder.""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter
+from typing import Any, NamedTuple
 
+from tortoise import connections
 from tortoise.expressions import Q
 
 from crm import clock
-from crm.claims import claim
+from crm.claims import claim_rows
 from crm.interactions import access_interaction
 from crm.models import (
     Client,
+    ClientKind,
     ContactPerson,
     Interaction,
     InteractionState,
+    RelationType,
     User,
 )
+from crm.rows import RowReader
 
 LEASE = timedelta(minutes=5)
+INTERACTION_ROWS = RowReader(Interaction)
 
 
 async def claim_due_reminders(
     *, now: datetime | None = None, limit: int = 100, lease: timedelta = LEASE
 ) -> list[Interaction]:
     """Planned interactions whose `remind_at` has come and that nobody reminded yet."""
-    ids = await claim(
+    rows = await claim_rows(
         "interactions",
-        "state = {} AND remind_at <= {} AND reminded_at IS NULL",
-        [InteractionState.PLANNED.value, now or clock.now()],
+        # 'planned' is spelled out so the partial index interactions_due_reminders
+        # (crm/sql_indexes.py) matches; a bound parameter would hide it from the planner.
+        "state = 'planned' AND remind_at <= {} AND reminded_at IS NULL",
+        [now or clock.now()],
+        columns=INTERACTION_ROWS.columns,
         lease_column="remind_claimed_until",
         lease=lease,
         order_by="remind_at",
         limit=limit,
         now=now,
     )
-    if not ids:
-        return []
-    return await Interaction.filter(id__in=ids).order_by("remind_at", "id")
+    return sorted(INTERACTION_ROWS.models(rows), key=attrgetter("remind_at", "id"))
 
 
 async def mark_reminded(ids: Iterable[int], *, now: datetime | None = None) -> None:
@@ -54,19 +62,19 @@ async def claim_overdue_nags(
 ) -> list[Interaction]:
     """Planned interactions already past their time, reminded, not yet nagged about."""
     moment = now or clock.now()
-    ids = await claim(
+    rows = await claim_rows(
         "interactions",
-        "state = {} AND planned_at < {} AND reminded_at IS NOT NULL AND nagged_at IS NULL",
-        [InteractionState.PLANNED.value, moment - timedelta(hours=1)],
+        # literal 'planned': see claim_due_reminders (index interactions_due_nags)
+        "state = 'planned' AND planned_at < {} AND reminded_at IS NOT NULL AND nagged_at IS NULL",
+        [moment - timedelta(hours=1)],
+        columns=INTERACTION_ROWS.columns,
         lease_column="nag_claimed_until",
         lease=lease,
         order_by="planned_at",
         limit=limit,
         now=now,
     )
-    if not ids:
-        return []
-    return await Interaction.filter(id__in=ids).order_by("planned_at", "id")
+    return sorted(INTERACTION_ROWS.models(rows), key=attrgetter("planned_at", "id"))
 
 
 async def mark_nagged(ids: Iterable[int], *, now: datetime | None = None) -> None:
@@ -92,25 +100,113 @@ def birthday_keys(day: date) -> list[int]:
     return keys
 
 
+class BirthdayClient(NamedTuple):
+    """A client whose birthday it is: the columns of `Client` under the model's attribute
+    names, values converted as the model converts them. Read-only and without relations;
+    `Client.get(id=...)` gives the model when one is needed."""
+
+    id: int
+    kind: ClientKind
+    name: str
+    legal_name: str
+    inn: str | None
+    kpp: str | None
+    org_form: str
+    birthday: date | None
+    birthday_md: int | None
+    region: str
+    timezone: str | None
+    relation_type: RelationType
+    responsible_id: int | None
+    is_lead: bool
+    lead_source: str
+    note: str
+    merged_into_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BirthdayPerson(NamedTuple):
+    """A key person whose birthday it is: the columns of `ContactPerson`, and `client`,
+    the person's client as a `BirthdayClient` (what `prefetch_related("client")` gave)."""
+
+    id: int
+    client_id: int
+    name: str
+    role: str
+    phone: str | None
+    email: str | None
+    birthday: date | None
+    birthday_md: int | None
+    created_at: datetime
+    updated_at: datetime
+    client: BirthdayClient
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 @dataclass(frozen=True)
 class Birthdays:
-    clients: list[Client]
-    persons: list[ContactPerson]
+    clients: list[BirthdayClient]
+    persons: list[BirthdayPerson]
+
+
+_CLIENT_ROWS = RowReader(Client, BirthdayClient._fields)
+_PERSON_ROWS = RowReader(ContactPerson, BirthdayPerson._fields[:-1])  # all but `client`
 
 
 async def birthdays_on(day: date, *, responsible_id: int | None = None) -> Birthdays:
     """Clients and key persons whose birthday falls on `day` (an index lookup on
-    birthday_md); optionally only those of one responsible manager."""
-    keys = birthday_keys(day)
-    clients = Client.filter(birthday_md__in=keys, merged_into_id__isnull=True)
-    persons = ContactPerson.filter(birthday_md__in=keys)
-    if responsible_id is not None:
-        clients = clients.filter(responsible_id=responsible_id)
-        persons = persons.filter(client__responsible_id=responsible_id)
-    return Birthdays(
-        clients=await clients.order_by("name"),
-        persons=await persons.order_by("name").prefetch_related("client"),
+    birthday_md), each list by name; optionally only those of one responsible manager.
+
+    Read-only records rather than models: a day holds thousands of birthdays on a big
+    base, and building full models cost twice the query itself."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    days = birthday_keys(day)
+    params: list[object] = [*days] if responsible_id is None else [*days, responsible_id]
+    marks = [f"${i}" if postgres else "?" for i in range(1, len(params) + 1)]
+    keys = ", ".join(marks[: len(days)])
+    mine = f" AND c.responsible_id = {marks[-1]}" if responsible_id is not None else ""
+    _, clients = await conn.execute_query(
+        f"SELECT {_CLIENT_ROWS.select_list('c')} FROM clients c"
+        f" WHERE c.birthday_md IN ({keys}) AND c.merged_into_id IS NULL{mine}"
+        " ORDER BY c.name, c.id",
+        params,
     )
+    _, persons = await conn.execute_query(
+        f"SELECT {_PERSON_ROWS.select_list('p')}, {_CLIENT_ROWS.select_list('c')}"
+        " FROM contact_persons p JOIN clients c ON c.id = p.client_id"
+        f" WHERE p.birthday_md IN ({keys}){mine} ORDER BY p.name, p.id",
+        params,
+    )
+    client_plan = _CLIENT_ROWS.plan()
+    return Birthdays(
+        clients=[BirthdayClient._make(_CLIENT_ROWS.values(r, client_plan)) for r in clients],
+        persons=_birthday_persons(persons),
+    )
+
+
+def _birthday_persons(rows: Iterable[Sequence[Any]]) -> list[BirthdayPerson]:
+    """Records from rows of the person's columns followed by the client's."""
+    person_plan, client_plan = _PERSON_ROWS.plan(), _CLIENT_ROWS.plan()
+    split = len(person_plan.columns)
+    persons = []
+    for row in rows:
+        values = tuple(row)
+        client = BirthdayClient._make(_CLIENT_ROWS.values(values[split:], client_plan))
+        person = _PERSON_ROWS.values(values[:split], person_plan)
+        persons.append(BirthdayPerson._make([*person, client]))
+    return persons
 
 
 async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Interaction]:

@@ -215,6 +215,84 @@ async def cmd_inbox_unparsed(settings: Settings, args: argparse.Namespace) -> in
     return 0
 
 
+async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> int:
+    """Import clients from CSV/XLSX: the panel's import, with a progress bar here."""
+    import shutil
+    from pathlib import Path
+
+    from crm.import_files import guess_mapping, heading_key, open_table
+    from crm.import_jobs import create_job, run_job
+    from crm.importer import ImportOptions
+
+    source = Path(args.file)
+    await db.migrate(settings.db_url())
+    async with db.session(settings.db_url()):
+        table = open_table(source, source.name)
+        mapping = await guess_mapping(table.headers)
+        keys = [heading_key(h) for h in table.headers]
+        for item in args.map or []:
+            column, _, target = item.partition("=")
+            index = int(column) - 1 if column.isdigit() else keys.index(heading_key(column))
+            mapping[index] = target.strip()
+        for index, heading in enumerate(table.headers):
+            print(f"  {heading!r} -> {mapping.get(index) or '(skipped)'}")
+        folder = settings.data_dir / "imports" / f"cli-{source.stem}"
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / source.name
+        shutil.copyfile(source, stored)
+        job = await create_job(
+            path=stored,
+            filename=source.name,
+            options=ImportOptions(
+                mapping={i: t for i, t in mapping.items() if t},
+                kind=args.kind,
+                relation_type=args.relation,
+                tag=args.tag or "",
+                dedup=tuple(k for k in args.dedup.split(",") if k),
+                responsible_id=await _user_id(args.responsible),
+            ),
+            actor=None,
+        )
+        job = await run_job(
+            job.id,
+            locale=settings.default_locale,
+            progress=lambda o: _progress(o.processed, o.total),
+        )
+    print()
+    if job.error:
+        print(f"error: {job.error}", file=sys.stderr)
+        return 1
+    print(f"created {job.created}, updated {job.updated}, skipped {job.skipped}")
+    if job.failed_path:
+        print(f"failed rows and reasons: {job.failed_path}")
+    return 0
+
+
+def _import_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = sub.add_parser("import", help="import data").add_subparsers(
+        dest="import_command", required=True
+    )
+    p = imp.add_parser("clients", help="import clients from a CSV or XLSX file")
+    p.add_argument("file")
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="heading or 1-based column number = name, inn, phone, email, "
+        "field:<id>, ... or empty to skip; repeat (default: remembered or guessed)",
+    )
+    p.add_argument("--kind", choices=["auto", "legal", "individual"], default="auto")
+    p.add_argument("--relation", default="buyer", help="relation type of new clients")
+    p.add_argument("--tag", help="tag the imported clients")
+    p.add_argument(
+        "--dedup",
+        default="inn,email,phone",
+        help="update a client matching these instead of creating a twin",
+    )
+    p.add_argument("--responsible", help="email of the responsible user of new clients")
+    p.set_defaults(func=cmd_import_clients)
+
+
 def _progress(done: int, total: int) -> None:
     width = 40
     filled = int(width * done / max(total, 1))
@@ -244,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot", help="the manager bot's username")
     invite.set_defaults(func=cmd_user_invite)
     _channel_commands(sub)
+    _import_commands(sub)
     return parser
 
 

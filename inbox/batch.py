@@ -103,12 +103,13 @@ async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.O
             outcomes.update(await _write(channel, fast, known))
         except IntegrityError:
             fast_ids = set()  # someone stored some of them meanwhile: go one by one
+        else:  # committed: tell the managers now, whatever happens to the rest
+            for msg in fast:
+                for item in outcomes[id(msg)].events:
+                    await events.publish(item)
     for event in batch:
         if id(event) not in fast_ids:
             outcomes[id(event)] = await hub.ingest(channel, event)
-    for msg in fast:
-        for item in outcomes[id(msg)].events:
-            await events.publish(item)
     return [outcomes[id(e)] for e in batch]
 
 

@@ -75,7 +75,11 @@ async def connect(
         default_scenario_id=default_scenario_id,
         actor=actor,
     )
-    hooked = await hook(channel, public_url)
+    try:
+        hooked = await hook(channel, public_url)
+    except BaseException:
+        await channel.delete()  # half-connected is worse than not connected: try again
+        raise
     return Connected(channel, description, hooked)
 
 

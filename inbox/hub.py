@@ -8,8 +8,9 @@ A redelivered event finds its message already stored and changes nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -43,12 +44,34 @@ from inbox.channels.base import InboundEvent, InboundMessage, StatusUpdate, Subs
 
 log = logging.getLogger(__name__)
 
+SOURCE_ID_MAX = 254
+
 # A later status never goes back to an earlier one (a late "delivered" after "seen").
 STATUS_RANK = {
     MessageStatus.SENT: 1,
     MessageStatus.DELIVERED: 2,
     MessageStatus.SEEN: 3,
 }
+
+
+def source_key(source_id: str) -> str:
+    """The platform's message id as stored: ids longer than the column (a hostile email's
+    Message-ID) are replaced by their hash, so they still deduplicate and thread."""
+    if len(source_id) <= SOURCE_ID_MAX:
+        return source_id
+    return "sha256:" + hashlib.sha256(source_id.encode()).hexdigest()
+
+
+def keyed(event: InboundEvent) -> InboundEvent:
+    if isinstance(event, InboundMessage):
+        return replace(
+            event,
+            source_id=source_key(event.source_id),
+            thread_ids=tuple(source_key(t) for t in event.thread_ids),
+        )
+    if isinstance(event, StatusUpdate):
+        return replace(event, source_id=source_key(event.source_id))
+    return event
 
 
 @dataclass

@@ -81,9 +81,9 @@ async def _parse(
         return None
     adapter = await adapters.get(channel)
     try:
-        return adapter.parse(raw.body.encode("utf-8"))
-    except ValueError as exc:
-        await _finish(raw, RawEventStatus.UNPARSED, f"unparsable: {exc}")
+        return [hub.keyed(e) for e in adapter.parse(raw.body.encode("utf-8"))]
+    except Exception as exc:  # hostile input breaks parsers in many ways (overflow, recursion)
+        await _finish(raw, RawEventStatus.UNPARSED, f"unparsable: {exc!r}")
         return None
 
 
@@ -194,5 +194,8 @@ async def process_pending(adapters: Adapters, *, limit: int = BATCH, concurrency
         if parsed is not None:
             by_channel[raw.channel_id].append((raw, parsed))  # type: ignore[attr-defined]
     for channel_id, work in by_channel.items():
-        await _run_channel(adapters, channels[channel_id], work, concurrency)
+        try:
+            await _run_channel(adapters, channels[channel_id], work, concurrency)
+        except Exception:  # one channel's trouble must not hold up the others
+            log.exception("processing channel %s failed; its events wait for the lease", channel_id)
     return len(ids)

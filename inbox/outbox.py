@@ -102,32 +102,47 @@ async def _outbound(
     )
 
 
-async def _set(message: Message, status: MessageStatus, **values: object) -> None:
-    await Message.filter(id=message.id).update(status=status, claimed_until=None, **values)
-    if status in (MessageStatus.SENT, MessageStatus.DEAD, MessageStatus.FAILED):
+async def _set(
+    message: Message, status: MessageStatus, *, sending: bool = True, **values: object
+) -> bool:
+    """Record an outcome; with `sending`, only while the row is still our SENDING row (a
+    worker that lost its lease must not overwrite what another decided meanwhile)."""
+    query = Message.filter(id=message.id)
+    if sending:
+        query = query.filter(status=MessageStatus.SENDING)
+    updated = await query.update(status=status, claimed_until=None, **values)
+    if updated and status in (MessageStatus.SENT, MessageStatus.DEAD, MessageStatus.FAILED):
         await events.publish(events.MessageStatusChanged(message.id, status.value))
+    return bool(updated)
 
 
 async def _fail(
-    message: Message, error: str, *, retry_after: float | None, permanent: bool, now: datetime
+    message: Message,
+    error: str,
+    *,
+    retry_after: float | None = None,
+    permanent: bool = False,
+    now: datetime,
+    sending: bool = True,
 ) -> str:
     attempts = message.attempts + 1
     if permanent or attempts >= MAX_ATTEMPTS:
-        await _set(message, MessageStatus.DEAD, attempts=attempts, last_error=error[:2000])
-        return "dead"
-    await _set(
+        dead = await _set(
+            message, MessageStatus.DEAD, sending=sending, attempts=attempts, last_error=error[:2000]
+        )
+        return "dead" if dead else "skipped"
+    failed = await _set(
         message,
         MessageStatus.FAILED,
+        sending=sending,
         attempts=attempts,
         last_error=error[:2000],
         next_attempt_at=now + timedelta(seconds=backoff(attempts, retry_after)),
     )
-    return "failed"
+    return "failed" if failed else "skipped"
 
 
-async def _send_one(
-    adapters: Adapters, pacer: Pacer, message_id: int, lease_until: datetime
-) -> str:
+async def _send_one(adapters: Adapters, pacer: Pacer, message_id: int) -> str:
     message = await Message.get(id=message_id)
     conversation = await Conversation.get(id=message.conversation_id)  # type: ignore[attr-defined]
     channel = await Channel.get(id=message.channel_id)  # type: ignore[attr-defined]
@@ -135,11 +150,11 @@ async def _send_one(
     now = clock.now()
     if not identity.subscribed:
         return await _fail(
-            message, "the customer has unsubscribed", retry_after=None, permanent=True, now=now
+            message, "the customer has unsubscribed", permanent=True, now=now, sending=False
         )
     if not channel.is_active:
         return await _fail(
-            message, "the channel is disabled", retry_after=None, permanent=True, now=now
+            message, "the channel is disabled", permanent=True, now=now, sending=False
         )
     adapter = await adapters.get(channel)
     outbound = await _outbound(message, channel, identity)
@@ -148,18 +163,23 @@ async def _send_one(
         id=message.id,
         source_id__isnull=True,
         status__in=[MessageStatus.QUEUED, MessageStatus.FAILED],
-    ).update(status=MessageStatus.SENDING, claimed_until=lease_until)
+    ).update(status=MessageStatus.SENDING, claimed_until=clock.now() + LEASE)
     if not marked:
         return "skipped"
+    idempotent = channel.kind in IDEMPOTENT
     try:
         source_id = await adapter.send(outbound)
     except SendError as exc:
+        if exc.uncertain and not idempotent:
+            return await _fail(message, f"{INTERRUPTED} ({exc})", permanent=True, now=clock.now())
         return await _fail(
             message, str(exc), retry_after=exc.retry_after, permanent=exc.permanent, now=clock.now()
         )
-    except Exception as exc:  # a bug or an unmapped network error: retry, never lose it
+    except Exception as exc:  # a bug or an unmapped error: never lost, never repeated blindly
         log.exception("sending message %s failed", message.id)
-        return await _fail(message, repr(exc), retry_after=None, permanent=False, now=clock.now())
+        return await _fail(
+            message, f"{INTERRUPTED} ({exc!r})", permanent=not idempotent, now=clock.now()
+        )
     await _set(
         message,
         MessageStatus.SENT,
@@ -193,7 +213,6 @@ async def send_due(
 ) -> SendReport:
     """Claim due outgoing messages and send them, one after another (the pacer spaces them)."""
     moment = now or clock.now()
-    lease_until = moment + LEASE
     ids = await claim(
         "messages",
         "direction = {} AND status IN ({}, {}) AND source_id IS NULL AND next_attempt_at <= {}",
@@ -206,7 +225,7 @@ async def send_due(
     )
     report = SendReport()
     for message_id in ids:
-        outcome = await _send_one(adapters, pacer, message_id, lease_until)
+        outcome = await _send_one(adapters, pacer, message_id)
         if outcome == "sent":
             report.sent += 1
         elif outcome == "failed":

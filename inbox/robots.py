@@ -32,6 +32,7 @@ from crm.models import (
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 5
 
 
 async def _latest_conversation(client_id: int) -> Conversation | None:
@@ -104,6 +105,34 @@ async def run_due(*, limit: int = 50) -> int:
     for change in await StageChange.filter(id__in=ids).order_by("id"):
         try:
             await _run(change)
-        except Exception:
-            log.exception("robots of stage change %s failed; retried after the lease", change.id)
+        except Exception as exc:
+            await _failed(change, exc)
     return len(ids)
+
+
+async def _failed(change: StageChange, exc: Exception) -> None:
+    """Retried after the lease; after MAX_ATTEMPTS it is given up, with a note in the feed
+    so the manager knows the client did not get the robot's message."""
+    attempts = change.robots_attempts + 1
+    log.error("robots of stage change %s failed (attempt %s)", change.id, attempts, exc_info=exc)
+    if attempts < MAX_ATTEMPTS:
+        await StageChange.filter(id=change.id).update(
+            robots_attempts=attempts, robots_error=repr(exc)[:2000]
+        )
+        return
+    async with in_transaction():
+        await StageChange.filter(id=change.id).update(
+            robots_attempts=attempts,
+            robots_error=repr(exc)[:2000],
+            robots_done=True,
+            robots_claimed_until=None,
+        )
+        interest = await Interest.get(id=change.interest_id)  # type: ignore[attr-defined]
+        await record_done(
+            actor=None,
+            kind=InteractionKind.NOTE,
+            client_id=interest.client_id,  # type: ignore[attr-defined]
+            interest_id=interest.id,
+            subject="robot",
+            content=f"the stage robots failed {attempts} times and were given up: {exc}",
+        )

@@ -132,8 +132,8 @@ class Inbox:
         await self.reconcile_pollers()
 
     async def preload(self) -> None:
-        kinds = set(await Channel.filter(is_active=True).values_list("kind", flat=True))
-        registry.preload({ChannelKind(k) for k in kinds})
+        kinds = await Channel.filter(is_active=True).values_list("kind", flat=True)
+        registry.preload({ChannelKind(str(k)) for k in kinds})
 
     def start(self) -> None:
         self._tasks = [

@@ -36,7 +36,10 @@ class _Channels:
         if cached is None or cached[0] < now:
             row = await Channel.filter(id=channel_id, is_active=True).first()
             cached = (now + self.ttl, row)
-            self._rows[channel_id] = cached
+            if row is None:  # never cache what strangers probe for: the cache stays bounded
+                self._rows.pop(channel_id, None)
+            else:
+                self._rows[channel_id] = cached
         channel = cached[1]
         return channel if channel is not None and channel.kind == kind else None
 

@@ -1,11 +1,13 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from crm.models.bot import CardKind
 from crm.models.channels import ChannelKind, Visibility
 from crm.models.clients import ClientKind, ContactKind, RelationType
 from crm.models.conversations import Direction, InquiryStatus, MessageStatus, RawEventStatus
 from crm.models.deals import InterestStatus
 from crm.models.fields import BelongsTo, FieldType
+from crm.models.imports import ImportStatus
 from crm.models.interactions import InteractionKind, InteractionState
 from crm.models.scenarios import ReasonKind, StageActionKind
 from crm.models.users import Role
@@ -151,6 +153,26 @@ class Migration(migrations.Migration):
                 "unique_together": (("definition", "value"),),
                 "pk_attr": "id",
                 "table_description": "One value of a list field.",
+            },
+            bases=["Timestamped"],
+        ),
+        ops.CreateModel(
+            name="ImportMapping",
+            fields=[
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                ("heading", fields.CharField(unique=True, max_length=200)),
+                ("target", fields.CharField(max_length=50)),
+            ],
+            options={
+                "table": "import_mappings",
+                "app": "models",
+                "pk_attr": "id",
+                "table_description": "The client field a column heading was last mapped to (offered at the next import).",
             },
             bases=["Timestamped"],
         ),
@@ -322,6 +344,55 @@ class Migration(migrations.Migration):
                 ("password_hash", fields.CharField(null=True, max_length=200)),
             ],
             options={"table": "users", "app": "models", "pk_attr": "id"},
+            bases=["Timestamped"],
+        ),
+        ops.CreateModel(
+            name="ApiKey",
+            fields=[
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                ("name", fields.CharField(max_length=100)),
+                ("prefix", fields.CharField(max_length=12)),
+                ("key_hash", fields.CharField(unique=True, max_length=64)),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="api_keys",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "created_by",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="created_by_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                (
+                    "last_used_at",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+                ("revoked_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "api_keys",
+                "app": "models",
+                "pk_attr": "id",
+                "table_description": "A key for /api/v1. It acts as its user, with that user's rights, and only a hash of",
+            },
             bases=["Timestamped"],
         ),
         ops.CreateModel(
@@ -666,6 +737,38 @@ class Migration(migrations.Migration):
             bases=["Timestamped"],
         ),
         ops.CreateModel(
+            name="DigestSent",
+            fields=[
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="digests",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("day", fields.DateField()),
+                ("sent_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "digests_sent",
+                "app": "models",
+                "unique_together": (("user", "day"),),
+                "pk_attr": "id",
+                "table_description": "The daily digest of one manager for one local day: claimed, then sent.",
+            },
+            bases=["Timestamped"],
+        ),
+        ops.CreateModel(
             name="FieldValue",
             fields=[
                 ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
@@ -719,6 +822,66 @@ class Migration(migrations.Migration):
                 "unique_together": (("client", "definition"),),
                 "pk_attr": "id",
                 "table_description": "A typed value of one custom field for one client (exactly one value column is set).",
+            },
+            bases=["Timestamped"],
+        ),
+        ops.CreateModel(
+            name="ImportJob",
+            fields=[
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
+                ("filename", fields.CharField(max_length=255)),
+                ("path", fields.CharField(max_length=500)),
+                (
+                    "options",
+                    fields.JSONField(
+                        default=dict,
+                        encoder=functools.partial(dumps, separators=(",", ":")),
+                        decoder=loads,
+                    ),
+                ),
+                (
+                    "status",
+                    fields.CharEnumField(
+                        default=ImportStatus.PENDING,
+                        description="PENDING: pending\nRUNNING: running\nDONE: done\nFAILED: failed",
+                        enum_type=ImportStatus,
+                        max_length=8,
+                    ),
+                ),
+                ("total", fields.IntField(default=0)),
+                ("processed", fields.IntField(default=0)),
+                ("created", fields.IntField(default=0)),
+                ("updated", fields.IntField(default=0)),
+                ("skipped", fields.IntField(default=0)),
+                ("failed_path", fields.CharField(default="", max_length=500)),
+                ("error", fields.TextField(default="", unique=False)),
+                (
+                    "started_by",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="started_by_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.SET_NULL,
+                    ),
+                ),
+                (
+                    "finished_at",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+            ],
+            options={
+                "table": "import_jobs",
+                "app": "models",
+                "pk_attr": "id",
+                "table_description": "One import of clients from a CSV or XLSX file, with its progress and outcome.",
             },
             bases=["Timestamped"],
         ),
@@ -1068,7 +1231,6 @@ class Migration(migrations.Migration):
                 "indexes": [
                     Index(fields=["interest_id", "state", "sort_at"]),
                     Index(fields=["client_id", "state", "sort_at"]),
-                    Index(fields=["remind_at", "reminded_at"]),
                     Index(fields=["responsible_id", "state", "planned_at"]),
                 ],
                 "pk_attr": "id",
@@ -1272,6 +1434,100 @@ class Migration(migrations.Migration):
             bases=["Timestamped"],
         ),
         ops.CreateModel(
+            name="ChatCard",
+            fields=[
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                (
+                    "id",
+                    fields.BigIntField(
+                        generated=True, primary_key=True, unique=True, db_index=True
+                    ),
+                ),
+                (
+                    "user",
+                    fields.ForeignKeyField(
+                        "models.User",
+                        source_field="user_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="chat_cards",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("chat_id", fields.BigIntField()),
+                ("chat_message_id", fields.BigIntField()),
+                (
+                    "kind",
+                    fields.CharEnumField(
+                        description="INQUIRY: inquiry\nMESSAGE: message\nREPLY: reply\nDEAL: deal",
+                        enum_type=CardKind,
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "conversation",
+                    fields.ForeignKeyField(
+                        "models.Conversation",
+                        source_field="conversation_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "inquiry",
+                    fields.ForeignKeyField(
+                        "models.Inquiry",
+                        source_field="inquiry_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "interest",
+                    fields.ForeignKeyField(
+                        "models.Interest",
+                        source_field="interest_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                (
+                    "message",
+                    fields.ForeignKeyField(
+                        "models.Message",
+                        source_field="message_id",
+                        null=True,
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+            ],
+            options={
+                "table": "chat_cards",
+                "app": "models",
+                "unique_together": (("chat_id", "chat_message_id"),),
+                "indexes": [
+                    Index(fields=["inquiry_id", "kind"]),
+                    Index(fields=["message_id", "kind"]),
+                ],
+                "pk_attr": "id",
+                "table_description": "One bot message in a manager's private chat and what it is about.",
+            },
+            bases=["Timestamped"],
+        ),
+        ops.CreateModel(
             name="RawEvent",
             fields=[
                 ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
@@ -1384,6 +1640,8 @@ class Migration(migrations.Migration):
                     "robots_claimed_until",
                     fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
                 ),
+                ("robots_attempts", fields.SmallIntField(default=0)),
+                ("robots_error", fields.TextField(default="", unique=False)),
             ],
             options={
                 "table": "stage_changes",

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from tortoise.context import TortoiseContext
 
+from crm import sql_indexes
 from crm.config import normalize_db_url
 from crm.db import tortoise_config
 
@@ -86,6 +87,7 @@ async def db(backend: str, db_url: str) -> AsyncIterator[TortoiseContext]:
                 await _recreate_pg_database(pg_test_url())
                 await ctx.init(config=tortoise_config(db_url))
                 await ctx.generate_schemas(safe=False)
+                await sql_indexes.ensure(ctx.db())
                 _pg_schema_ready[db_url] = True
             else:
                 await ctx.init(config=tortoise_config(db_url))
@@ -93,6 +95,7 @@ async def db(backend: str, db_url: str) -> AsyncIterator[TortoiseContext]:
         else:
             await ctx.init(config=tortoise_config(db_url))
             await ctx.generate_schemas(safe=False)
+            await sql_indexes.ensure(ctx.db())
         try:
             yield ctx
         finally:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# System packages the tests drive for real: Dovecot (IMAP). Installed only when missing.
+# System packages the tests drive for real: Dovecot (IMAP) and Chromium (browser tests,
+# driven by Playwright at /usr/bin/chromium). Installed only when missing.
 set -euo pipefail
 need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive

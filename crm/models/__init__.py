@@ -1,5 +1,7 @@
 """Tortoise models, one module per aggregate, re-exported here (the `models` app)."""
 
+from crm.models.apikeys import ApiKey
+from crm.models.bot import CardKind, ChatCard, DigestSent
 from crm.models.channels import Channel, ChannelIdentity, ChannelKind, Visibility
 from crm.models.clients import (
     Client,
@@ -31,16 +33,20 @@ from crm.models.fields import (
     FieldValue,
 )
 from crm.models.history import ChangeRecord, MergeRecord
+from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
 from crm.models.users import Invite, Role, User, UserGroup
 
 __all__ = [
+    "ApiKey",
     "BelongsTo",
+    "CardKind",
     "ChangeRecord",
     "Channel",
     "ChannelIdentity",
     "ChannelKind",
+    "ChatCard",
     "Client",
     "ClientContact",
     "ClientKind",
@@ -48,12 +54,16 @@ __all__ = [
     "ContactKind",
     "ContactPerson",
     "Conversation",
+    "DigestSent",
     "Direction",
     "FieldDefinition",
     "FieldOption",
     "FieldSection",
     "FieldType",
     "FieldValue",
+    "ImportJob",
+    "ImportMapping",
+    "ImportStatus",
     "Inquiry",
     "InquiryStatus",
     "Interaction",

@@ -69,6 +69,8 @@ class StageChange(Timestamped):
     )
     robots_done = fields.BooleanField(default=False)
     robots_claimed_until = fields.DatetimeField(null=True)  # lease of the robot runner
+    robots_attempts = fields.SmallIntField(default=0)
+    robots_error = fields.TextField(default="")
 
     class Meta:
         table = "stage_changes"

@@ -83,12 +83,22 @@ class OutboundMessage:
 
 class SendError(Exception):
     """A send failed. `retry_after` (seconds) when the platform asked us to wait;
-    `permanent` when retrying cannot help (blocked by the user, bad token, ...)."""
+    `permanent` when retrying cannot help (blocked by the user, bad token, ...);
+    `uncertain` when the request may have reached the platform (a timeout or a dropped
+    connection after it was sent), so a retry could deliver the message twice."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        uncertain: bool = False,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)

@@ -417,7 +417,13 @@ def _send_error(config: MailboxConfig, exc: Exception) -> SendError:
         return SendError(f"{where}: {_describe(exc)}", permanent=True)
     if isinstance(exc, aiosmtplib.SMTPException) and "AUTH" in exc.message:
         return SendError(f"{where}: {exc.message}", permanent=True)  # no AUTH offered
-    return SendError(f"{where}: {_describe(exc)}")
+    # Refused or unreachable before the DATA was sent: safe to retry. A timeout or a
+    # dropped connection later may have left the letter with the server.
+    never_sent = isinstance(exc, aiosmtplib.SMTPConnectError | ConnectionRefusedError)
+    uncertain = not never_sent and isinstance(
+        exc, TimeoutError | aiosmtplib.SMTPServerDisconnected | ConnectionError
+    )
+    return SendError(f"{where}: {_describe(exc)}", uncertain=uncertain)
 
 
 async def send(config: MailboxConfig, message: EmailMessage) -> str:

@@ -8,6 +8,8 @@ Only private chats are handled; groups, channels and button presses are left out
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 from collections.abc import Mapping
@@ -23,12 +25,13 @@ from aiogram.exceptions import (
     TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramMigrateToChat,
+    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.token import TokenValidationError
 
 from crm.errors import ExternalError
@@ -140,7 +143,11 @@ class TelegramAdapter:
             raise SendError(
                 f"not a chat id: {message.external_user_id!r}", permanent=True
             ) from None
-        files = [a for a in message.attachments if a.file_id and a.kind != "location"]
+        files = [
+            a
+            for a in message.attachments
+            if (a.file_id or a.extra.get("content_b64")) and a.kind != "location"
+        ]
         text = message.text
         first: Message | None = None
         try:
@@ -160,10 +167,20 @@ class TelegramAdapter:
         return f"{first.chat.id}:{first.message_id}"
 
     async def _send_file(self, chat_id: int, attachment: Attachment, caption: str) -> Message:
+        """By file_id or URL; or the bytes themselves (`extra["content_b64"]`), uploaded:
+        a file another bot received has no file_id this bot could use."""
         options: dict[str, Any] = {"caption": caption or None, "parse_mode": None}
+        media: str | BufferedInputFile = attachment.file_id
+        if content := attachment.extra.get("content_b64"):
+            try:
+                data = base64.b64decode(str(content), validate=True)
+            except binascii.Error:
+                raise SendError("the attachment's content is not base64", permanent=True) from None
+            name = attachment.name or ("photo.jpg" if attachment.kind == "photo" else "file")
+            media = BufferedInputFile(data, filename=name)
         if attachment.kind == "photo":
-            return await self.bot.send_photo(chat_id, attachment.file_id, **options)
-        return await self.bot.send_document(chat_id, attachment.file_id, **options)
+            return await self.bot.send_photo(chat_id, media, **options)
+        return await self.bot.send_document(chat_id, media, **options)
 
     # -- administration ------------------------------------------------------------------
 
@@ -333,7 +350,12 @@ def send_error(exc: AiogramError) -> SendError:
         TelegramMigrateToChat,
     )
     # Network errors, 5xx and undecodable answers (a front end's HTML page) may pass.
-    return SendError(str(exc), permanent=isinstance(exc, permanent))
+    # A connection never made cannot have delivered anything; a timeout or a connection
+    # dropped mid-request may have.
+    uncertain = isinstance(exc, TelegramNetworkError) and not str(exc).startswith(
+        ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorCertificateError")
+    )
+    return SendError(str(exc), permanent=isinstance(exc, permanent), uncertain=uncertain)
 
 
 def external_error(exc: Exception) -> ExternalError:

@@ -56,11 +56,13 @@ NO_POLLING = N_("Viber has no polling mode: it needs a public webhook URL")
 
 
 class ViberApiError(Exception):
-    """A non-zero `status` from the API (HTTP 200), or a failed HTTP exchange (`status` None)."""
+    """A non-zero `status` from the API (HTTP 200), or a failed HTTP exchange (`status` None);
+    `uncertain` when the request may have reached Viber (timeout, dropped connection)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, *, uncertain: bool = False):
         super().__init__(message)
         self.status = status
+        self.uncertain = uncertain
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -130,7 +132,8 @@ class ViberAdapter:
                     raise ViberApiError(f"HTTP {response.status} {response.reason or ''}".strip())
                 answer = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise ViberApiError(str(exc) or type(exc).__name__) from exc
+            uncertain = not isinstance(exc, aiohttp.ClientConnectorError | ValueError)
+            raise ViberApiError(str(exc) or type(exc).__name__, uncertain=uncertain) from exc
         if not isinstance(answer, dict):
             raise ViberApiError("the answer is not a JSON object")
         status = answer.get("status")
@@ -280,12 +283,9 @@ def parse_message(event: Mapping[str, Any]) -> InboundMessage:
         )
     elif kind == "contact":
         contact = message["contact"]
-        # Only the customer's own number identifies them (the share-phone button answers
-        # with the user's own name); someone else's contact stays an attachment.
-        if contact.get("phone_number") and contact.get("name") == sender.get("name"):
-            phone = str(contact["phone_number"])
-        else:
-            meta["foreign_contact"] = True
+        # Viber cannot prove whose number a shared contact is (names are chosen by the
+        # sender), so it never identifies the customer: it stays an attachment.
+        meta["foreign_contact"] = True
         attachments.append(
             Attachment(
                 kind="contact",
@@ -324,7 +324,7 @@ def send_error(exc: ViberApiError) -> SendError:
     if exc.status == TOO_MANY_REQUESTS:
         return SendError(str(exc), retry_after=1.0)
     # No status: HTTP or network failure, worth another try.
-    return SendError(str(exc), permanent=exc.status in PERMANENT)
+    return SendError(str(exc), permanent=exc.status in PERMANENT, uncertain=exc.uncertain)
 
 
 def external_error(exc: ViberApiError) -> ExternalError:

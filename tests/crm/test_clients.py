@@ -6,7 +6,7 @@ import pytest
 
 from crm import clients, fields, history
 from crm.errors import NotFound, PermissionDenied, ValidationFailed
-from crm.models import Client, ClientContact, FieldValue, RelationType
+from crm.models import Client, ClientContact, FieldValue, RelationType, Tag
 from tests.crm import factories as f
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -129,6 +129,51 @@ async def test_bulk_update_refuses_clients_the_manager_cannot_see() -> None:
     assert (await Client.get(id=mine.id)).region == ""
 
 
+async def test_bulk_update_history_has_old_and_new_of_what_changed() -> None:
+    admin = await f.admin()
+    manager = await f.manager()
+    supplier = await f.client(admin, name="Поставщик", relation_type="supplier")
+    buyers = [(await f.client(admin, name=f"Покупатель {i}")).id for i in range(3)]
+    selection = [supplier.id, *buyers]
+    created = (await Client.get(id=buyers[0])).updated_at
+    await clients.bulk_update(
+        selection,
+        {"relation_type": "supplier", "region": "Новосибирская область", "is_lead": True},
+        actor=admin,
+    )
+    changed = await Client.get(id=buyers[0])
+    assert changed.updated_at > created and changed.timezone == "Asia/Novosibirsk"
+    assert changed.relation_type == RelationType.SUPPLIER and changed.is_lead
+    for cid in buyers:
+        changes = {c.field: c for c in await history.list_changes("client", cid)}
+        assert (changes["relation_type"].old, changes["relation_type"].new) == ("buyer", "supplier")
+        assert (changes["region"].old, changes["region"].new) == ("", "Новосибирская область")
+        assert changes["timezone"].new == "Asia/Novosibirsk"
+        assert (changes["is_lead"].old, changes["is_lead"].new) == ("False", "True")
+        assert changes["is_lead"].actor.id == admin.id
+        assert changes["is_lead"].created_at.tzinfo is not None
+    fields_of_supplier = [c.field for c in await history.list_changes("client", supplier.id)]
+    assert "relation_type" not in fields_of_supplier and "region" in fields_of_supplier
+    assert await Client.filter(id__in=selection, is_lead=True).count() == 4
+    await clients.bulk_update(selection, {"responsible_id": manager.id}, actor=admin)
+    newest = (await history.list_changes("client", buyers[0]))[0]
+    assert (newest.field, newest.old, newest.new) == ("responsible_id", None, str(manager.id))
+
+
+async def test_bulk_update_checks_visibility_before_the_values() -> None:
+    m1, m2 = await f.manager(), await f.manager()
+    mine, theirs = await f.client(m1), await f.client(m2)
+    with pytest.raises(NotFound):
+        await clients.bulk_update([mine.id, theirs.id], {"relation_type": "nonsense"}, actor=m1)
+    with pytest.raises(PermissionDenied):
+        await clients.bulk_update([mine.id], {"responsible_id": m2.id}, actor=m1)
+    with pytest.raises(ValidationFailed):
+        await clients.bulk_update([mine.id], {"relation_type": "nonsense"}, actor=m1)
+    assert await history.list_changes("client", mine.id) == [
+        c for c in await history.list_changes("client", mine.id) if c.field == "name"
+    ]
+
+
 async def test_key_persons_with_birthdays_and_history() -> None:
     admin = await f.admin()
     client = await f.client(admin, kind="legal", inn="7707083893")
@@ -153,3 +198,104 @@ async def test_search_by_name_phone_email_inn_respects_visibility() -> None:
     assert [c.id for c in await clients.search_clients(m1, "8 916 123 45 67")] == [a.id]
     assert [c.id for c in await clients.search_clients(m1, "500100732259")] == [a.id]
     assert await clients.search_clients(m1, "s@x.ru") == []
+
+
+@pytest.mark.parametrize(
+    "responsible",
+    ["abc", "\u00b2", "\u0661", "-1", "1" * 5000, 2**40],
+    ids=["letters", "superscript", "arabic-indic", "negative", "5000-digits", "2**40"],
+)
+async def test_responsible_that_is_no_id_is_a_field_error(responsible: object) -> None:
+    admin = await f.admin()
+    client = await f.client(admin)
+    with pytest.raises(ValidationFailed) as err:
+        await clients.create_client(actor=admin, name="Новый", responsible_id=responsible)
+    assert set(err.value.fields) == {"responsible_id"}
+    with pytest.raises(ValidationFailed) as err:
+        await clients.bulk_update([client.id], {"responsible_id": responsible}, actor=admin)
+    assert set(err.value.fields) == {"responsible_id"}
+    assert await Client.all().count() == 1
+
+
+async def test_responsible_given_as_digits_is_read() -> None:
+    admin = await f.admin()
+    manager = await f.manager()
+    client = await clients.create_client(
+        actor=admin, name="Новый", responsible_id=f" {manager.id} "
+    )
+    assert client.responsible_id == manager.id  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "kind", ["bogus", "", None, ["legal"]], ids=["bogus", "empty", "none", "list"]
+)
+async def test_update_with_an_unknown_kind_is_an_unknown_choice(kind: object) -> None:
+    admin = await f.admin()
+    client = await f.client(admin)
+    with pytest.raises(ValidationFailed) as err:
+        await clients.update_client(client.id, {"kind": kind}, actor=admin)
+    assert err.value.fields["kind"].msgid == "Unknown choice"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("legal_name", "x" * 501),
+        ("org_form", "x" * 51),
+        ("region", "x" * 101),
+        ("lead_source", "x" * 201),
+        ("tags", ["x" * 101]),
+        ("emails", ["a" * 250 + "@example.com"]),
+    ],
+    ids=["legal_name", "org_form", "region", "lead_source", "tags", "emails"],
+)
+async def test_card_texts_longer_than_their_column_are_too_long(field: str, value: object) -> None:
+    admin = await f.admin()
+    client = await f.client(admin)
+    with pytest.raises(ValidationFailed) as err:
+        await clients.create_client(actor=admin, kind="legal", name="Новый", **{field: value})
+    assert err.value.fields[field].msgid == "Too long"
+    with pytest.raises(ValidationFailed) as err:
+        await clients.update_client(client.id, {field: value}, actor=admin)
+    assert err.value.fields[field].msgid == "Too long"
+    assert await Client.all().count() == 1
+
+
+async def test_bulk_texts_longer_than_their_column_are_too_long() -> None:
+    admin = await f.admin()
+    client = await f.client(admin)
+    for changes, field in (
+        ({"region": "x" * 101}, "region"),
+        ({"tags_add": ["x" * 101]}, "tags_add"),
+    ):
+        with pytest.raises(ValidationFailed) as err:
+            await clients.bulk_update([client.id], changes, actor=admin)
+        assert err.value.fields[field].msgid == "Too long"
+    assert not await Tag.exists()
+    done = await clients.bulk_update([client.id], {"region": "x" * 100}, actor=admin)
+    assert done.updated == 1
+
+
+async def test_key_person_texts_longer_than_their_column_are_too_long() -> None:
+    admin = await f.admin()
+    client = await f.client(admin)
+    for data, field in (
+        ({"name": "x" * 201}, "name"),
+        ({"name": "Пётр", "role": "x" * 101}, "role"),
+        ({"name": "Пётр", "email": "a" * 250 + "@example.com"}, "email"),
+    ):
+        with pytest.raises(ValidationFailed) as err:
+            await clients.add_person(client.id, actor=admin, **data)
+        assert err.value.fields[field].msgid == "Too long"
+    person = await clients.add_person(client.id, actor=admin, name="Пётр")
+    with pytest.raises(ValidationFailed):
+        await clients.update_person(person.id, {"role": "x" * 101}, actor=admin)
+
+
+async def test_birthday_with_a_year_past_any_calendar_is_not_a_date() -> None:
+    admin = await f.admin()
+    with pytest.raises(ValidationFailed) as err:
+        await clients.create_client(
+            actor=admin, name="Новый", birthday="01.01.99999999999999999999"
+        )
+    assert err.value.fields["birthday"].msgid == "Not a date"

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import time_machine
 
-from crm import clock, deals, interactions, scenarios
-from crm.errors import Conflict, NextStepRequired, ValidationFailed
+from crm import clock, company, deals, interactions, scenarios
+from crm.errors import Conflict, NextStepRequired, NotFound, ValidationFailed
 from crm.interactions import Plan
 from crm.models import Interaction, InteractionState
 from tests.crm import factories as f
@@ -118,3 +118,126 @@ async def test_reschedule_rearms_reminder() -> None:
     assert moved.reminded_at is None and moved.planned_at == T0 + timedelta(days=1)
     stages = await scenarios.stages_of(interest.scenario_id)  # type: ignore[attr-defined]
     assert stages
+
+
+@time_machine.travel(T0, tick=False)
+async def test_feed_limit_kinds_and_models_as_loaded() -> None:
+    manager, client, interest = await _deal(require_next_step=False)
+    planned = [
+        await interactions.plan_interaction(
+            Plan("call" if i % 2 else "meeting", T0 + timedelta(days=5 - i)),
+            actor=manager,
+            interest_id=interest.id,
+        )
+        for i in range(4)
+    ]
+    done = [
+        await interactions.record_done(
+            actor=manager,
+            kind="note",
+            client_id=client.id,
+            interest_id=interest.id,
+            at=T0 - timedelta(days=i),
+        )
+        for i in range(3)
+    ]
+    soonest = sorted(planned, key=lambda i: i.planned_at or T0)
+    feed = await interactions.interest_feed(interest.id, actor=manager)
+    assert [i.id for i in feed] == [i.id for i in soonest] + [i.id for i in done]
+    assert [
+        i.id for i in await interactions.interest_feed(interest.id, actor=manager, limit=3)
+    ] == [i.id for i in soonest[:3]]
+    five = await interactions.interest_feed(interest.id, actor=manager, limit=5)
+    assert [i.id for i in five] == [i.id for i in soonest] + [done[0].id]
+    notes = await interactions.interest_feed(interest.id, actor=manager, kinds=["note", "sms"])
+    assert [i.id for i in notes] == [i.id for i in done]
+    by_client = await interactions.feed(client_id=client.id, kinds=["meeting"])
+    assert [i.id for i in by_client] == [i.id for i in soonest if i.kind == "meeting"]
+    columns = Interaction._meta.fields_db_projection
+    for shown in feed:
+        loaded = await Interaction.get(id=shown.id)
+        assert {c: getattr(shown, c) for c in columns} == {c: getattr(loaded, c) for c in columns}
+    assert await interactions.interest_feed(interest.id, actor=manager, limit=0) == []
+
+
+@time_machine.travel(T0, tick=False)
+async def test_feed_of_an_interest_out_of_sight_is_not_found() -> None:
+    manager, _, interest = await _deal(require_next_step=False)
+    await interactions.plan_interaction(
+        Plan("call", T0 + timedelta(days=1)), actor=manager, interest_id=interest.id
+    )
+    stranger, admin = await f.manager(), await f.admin()
+    with pytest.raises(NotFound):
+        await interactions.interest_feed(interest.id, actor=stranger)
+    with pytest.raises(NotFound):
+        await interactions.interest_feed(interest.id, actor=stranger, kinds=["telepathy"])
+    assert len(await interactions.interest_feed(interest.id, actor=admin)) == 1
+    empty = await deals.create_interest(
+        actor=manager,
+        client_id=interest.client_id,  # type: ignore[attr-defined]
+        title="Пусто",
+    )
+    assert await interactions.interest_feed(empty.id, actor=admin) == []
+    for actor in (admin, stranger):
+        with pytest.raises(NotFound):  # no such interest: NotFound before the bad kind
+            await interactions.interest_feed(10**6, actor=actor, kinds=["telepathy"])
+        with pytest.raises(NotFound):
+            await interactions.interest_feed(10**6, actor=actor)
+    with pytest.raises(ValidationFailed):
+        await interactions.interest_feed(interest.id, actor=admin, kinds=["telepathy"])
+    await company.update_company({"clients_visible_to_all": True}, actor=admin)
+    assert len(await interactions.interest_feed(interest.id, actor=stranger)) == 1
+
+
+@time_machine.travel(T0, tick=False)
+@pytest.mark.parametrize("responsible_id", [99999, 2**40, 0])
+async def test_plan_for_an_unknown_responsible_is_refused(responsible_id: int) -> None:
+    manager, client, interest = await _deal(require_next_step=False)
+    plan = Plan("call", T0 + timedelta(days=1), responsible_id=responsible_id)
+    with pytest.raises(ValidationFailed) as err:
+        await interactions.plan_interaction(plan, actor=manager, interest_id=interest.id)
+    assert err.value.fields["responsible_id"].msgid == "Unknown user"
+    first = await interactions.plan_interaction(
+        Plan("call", T0 + timedelta(hours=1)), actor=manager, client_id=client.id
+    )
+    with pytest.raises(ValidationFailed):
+        await interactions.complete_interaction(first.id, actor=manager, next_plan=plan)
+    gone = await f.manager()
+    gone.is_active = False
+    await gone.save()
+    with pytest.raises(ValidationFailed):
+        await interactions.plan_interaction(
+            Plan("call", T0 + timedelta(days=1), responsible_id=gone.id),
+            actor=manager,
+            client_id=client.id,
+        )
+    assert await Interaction.all().count() == 1
+    assert (await Interaction.get(id=first.id)).state == InteractionState.PLANNED
+
+
+@time_machine.travel(T0, tick=False)
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, 0, 5, tzinfo=UTC),
+        datetime(1899, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(2201, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+    ids=["year-1", "1899", "2201", "year-9999"],
+)
+async def test_plan_dates_outside_sane_years_are_refused(moment: datetime) -> None:
+    manager, client, interest = await _deal(require_next_step=False)
+    with pytest.raises(ValidationFailed) as err:
+        await interactions.plan_interaction(
+            Plan("call", moment), actor=manager, interest_id=interest.id
+        )
+    assert err.value.fields["planned_at"].msgid == "Out of range"
+    planned = await interactions.plan_interaction(
+        Plan("call", T0 + timedelta(days=1)), actor=manager, client_id=client.id
+    )
+    with pytest.raises(ValidationFailed):
+        await interactions.reschedule(planned.id, moment, actor=manager)
+    assert (await Interaction.get(id=planned.id)).planned_at == T0 + timedelta(days=1)
+    edge = datetime(1900, 1, 1, tzinfo=UTC)
+    await interactions.plan_interaction(Plan("call", edge), actor=manager, client_id=client.id)

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from tortoise.context import TortoiseContext
 
-from crm import clients, db
+from crm import clients, db, sql_indexes
 from crm.config import normalize_db_url
 from tests.conftest import BACKEND, PG_DSN
 from tests.crm import factories as f
@@ -44,5 +44,13 @@ async def test_migrations_apply_and_the_schema_works(empty_db_url: str) -> None:
             )
             assert client.id
             assert (await db.ping())["status"] == "ok"
+            # The partial indexes of crm/sql_indexes.py come with the migrations too.
+            conn = ctx.db()
+            if BACKEND == "sqlite":
+                sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+            else:
+                sql = "SELECT indexname AS name FROM pg_indexes"
+            names = {r["name"] for r in (await conn.execute_query(sql))[1]}
+            assert {i.name for i in sql_indexes.INDEXES} <= names
         finally:
             await ctx.close_connections()

@@ -350,3 +350,45 @@ async def test_a_batch_of_known_senders_is_stored_in_order_with_its_side_effects
     assert kinds.count("InquiryMessage") == 2 and kinds.count("InterestMessage") == 1
     assert events.InquiryMessage(first_inquiry.id, result[0].message.id) in seen  # type: ignore[union-attr]
     assert kinds.count("InquiryOpened") == 1
+
+
+async def test_committed_batch_messages_are_announced_even_when_a_later_event_fails(
+    tg: Channel, seen: list[events.Event]
+) -> None:
+    from inbox import batch
+
+    await hub.ingest(tg, msg("1:1", user="1001"))
+    seen.clear()
+    with pytest.raises(Exception):  # noqa: B017 - any failure of the slow event
+        await batch.ingest_many(
+            tg, [msg("1:2", user="1001", text="ещё"), msg("4:1", user="4" * 300, phone="+7916")]
+        )
+    stored = await Message.get(source_id="1:2")
+    assert [type(e).__name__ for e in seen] == ["InquiryMessage"]
+    assert seen[0].message_id == stored.id  # type: ignore[union-attr]
+
+
+async def test_an_overlong_platform_id_is_stored_by_its_hash_and_still_deduplicates(
+    tg: Channel,
+) -> None:
+    long_id = "<" + "a" * 400 + "@mail.example>"
+    for _ in range(2):
+        await hub.ingest(tg, hub.keyed(msg(long_id)))
+    stored = await Message.get()
+    assert stored.source_id == hub.source_key(long_id) and len(stored.source_id) < 100
+    reply = hub.keyed(msg("r1", user="1001", thread_ids=(long_id,)))
+    assert isinstance(reply, InboundMessage) and reply.thread_ids == (stored.source_id,)
+
+
+async def test_an_inquiry_from_another_managers_client_stays_theirs(
+    tg: Channel, team: dict[str, User]
+) -> None:
+    anna, boris = team["anna"], team["boris"]
+    await factories.client(anna, name="Клиент Анны", phones=["+79160000001"])
+    await hub.ingest(tg, msg("1:1", phone="+79160000001"))
+    inquiry = await Inquiry.get()
+    assert [i.id for i in await inquiries.open_inquiries(anna)] == [inquiry.id]
+    assert await inquiries.open_inquiries(boris) == []
+    with pytest.raises(NotFound):
+        await inquiries.accept_inquiry(inquiry.id, actor=boris)
+    assert (await inquiries.accept_inquiry(inquiry.id, actor=team["admin"])).id

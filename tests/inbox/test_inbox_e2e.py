@@ -366,3 +366,49 @@ async def test_a_stage_robot_message_reaches_the_customer_once(
     chat_id = update["message"]["chat"]["id"]
     texts = [m["text"] for m in telegram.delivered if m["chat"]["id"] == chat_id]
     assert texts == [f"{client.name}, счёт готов"]
+
+
+async def test_a_poisonous_body_does_not_hold_up_the_rest(
+    http: Any, inbox: Inbox, tg: Channel
+) -> None:
+    poison = load_fixture("telegram", "message_text")
+    poison["message"]["date"] = 1e20  # overflows datetime: not a ValueError
+    good = load_fixture("telegram", "message_photo_caption")
+    for body in (poison, good):
+        assert (
+            await post(http, f"/webhooks/telegram/{tg.id}", body, **tg_headers(tg))
+        ).status == 200
+    await inbox.process()
+    statuses = [r.status for r in await RawEvent.all().order_by("id")]
+    assert statuses == [RawEventStatus.UNPARSED, RawEventStatus.PROCESSED]
+    assert await Message.all().count() == 1
+
+
+async def test_a_connection_dropped_mid_send_is_not_repeated_blindly(
+    http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
+) -> None:
+    update = load_fixture("telegram", "message_text")
+    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+    await inbox.process()
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Итог")
+    telegram.fail_next("sendMessage", kind="disconnect")  # did Telegram get it? we cannot know
+    await inbox.send()
+    stored = await Message.get(id=reply.id)
+    assert stored.status == MessageStatus.DEAD and "may or may not" in stored.last_error
+    assert await inbox.send() == outbox.SendReport()  # a person decides: `crmhub outbox retry`
+
+
+async def test_vk_retries_a_dropped_connection_safely(
+    http: Any, inbox: Inbox, vk: Channel, admin: User, vk_fake: VkAPI
+) -> None:
+    await post(http, f"/webhooks/vk/{vk.id}", load_fixture("vk", "message_new"))
+    await inbox.process()
+    conversation = await Conversation.get()
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="Итог")
+    vk_fake.fail_next("messages.send", kind="disconnect")
+    await inbox.send()
+    assert (await Message.get(id=reply.id)).status == MessageStatus.FAILED
+    with time_machine.travel(clock.now() + timedelta(minutes=1)):
+        assert (await inbox.send()).sent == 1
+    assert len(vk_fake.delivered) == 1

@@ -4,7 +4,7 @@ created once, even when two runners race."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from crm import channels, deals, scenarios
 from crm.models import (
@@ -81,3 +81,35 @@ async def test_a_robot_without_a_channel_leaves_a_note(db: object) -> None:
     assert not await Message.exists()
     note = await Interaction.get(interest_id=interest.id, kind=InteractionKind.NOTE)
     assert "Спасибо!" in note.content
+
+
+async def test_a_robot_that_keeps_failing_is_given_up_with_a_note(db: object) -> None:
+    import time_machine
+
+    from crm import clock
+
+    admin = await factories.admin()
+    sc = await factories.scenario(require_next_step=False)
+    stages = await scenarios.stages_of(sc.id)
+    await scenarios.add_stage_action(
+        stages[0].id, "send_message", {"template": "{interest_amount}"}, actor=admin
+    )
+    tg = await channels.create_channel(
+        kind="telegram", name="Бот", credentials={"token": "1:x"}, actor=admin
+    )
+    await hub.ingest(tg, InboundMessage("1:1", "9", "?", datetime(2026, 11, 27, tzinfo=UTC), "Ия"))
+    client = await Client.get(name="Ия")
+    interest = await deals.create_interest(
+        client_id=client.id, title="Без суммы", scenario_id=sc.id, actor=admin
+    )
+    start = clock.now()
+    for attempt in range(robots.MAX_ATTEMPTS):
+        with time_machine.travel(start + attempt * (robots.LEASE + robots.LEASE), tick=False):
+            assert await robots.run_due() == 1  # an empty message is refused every time
+    change = await StageChange.get(interest_id=interest.id)
+    assert change.robots_done and change.robots_attempts == robots.MAX_ATTEMPTS
+    assert not await Message.filter(direction="out").exists()
+    note = await Interaction.get(interest_id=interest.id, kind=InteractionKind.NOTE)
+    assert "given up" in note.content
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        assert await robots.run_due() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import AsyncIterator
@@ -189,6 +190,29 @@ async def test_send_attachments_with_the_text_as_caption(
     with pytest.raises(SendError) as empty:
         await adapter.send(OutboundMessage(10, "42", ""))
     assert empty.value.permanent
+
+
+async def test_send_uploads_files_given_as_bytes(
+    telegram: TelegramAPI, adapter: TelegramAdapter
+) -> None:
+    """A file another bot received (the managers' bot) travels as bytes, not a file_id."""
+    photo = Attachment(kind="photo", extra={"content_b64": base64.b64encode(b"JPEG").decode()})
+    document = Attachment(
+        kind="document",
+        name="Договор.pdf",
+        extra={"content_b64": base64.b64encode(b"%PDF").decode()},
+    )
+    message = OutboundMessage(11, "42", "Вот", attachments=(photo, document))
+    assert await adapter.send(message) == "42:1"
+    sent_photo = telegram.calls_to("sendPhoto")[0].params
+    assert (sent_photo["photo"].data, sent_photo["caption"]) == (b"JPEG", "Вот")
+    upload = telegram.calls_to("sendDocument")[0].params["document"]
+    assert (upload.filename, upload.data) == ("Договор.pdf", b"%PDF")
+
+    broken = Attachment(kind="document", extra={"content_b64": "not base64!"})
+    with pytest.raises(SendError, match="not base64") as failed:
+        await adapter.send(OutboundMessage(12, "42", "", attachments=(broken,)))
+    assert failed.value.permanent
 
 
 @pytest.mark.parametrize(

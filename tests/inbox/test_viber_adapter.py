@@ -124,15 +124,16 @@ def test_parse_media() -> None:
     )
 
 
-def test_parse_contact_gives_the_phone_only_when_it_is_the_senders() -> None:
+def test_a_shared_contact_never_identifies_the_sender() -> None:
     adapter = ViberAdapter(config(""))
     foreign = only_message(adapter, raw("message_contact"))  # "Сергей Иванов", sent by Ольга
     assert foreign.phone is None and foreign.meta["foreign_contact"]
     assert foreign.attachments[0].extra == {"phone": "+79031234567"}
-
+    # Even under the sender's own name: Viber cannot prove whose number it is, and a
+    # stranger could otherwise attach their chat to any client whose phone they know.
     event = load_fixture("viber", "message_contact")
     event["message"]["contact"] = {"name": "Ольга Петрова", "phone_number": "+79161112233"}
-    assert only_message(adapter, encode(event)).phone == "+79161112233"
+    assert only_message(adapter, encode(event)).phone is None
 
 
 def test_parse_subscriptions_and_statuses() -> None:

@@ -1,0 +1,139 @@
+"""Who is asking: the session's user, the login page with its rate limit, and the checks
+every handler starts with (`require_user`, `require_admin`)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import cache
+
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from admin_web.keys import LIMITER, STATE, USER
+from admin_web.render import flash, gettext_for, local_path, redirect, render
+from crm.errors import PermissionDenied
+from crm.i18n import N_
+from crm.models import User
+from crm.users import hash_password, verify_password
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+routes = web.RouteTableDef()
+
+# Reachable before anyone exists or logs in.
+OPEN_PATHS = ("/login", "/onboarding", "/static/", "/healthz", "/webhooks/", "/api/")
+
+
+@web.middleware
+async def load_user(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Puts the session's active user (or None) in `request[USER]`; before the first
+    admin exists every page leads to onboarding."""
+    if not request.path.startswith(("/static/", "/healthz", "/webhooks/", "/api/")):
+        session = await get_session(request)
+        user_id = session.get("uid")
+        if isinstance(user_id, int):
+            user = await User.filter(id=user_id, is_active=True).first()
+            if user is None:
+                session.pop("uid", None)
+            else:
+                request[USER] = user
+        state = request.app[STATE]
+        if not state.onboarded:
+            state.onboarded = await User.exists()
+        if not state.onboarded and not request.path.startswith(OPEN_PATHS):
+            raise web.HTTPSeeOther("/onboarding")
+    return await handler(request)
+
+
+def require_user(request: web.Request) -> User:
+    """The logged-in user; anyone else is sent to the login page."""
+    user: User | None = request.get(USER)
+    if user is None:
+        location = "/login"
+        if request.method == "GET" and request.path != "/":
+            location += "?next=" + request.path_qs.replace("&", "%26")
+        raise web.HTTPSeeOther(location)
+    return user
+
+
+def require_admin(request: web.Request) -> User:
+    """The logged-in admin; a manager is refused (403) before anything is read or written."""
+    user = require_user(request)
+    if not user.is_admin:
+        raise PermissionDenied()
+    return user
+
+
+async def log_in(request: web.Request, user: User) -> None:
+    """A fresh session (new CSRF token) for the user."""
+    session = await new_session(request)
+    session["uid"] = user.id
+
+
+@cache
+def _stand_in_hash() -> str:
+    """A password hash made once, like any other, of a password nobody knows."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def _stand_in() -> User:
+    """An unsaved active user that no password matches."""
+    return User(email="", password_hash=_stand_in_hash(), is_active=True)
+
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@routes.get("/login")
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if request.get(USER) is not None:
+        return redirect("/")
+    return await render(
+        request, "login.html", {"next": local_path(request.query.get("next")) or ""}
+    )
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    email = str(form.get("email", "")).strip().lower()
+    password = str(form.get("password", ""))
+    limiter = request.app[LIMITER]
+    keys = (f"email:{email}", f"ip:{_client_address(request)}")
+    locked = limiter.locked_for(*keys)
+    if locked is not None:
+        minutes = max(1, int(locked.total_seconds() + 59) // 60)
+        message = gettext_for(
+            request,
+            N_("Too many failed attempts. Try again in {minutes} min."),
+            minutes=minutes,
+        )
+        return await render(
+            request, "login.html", {"error": message, "email": email, "next": ""}, status=429
+        )
+    user = await User.filter(email=email).first() if email else None
+    if user is None or not user.password_hash or not user.is_active:
+        # The same argon2 work as for a real account, so that the time taken does not
+        # tell which emails have one.
+        verify_password(_stand_in(), password)
+        user = None
+    if user is None or not verify_password(user, password):
+        limiter.failed(*keys)
+        message = gettext_for(request, N_("Wrong email or password"))
+        return await render(
+            request, "login.html", {"error": message, "email": email, "next": ""}, status=401
+        )
+    limiter.succeeded(*keys)
+    await log_in(request, user)
+    target = local_path(form.get("next")) or ("/settings" if user.is_admin else "/")
+    return redirect(target)
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    session = await get_session(request)
+    session.invalidate()
+    response = redirect("/login")
+    await flash(request, gettext_for(request, N_("You have logged out")))
+    return response

@@ -1,0 +1,37 @@
+"""The panel's pages, one module per area."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from admin_web.views import (
+    apikeys,
+    channels,
+    client_card,
+    clients,
+    fields,
+    home,
+    imports,
+    lists,
+    onboarding,
+    scenarios,
+    settings,
+    users,
+    work,
+)
+
+ROUTES: list[web.RouteTableDef] = [
+    home.routes,
+    onboarding.routes,
+    settings.routes,
+    lists.routes,
+    fields.routes,
+    scenarios.routes,
+    users.routes,
+    channels.routes,
+    client_card.routes,
+    clients.routes,
+    work.routes,
+    imports.routes,
+    apikeys.routes,
+]

@@ -1,0 +1,41 @@
+"""Settings: the company, locale and time zone, client visibility, reminders, work hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from admin_web import forms
+from admin_web.auth import require_admin
+from admin_web.render import flash, gettext_for, redirect, render
+from crm.company import get_company, update_company
+from crm.i18n import N_
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/settings")
+async def settings_page(request: web.Request) -> web.StreamResponse:
+    require_admin(request)
+    company = await get_company()
+    return await render(request, "settings.html", {"company": company})
+
+
+@routes.post("/settings")
+async def settings_save(request: web.Request) -> web.StreamResponse:
+    admin = require_admin(request)
+    form = await request.post()
+    changes: dict[str, Any] = {
+        key: forms.text(form, key)
+        for key in ("name", "org_form", "business_kind", "default_locale", "default_timezone")
+    }
+    changes["inn"] = forms.text(form, "inn") or None
+    changes["employees"] = forms.integer(form, "employees", required=False)
+    changes["reminder_lead_minutes"] = forms.integer(form, "reminder_lead_minutes")
+    changes["clients_visible_to_all"] = forms.text(form, "client_visibility") == "all"
+    for key in ("work_day_start", "work_day_end"):
+        changes[key] = forms.text(form, key) or None
+    await update_company(changes, actor=admin)
+    await flash(request, gettext_for(request, N_("Settings saved")))
+    return redirect("/settings")

@@ -1,0 +1,75 @@
+"""What managers read in the panel: their interests (deals) and the inbox."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from admin_web import forms
+from admin_web.auth import require_user
+from admin_web.render import render
+from crm.access import access_conversation, interest_filter
+from crm.conversations import conversations_of, messages_of
+from crm.models import Interest, InterestStatus
+from crm.normalize import whole_number
+
+routes = web.RouteTableDef()
+PER_PAGE = 50
+
+
+def _page(request: web.Request) -> int:
+    return whole_number(request.query.get("page"), max_digits=5) or 1
+
+
+@routes.get("/deals")
+async def deals_page(request: web.Request) -> web.StreamResponse:
+    user = require_user(request)
+    status = request.query.get("status", "open")
+    query = Interest.filter(await interest_filter(user))
+    if status in {s.value for s in InterestStatus}:
+        query = query.filter(status=status)
+    page = _page(request)
+    rows = (
+        await query.order_by("-updated_at", "-id")
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+        .prefetch_related("client", "stage", "scenario", "responsible")
+    )
+    return await render(
+        request,
+        "deals.html",
+        {
+            "rows": rows[:PER_PAGE],
+            "has_more": len(rows) > PER_PAGE,
+            "page": page,
+            "status": status,
+            "pager_base": f"/deals?status={status}&",
+        },
+    )
+
+
+@routes.get("/inbox")
+async def inbox_page(request: web.Request) -> web.StreamResponse:
+    user = require_user(request)
+    page = _page(request)
+    rows = await conversations_of(user, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
+    return await render(
+        request,
+        "inbox.html",
+        {
+            "rows": rows[:PER_PAGE],
+            "has_more": len(rows) > PER_PAGE,
+            "page": page,
+            "pager_base": "/inbox?",
+        },
+    )
+
+
+@routes.get(r"/inbox/{id:\d+}")
+async def conversation_page(request: web.Request) -> web.StreamResponse:
+    user = require_user(request)
+    conversation = await access_conversation(user, forms.match_int(request.match_info["id"]))
+    await conversation.fetch_related("client", "channel")
+    messages = await messages_of(user, conversation.id, limit=200)
+    return await render(
+        request, "conversation.html", {"conversation": conversation, "messages": messages}
+    )

@@ -1,0 +1,207 @@
+"""Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`) and XLSX;
+which client field a column heading means (remembered from the last import)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from crm.errors import ValidationFailed
+from crm.i18n import N_
+from crm.models import FieldDefinition, ImportMapping
+
+# Client fields a column can be mapped to; custom fields are "field:<id>".
+TARGETS = (
+    "name",
+    "legal_name",
+    "inn",
+    "kpp",
+    "org_form",
+    "phone",
+    "email",
+    "birthday",
+    "region",
+    "note",
+    "lead_source",
+)
+TARGET_NAMES = {
+    "name": N_("Name"),
+    "legal_name": N_("Full legal name"),
+    "inn": N_("INN"),
+    "kpp": N_("KPP"),
+    "org_form": N_("Legal form"),
+    "phone": N_("Phone"),
+    "email": N_("Email"),
+    "birthday": N_("Birthday"),
+    "region": N_("Business region"),
+    "note": N_("Note"),
+    "lead_source": N_("Lead source"),
+}
+# Headings people use, lowercased, for a first guess when nothing is remembered.
+SYNONYMS = {
+    "name": ("name", "наименование", "название", "клиент", "фио", "имя", "контрагент", "компания"),
+    "legal_name": ("legal name", "полное наименование", "юридическое наименование"),
+    "inn": ("inn", "инн"),
+    "kpp": ("kpp", "кпп"),
+    "org_form": ("org form", "орг. форма", "организационно-правовая форма", "опф"),
+    "phone": ("phone", "телефон", "тел", "тел.", "мобильный", "телефоны"),
+    "email": ("email", "e-mail", "почта", "эл. почта", "электронная почта", "mail"),
+    "birthday": ("birthday", "день рождения", "дата рождения"),
+    "region": ("region", "регион", "бизнес-регион", "город"),
+    "note": ("note", "комментарий", "примечание", "заметка"),
+    "lead_source": ("source", "источник", "lead source"),
+}
+MAX_COLUMNS = 200
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file's heading row and a way to read its data rows (as text cells)."""
+
+    path: Path
+    kind: str  # csv | xlsx
+    headers: list[str]
+    encoding: str = ""
+    delimiter: str = ","
+
+    def rows(self) -> Iterator[list[str]]:
+        """The data rows, heading row excluded; cells as stripped text."""
+        if self.kind == "xlsx":
+            yield from _xlsx_rows(self.path, skip=1)
+            return
+        reader = csv.reader(
+            io.StringIO(_decode(self.path.read_bytes())[0]), delimiter=self.delimiter
+        )
+        next(reader, None)
+        for row in reader:
+            yield [cell.strip() for cell in row]
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1251"), "windows-1251"
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {sep: first_line.count(sep) for sep in (";", ",", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _xlsx_rows(path: Path, skip: int = 0) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for index, row in enumerate(sheet.iter_rows(values_only=True)):
+            if index >= skip:
+                yield [_cell(v) for v in row[:MAX_COLUMNS]]
+    finally:
+        workbook.close()
+
+
+def open_table(path: Path, filename: str) -> Table:
+    """Recognise the file by its name and content; ValidationFailed when unreadable."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            headers = next(_xlsx_rows(path), [])
+        except Exception:  # openpyxl raises many kinds for a broken file
+            raise ValidationFailed.field("file", N_("This is not a readable XLSX file")) from None
+        return Table(path, "xlsx", _headers(headers))
+    if suffix not in (".csv", ".txt", ""):
+        raise ValidationFailed.field("file", N_("Upload a CSV or XLSX file"))
+    text, encoding = _decode(path.read_bytes())
+    first_line = text.split("\n", 1)[0]
+    delimiter = _delimiter(first_line)
+    headers = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    return Table(path, "csv", _headers(headers), encoding, delimiter)
+
+
+def _headers(cells: list[str]) -> list[str]:
+    headers = [str(c).strip() for c in cells[:MAX_COLUMNS]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not headers:
+        raise ValidationFailed.field("file", N_("The file is empty"))
+    return headers
+
+
+def preview(table: Table, limit: int = 5) -> list[list[str]]:
+    rows = []
+    for row in table.rows():
+        if any(row):
+            rows.append(row)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def count_rows(table: Table) -> int:
+    return sum(1 for row in table.rows() if any(row))
+
+
+def heading_key(heading: str) -> str:
+    return re.sub(r"\s+", " ", heading.strip().lower())[:200]
+
+
+async def guess_mapping(headers: list[str]) -> dict[int, str]:
+    """Column index -> target: the remembered mapping of each heading, else a guess from
+    common headings and custom field names."""
+    keys = [heading_key(h) for h in headers]
+    remembered = {
+        m.heading: m.target for m in await ImportMapping.filter(heading__in=[k for k in keys if k])
+    }
+    custom = {
+        heading_key(d.name): f"field:{d.id}" for d in await FieldDefinition.filter(is_active=True)
+    }
+    mapping: dict[int, str] = {}
+    for index, key in enumerate(keys):
+        if key in remembered:
+            mapping[index] = remembered[key]
+        elif key in custom:
+            mapping[index] = custom[key]
+        else:
+            for target, words in SYNONYMS.items():
+                if key in words:
+                    mapping[index] = target
+                    break
+    return mapping
+
+
+async def remember_mapping(headers: list[str], mapping: dict[int, str]) -> None:
+    """Keep each heading's target for the next import ("" forgets nothing: skipped stays)."""
+    for index, heading in enumerate(headers):
+        key = heading_key(heading)
+        if not key:
+            continue
+        target = mapping.get(index, "")
+        existing = await ImportMapping.filter(heading=key).first()
+        if existing is None:
+            await ImportMapping.create(heading=key, target=target)
+        elif existing.target != target:
+            existing.target = target
+            await existing.save(update_fields=["target", "updated_at"])

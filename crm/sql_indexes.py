@@ -1,0 +1,54 @@
+"""Partial indexes that tortoise cannot declare on a model (its `PartialIndex` renders only
+`column = value` conditions, not `IS NULL`): the SQL for a migration's RunSQL, and `ensure()`
+for schemas made by `generate_schemas` (the test fixture).
+
+The reminder and nag claims scan only the rows they can claim: interactions done or
+cancelled before their reminder fired keep `reminded_at IS NULL` forever, and an index over
+every row would walk past all of them first. The claims in `crm.reminders` spell the state
+as the literal 'planned' (not a bound parameter) so that PostgreSQL can match these
+predicates under a generic prepared-statement plan too."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+
+class SqlIndex(NamedTuple):
+    name: str
+    create_postgres: str
+    create_sqlite: str
+
+
+def _partial(name: str, columns: str, where: str) -> SqlIndex:
+    sql = f"CREATE INDEX IF NOT EXISTS {name} ON interactions ({columns}) WHERE {where}"
+    return SqlIndex(name, sql, sql)  # the same text is valid on both
+
+
+INDEXES: list[SqlIndex] = [
+    # crm.reminders.claim_due_reminders: ORDER BY remind_at over the claimable rows
+    _partial(
+        "interactions_due_reminders",
+        "remind_at",
+        "state = 'planned' AND reminded_at IS NULL",
+    ),
+    # crm.reminders.claim_overdue_nags: ORDER BY planned_at over the naggable rows
+    _partial(
+        "interactions_due_nags",
+        "planned_at",
+        "state = 'planned' AND reminded_at IS NOT NULL AND nagged_at IS NULL",
+    ),
+]
+
+
+def drop_sql(index: SqlIndex) -> str:
+    """The reverse of the index's CREATE (the same on both databases)."""
+    return f"DROP INDEX IF EXISTS {index.name}"
+
+
+async def ensure(conn: BaseDBAsyncClient) -> None:
+    """Create the missing indexes of INDEXES on `conn` (idempotent)."""
+    postgres = conn.capabilities.dialect == "postgres"
+    for index in INDEXES:
+        await conn.execute_script(index.create_postgres if postgres else index.create_sqlite)

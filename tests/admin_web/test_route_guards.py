@@ -1,0 +1,70 @@
+"""Every panel route refuses whoever may not use it, before anything is read or written:
+anonymous visitors go to the login page, managers get 403 on admin routes, and a POST
+without the CSRF token is refused."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from crm.models import User
+from tests.admin_web.conftest import Browser
+
+# What managers may open (read-only); every other panel route is for admins.
+MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
+OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
+
+
+def panel_routes(app: web.Application) -> list[tuple[str, str]]:
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter") or ""
+        if not path or path.startswith(("/api/", "/static", "/webhooks")) or route.method == "HEAD":
+            continue
+        found.append((route.method, path))
+    return found
+
+
+def concrete(path: str) -> str:
+    path = re.sub(r"\{token[^}]*\}", "0" * 32, path)
+    path = re.sub(r"\{kind\}", "loss" if "reasons" in path else "telegram", path)
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+async def test_anonymous_visitors_are_sent_to_login(browser: Browser, admin: User) -> None:
+    routes = panel_routes(browser.app)
+    assert len(routes) > 50
+    for method, path in routes:
+        if path in OPEN:
+            continue
+        url = concrete(path)
+        if method == "GET":
+            resp = await browser.client.get(url, allow_redirects=False)
+            assert resp.status == 303 and resp.headers["Location"].startswith("/login"), url
+        else:
+            status, _ = await browser.post(url, {}, follow=False)
+            assert status in (303, 403), (method, url, status)
+
+
+async def test_managers_are_refused_every_admin_route(as_manager: Browser) -> None:
+    for method, path in panel_routes(as_manager.app):
+        if path in OPEN or path in MANAGER_PAGES:
+            continue
+        url = concrete(path)
+        if method == "GET":
+            status, text = await as_manager.get(url)
+            assert status == 403, (method, url, status)
+        else:
+            await as_manager.get("/")
+            status, text = await as_manager.post(url, {})
+        assert "You are not allowed to do this" in text, (method, url)
+
+
+async def test_posts_without_csrf_are_refused(as_admin: Browser) -> None:
+    for method, path in panel_routes(as_admin.app):
+        if method != "POST" or path in ("/healthz",):
+            continue
+        resp = await as_admin.client.post(concrete(path), data={"x": "1"}, allow_redirects=False)
+        assert resp.status == 403, path
