@@ -9,6 +9,7 @@ from datetime import time
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -29,10 +30,26 @@ def with_pool(db_url: str) -> str:
     return f"{db_url}{'&' if '?' in db_url else '?'}{POOL}"
 
 
+async def _keep_session(connection: object) -> None:
+    """asyncpg's pool resets each connection it takes back (advisory locks, cursors,
+    LISTEN, session settings): one more round trip per query. crmhub uses none of those
+    session features (only SET LOCAL inside transactions, which end with them), and asyncpg
+    still rolls back an unfinished transaction on release, so the reset is skipped."""
+
+
+def connection_config(db_url: str) -> str | dict[str, Any]:
+    """SQLite: the URL as it is. PostgreSQL: the URL expanded, with the pool's settings."""
+    if not is_postgres(db_url):
+        return db_url
+    config = expand_db_url(with_pool(db_url))
+    config["credentials"]["reset"] = _keep_session
+    return config
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
     """The one tortoise config: app `models`, migrations in the `migrations` package."""
     return {
-        "connections": {"default": with_pool(db_url)},
+        "connections": {"default": connection_config(db_url)},
         "apps": {
             "models": {
                 "models": MODELS,
