@@ -1,5 +1,9 @@
 """Composition root: the database first, then the web app, the hub, the bot and the
-scheduler; everything stops cleanly on SIGINT/SIGTERM."""
+scheduler; everything stops cleanly on SIGINT/SIGTERM.
+
+The manager bot: its webhook is served with the web app (`--role web`), its long polling and
+its scheduler ticks (reminders, digests) run in a worker (`--role worker`); `all`, the
+default, does both. Inbox events are pushed to managers wherever the inbox runs."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from admin_web.app import create_app
+from bot.app import ManagerBot
 from crm import db
 from crm.config import Settings
 from inbox.service import Inbox
@@ -46,6 +51,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     runner: web.AppRunner | None = None
     scheduler: AsyncIOScheduler | None = None
     inbox: Inbox | None = None
+    manager_bot: ManagerBot | None = None
+    web_role = settings.role in ("all", "web")
+    worker_role = settings.role in ("all", "worker")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -58,19 +66,38 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         inbox = Inbox(public_url=settings.public_url or "")
         inbox.mount(app)
         await inbox.preload()
+        if settings.manager_bot_token:
+            manager_bot = ManagerBot(
+                token=settings.manager_bot_token,
+                secret_key=settings.ensure_secret_key(),
+                wake_outbox=inbox.wake_outbox,
+                api_base=settings.telegram_api_base,
+                public_url=settings.public_url,
+            )
+            if manager_bot.webhook_mode and web_role:
+                manager_bot.mount(app)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
         await site.start()
         log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
-        scheduler = build_scheduler({})
+        ticks = manager_bot.ticks() if manager_bot is not None and worker_role else {}
+        scheduler = build_scheduler(ticks)
         scheduler.start()
         inbox.start()
+        if manager_bot is not None:
+            # Updates: by webhook where the web app runs, by long polling in a worker.
+            receives = web_role if manager_bot.webhook_mode else worker_role
+            await manager_bot.start(updates=receives)
+            mode = "webhook" if manager_bot.webhook_mode else "long polling"
+            log.info("manager bot started (%s)", mode)
         await stop.wait()
     finally:
         log.info("crmhub stopping")
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if manager_bot is not None:
+            await manager_bot.stop()
         if inbox is not None:
             await inbox.stop()
         if runner is not None:

@@ -1,0 +1,20 @@
+"""The bot's states: the planning dialog (aiogram-dialog) and what a manager is typing
+(plain aiogram FSM: a reply to a customer, a note)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class PlanSG(StatesGroup):
+    kind = State()
+    day = State()
+    time = State()
+    subject = State()
+    content = State()
+    confirm = State()
+
+
+class Typing(StatesGroup):
+    reply = State()  # data: conversation_id
+    note = State()  # data: interest_id or client_id

@@ -1,0 +1,188 @@
+"""`/client <name, phone, email or INN>`: search, and the client card with custom fields by
+section and key persons; notes and tasks from the card."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager
+
+from bot.callbacks import Action, Pressed
+from bot.cards import client_time
+from bot.dialogs.planning import start_planning
+from bot.dialogs.states import Typing
+from bot.texts import excerpt, h
+from bot.views import Card, Viewer
+from crm import clients, fields
+from crm.access import access_client, interest_filter
+from crm.i18n import format_date
+from crm.models import (
+    Client,
+    ClientContact,
+    ClientKind,
+    ContactKind,
+    FieldDefinition,
+    InteractionKind,
+    Interest,
+    InterestStatus,
+    User,
+)
+
+RESULTS = 10
+
+
+async def search(message: Message, command: CommandObject, viewer: Viewer) -> None:
+    query = (command.args or "").strip()
+    if not query:
+        await message.answer(viewer._("Send /client and a name, phone, email or INN."))
+        return
+    found = await clients.search_clients(viewer.user, query, limit=RESULTS + 1)
+    if not found:
+        await message.answer(viewer._("No client matches “{query}”.", query=query))
+        return
+    if len(found) == 1:
+        await viewer.send(await client_card(viewer, found[0]))
+        return
+    card = Card().add("🔎 " + viewer._("Clients matching “{query}”:", query=query))
+    kb = viewer.keyboard()
+    for client in found[:RESULTS]:
+        kb.add(excerpt(client.name, 60), "co", client.id)
+    if len(found) > RESULTS:
+        card.add(viewer._("Showing the first {n}: make the query more precise.", n=RESULTS))
+    card.markup = kb.markup()
+    await viewer.send(card)
+
+
+def shown_value(v: Viewer, value: object) -> str:
+    if isinstance(value, bool):
+        return v._("yes") if value else v._("no")
+    if isinstance(value, date):
+        return h(format_date(value, v.locale))
+    if isinstance(value, Decimal):
+        return h(format(value, "f"))
+    return h(value)
+
+
+async def custom_field_lines(v: Viewer, client: Client) -> list[str]:
+    lines: list[str] = []
+    section = None
+    values: list[tuple[FieldDefinition, object]] = await fields.values_of(client)
+    for definition, value in sorted(
+        values, key=lambda dv: (dv[0].section.position if dv[0].section else -1, dv[0].position)
+    ):
+        if value is None or value == "":
+            continue
+        name = definition.section.name if definition.section else v.gettext("Other fields")
+        if name != section:
+            section = name
+            lines += ["", f"<b>{h(name)}</b>"]
+        lines.append(f"{h(definition.name)}: {shown_value(v, value)}")
+    return lines
+
+
+async def client_card(v: Viewer, client: Client) -> Card:
+    card = Card()
+    kind = v._("Legal entity") if client.kind == ClientKind.LEGAL else v._("Individual")
+    card.add(f"👤 <b>{h(client.name)}</b> · {kind}")
+    if client.legal_name and client.legal_name != client.name:
+        card.add(h(client.legal_name))
+    if client.inn:
+        card.add(
+            v._("INN {inn}", inn=client.inn)
+            + (" · " + v._("KPP {kpp}", kpp=client.kpp) if client.kpp else "")
+        )
+    for contact in await ClientContact.filter(client_id=client.id).order_by("kind", "position"):
+        card.add(("📞 " if contact.kind == ContactKind.PHONE else "✉️ ") + h(contact.value))
+    card.add(
+        "📍 " + (h(client.region) + " · " if client.region else "") + f"🕑 {client_time(v, client)}"
+    )
+    if client.birthday:
+        card.add(f"🎂 {h(format_date(client.birthday, v.locale))}")
+    if client.responsible_id:  # type: ignore[attr-defined]
+        responsible = await User.filter(id=client.responsible_id).first()  # type: ignore[attr-defined]
+        if responsible is not None:
+            card.add("👔 " + v._("Responsible: {name}", name=responsible.full_name))
+    tags = await client.tags.all().values_list("name", flat=True)
+    if tags:
+        card.add("🏷 " + ", ".join(h(t) for t in tags))
+    card.add(*await custom_field_lines(v, client))
+    persons = await clients.get_persons(client)
+    if persons:
+        card.add("", "<b>" + v._("Key persons") + "</b>")
+    for person in persons:
+        bits = [h(person.name)] + [h(b) for b in (person.role, person.phone, person.email) if b]
+        if person.birthday:
+            bits.append("🎂 " + h(format_date(person.birthday, v.locale)))
+        card.add("• " + ", ".join(bits))
+    if client.note:
+        card.add("", f"<i>{h(client.note)}</i>")
+    kb = v.keyboard()
+    kb.row(
+        kb.button("📝 " + v.gettext("Note"), "cn", client.id),
+        kb.button("📌 " + v.gettext("Task"), "ck", client.id),
+    )
+    kb.row(
+        kb.button("📂 " + v.gettext("Deals"), "cd", client.id),
+        kb.button("📜 " + v.gettext("History"), "fd", 0, client.id, "-", 1, 0),
+    )
+    card.markup = kb.markup()
+    return card
+
+
+async def open_client(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    client = await access_client(viewer.user, action.int(0))
+    await viewer.send(await client_card(viewer, client))
+    await query.answer()
+
+
+async def ask_note(query: CallbackQuery, action: Action, viewer: Viewer, state: FSMContext) -> None:
+    client = await access_client(viewer.user, action.int(0))
+    await state.set_state(Typing.note)
+    await state.set_data({"client_id": client.id})
+    await query.answer()
+    await viewer.send(Card([viewer._("Send the note. /cancel to stop.")]))
+
+
+async def plan_task(
+    query: CallbackQuery, action: Action, viewer: Viewer, dialog_manager: DialogManager
+) -> None:
+    client = await access_client(viewer.user, action.int(0))
+    await query.answer()
+    await start_planning(dialog_manager, client_id=client.id, kind=InteractionKind.TASK.value)
+
+
+async def client_deals(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    client = await access_client(viewer.user, action.int(0))
+    found = (
+        await Interest.filter(
+            await interest_filter(viewer.user), client_id=client.id, status=InterestStatus.OPEN
+        )
+        .order_by("-updated_at")
+        .limit(20)
+        .prefetch_related("stage")
+    )
+    card = Card().add(f"📂 <b>{h(client.name)}</b>")
+    if not found:
+        card.add(viewer._("No open deals."))
+    kb = viewer.keyboard()
+    for interest in found:
+        card.add(f"• {h(interest.title)} · {h(interest.stage.name)}")
+        kb.add(excerpt(interest.title, 60), "do", interest.id)
+    card.markup = kb.markup()
+    await viewer.send(card)
+    await query.answer()
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(search, Command("client"))
+    r.callback_query.register(open_client, Pressed("co"))
+    r.callback_query.register(ask_note, Pressed("cn"))
+    r.callback_query.register(plan_task, Pressed("ck"))
+    r.callback_query.register(client_deals, Pressed("cd"))
+    return r

@@ -1,0 +1,210 @@
+"""`/deals` ("My sales"): open deals by stage, paginated, and the deal card's buttons: next
+stage or a chosen one, won, lost with a reason, plan, note. A stage move the scenario
+refuses without a planned next step opens the planning dialog first."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager
+
+from bot.callbacks import Action, Pressed
+from bot.cards import send_deal_card
+from bot.dialogs.planning import NEXT_STEP, start_planning
+from bot.dialogs.states import Typing
+from bot.texts import excerpt, h, money
+from bot.views import Card, Viewer
+from crm import deals, interactions, manager_chat
+from crm.access import access_interest
+from crm.errors import Conflict, NextStepRequired
+from crm.models import InteractionKind, ReasonKind
+from crm.scenarios import reasons, stages_of
+
+PAGE = 8
+
+
+async def deals_card(v: Viewer, page: int) -> Card:
+    mine = await deals.open_interests_of(v.user)
+    pages = max(1, -(-len(mine) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    card = Card().add("📂 <b>" + v._("My deals: {n}", n=len(mine)) + "</b>")
+    if not mine:
+        card.add(v._("No open deals."))
+    kb = v.keyboard()
+    stage_id = None
+    for n, interest in enumerate(mine[page * PAGE : (page + 1) * PAGE], page * PAGE + 1):
+        if interest.stage_id != stage_id:  # type: ignore[attr-defined]
+            stage_id = interest.stage_id  # type: ignore[attr-defined]
+            card.add("", f"🪜 <b>{h(interest.stage.name)}</b>")
+        amount = (
+            f" · {money(interest.amount, interest.currency, v.locale)}" if interest.amount else ""
+        )
+        card.add(f"{n}. {h(interest.title)} · {h(interest.client.name)}{amount}")
+        kb.add(f"{n}. {excerpt(interest.title, 48)}", "do", interest.id, "e")
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(kb.button("«", "dl", page - 1))
+        nav.append(kb.button(f"{page + 1}/{pages}", "dl", page))
+        if page + 1 < pages:
+            nav.append(kb.button("»", "dl", page + 1))
+        kb.row(*nav)
+    card.markup = kb.markup()
+    return card
+
+
+async def list_deals(message: Message, viewer: Viewer) -> None:
+    await viewer.send(await deals_card(viewer, 0))
+
+
+async def page_of_deals(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    if query.message is not None:
+        card = await deals_card(viewer, action.int(0))
+        await viewer.edit(query.message.message_id, card)
+        # no longer a deal card: a reply to it must not reach that deal's customer
+        await manager_chat.forget_card(viewer.user.id, viewer.chat_id, query.message.message_id)
+    await query.answer()
+
+
+async def open_deal(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    in_place = len(action.args) > 1 and action.args[1] == "e" and query.message is not None
+    await send_deal_card(
+        viewer,
+        action.int(0),
+        edit=query.message.message_id if in_place and query.message else None,
+        back=in_place,
+    )
+    await query.answer()
+
+
+async def refresh(query: CallbackQuery, viewer: Viewer, interest_id: int) -> None:
+    if query.message is not None:
+        await send_deal_card(
+            viewer,
+            interest_id,
+            edit=query.message.message_id,
+            back=True,
+        )
+
+
+async def move(
+    query: CallbackQuery, viewer: Viewer, interest_id: int, stage_id: int, dm: DialogManager
+) -> None:
+    try:
+        await deals.move_stage(interest_id, stage_id, actor=viewer.user)
+    except NextStepRequired as exc:
+        await query.answer(exc.render(viewer.locale))
+        await start_planning(dm, interest_id=interest_id, then_stage=stage_id, reason=NEXT_STEP)
+        return
+    await refresh(query, viewer, interest_id)
+    await query.answer(viewer.gettext("Stage changed"))
+
+
+async def next_stage(
+    query: CallbackQuery, action: Action, viewer: Viewer, dialog_manager: DialogManager
+) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    ids = [s.id for s in await stages_of(interest.scenario_id)]  # type: ignore[attr-defined]
+    index = ids.index(interest.stage_id)  # type: ignore[attr-defined]
+    if index + 1 >= len(ids):
+        raise Conflict("This is the last stage: mark the interest won or lost")
+    await move(query, viewer, interest.id, ids[index + 1], dialog_manager)
+
+
+async def choose_stage(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    kb = viewer.keyboard()
+    for stage in await stages_of(interest.scenario_id):  # type: ignore[attr-defined]
+        mark = "• " if stage.id == interest.stage_id else ""  # type: ignore[attr-defined]
+        kb.add(mark + stage.name, "dm", interest.id, stage.id)
+    kb.add("« " + viewer.gettext("Back"), "do", interest.id, "e")
+    await _keyboard(query, viewer, kb.markup())
+
+
+async def move_to(
+    query: CallbackQuery, action: Action, viewer: Viewer, dialog_manager: DialogManager
+) -> None:
+    await move(query, viewer, action.int(0), action.int(1), dialog_manager)
+
+
+async def won(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    await deals.win(action.int(0), actor=viewer.user)
+    await refresh(query, viewer, action.int(0))
+    await query.answer("🏆 " + viewer.gettext("Won"))
+
+
+async def ask_loss_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    kb = viewer.keyboard()
+    for reason in await reasons(ReasonKind.LOSS):
+        kb.add(reason.text, "dX", interest.id, reason.id)
+    kb.add("« " + viewer.gettext("Back"), "do", interest.id, "e")
+    await _keyboard(query, viewer, kb.markup())
+
+
+async def lost(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    await deals.lose(action.int(0), action.int(1), actor=viewer.user)
+    await refresh(query, viewer, action.int(0))
+    await query.answer(viewer.gettext("Lost"))
+
+
+async def _keyboard(query: CallbackQuery, viewer: Viewer, markup: object) -> None:
+    if query.message is not None:
+        await viewer.bot.edit_message_reply_markup(
+            chat_id=viewer.chat_id,
+            message_id=query.message.message_id,
+            reply_markup=markup,  # type: ignore[arg-type]
+        )
+    await query.answer()
+
+
+async def plan(
+    query: CallbackQuery, action: Action, viewer: Viewer, dialog_manager: DialogManager
+) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    await query.answer()
+    await start_planning(dialog_manager, interest_id=interest.id)
+
+
+async def ask_note(query: CallbackQuery, action: Action, viewer: Viewer, state: FSMContext) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    await state.set_state(Typing.note)
+    await state.set_data({"interest_id": interest.id, "client_id": interest.client_id})  # type: ignore[attr-defined]
+    await query.answer()
+    await viewer.send(Card([viewer._("Send the note. /cancel to stop.")]))
+
+
+async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None:
+    data = await state.get_data()
+    text = (message.text or message.caption or "").strip()
+    if not text:
+        await message.answer(viewer._("A note is text. Send it, or /cancel."))
+        return
+    await interactions.record_done(
+        actor=viewer.user,
+        kind=InteractionKind.NOTE,
+        client_id=int(data["client_id"]),
+        interest_id=data.get("interest_id"),
+        content=text,
+    )
+    await state.clear()
+    await message.answer("📝 " + viewer._("Note saved."))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(list_deals, Command("deals"))
+    r.message.register(save_note, StateFilter(Typing.note), ~F.text.startswith("/"))
+    r.callback_query.register(page_of_deals, Pressed("dl"))
+    r.callback_query.register(open_deal, Pressed("do"))
+    r.callback_query.register(next_stage, Pressed("dn"))
+    r.callback_query.register(choose_stage, Pressed("ds"))
+    r.callback_query.register(move_to, Pressed("dm"))
+    r.callback_query.register(won, Pressed("dw"))
+    r.callback_query.register(ask_loss_reason, Pressed("dx"))
+    r.callback_query.register(lost, Pressed("dX"))
+    r.callback_query.register(plan, Pressed("dp"))
+    r.callback_query.register(ask_note, Pressed("dt"))
+    return r

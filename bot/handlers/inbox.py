@@ -1,0 +1,202 @@
+"""The inbox in the chat: `/inbox`, inquiry cards (Accept / Reject with a reason / Open),
+and answering customers by replying to a card or after the Reply button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import cards
+from bot.callbacks import Action, Pressed
+from bot.dialogs.states import Typing
+from bot.notify import Notifier
+from bot.replies import RepliedCard, send_reply
+from bot.texts import excerpt, h
+from bot.views import Card, Viewer, remember
+from crm import conversations, inquiries, manager_chat
+from crm.access import access_conversation
+from crm.errors import Conflict, NotFound
+from crm.models import CardKind, Client, Conversation, Inquiry, ReasonKind
+from crm.models import Message as CrmMessage
+from crm.scenarios import reasons
+from inbox import outbox
+
+
+async def list_inquiries(message: Message, viewer: Viewer) -> None:
+    waiting = await inquiries.open_inquiries(viewer.user, limit=30)
+    if not waiting:
+        await message.answer(viewer._("No inquiries are waiting."))
+        return
+    card = Card().add("📥 <b>" + viewer._("Waiting inquiries: {n}", n=len(waiting)) + "</b>")
+    kb = viewer.keyboard()
+    for n, inquiry in enumerate(waiting, 1):
+        since = viewer.when(inquiry.first_message_at)
+        card.add(f"{n}. {h(inquiry.client.name)} · {h(inquiry.channel.name)} · {since}")
+        kb.add(f"{n}. {excerpt(inquiry.client.name, 40)}", "ic", inquiry.id)
+    card.markup = kb.markup()
+    await viewer.send(card)
+
+
+async def show_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
+    loaded = await cards.load_inquiry(inquiry.id)
+    first = await cards.first_message(loaded)
+    sent = await viewer.send(cards.inquiry_card(viewer, loaded, first))
+    await remember(
+        viewer.user.id,
+        sent,
+        CardKind.INQUIRY,
+        conversation_id=loaded.conversation_id,  # type: ignore[attr-defined]
+        inquiry_id=loaded.id,
+        message_id=first.id if first else None,
+    )
+    await query.answer()
+
+
+async def accept(query: CallbackQuery, action: Action, viewer: Viewer, notifier: Notifier) -> None:
+    inquiry_id = action.int(0)
+    try:
+        await inquiries.accept_inquiry(inquiry_id, actor=viewer.user)
+    except Conflict as exc:
+        await query.answer(exc.render(viewer.locale), show_alert=True)
+    else:
+        await query.answer(viewer.gettext("The inquiry is yours: a deal is open."))
+    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+
+
+async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
+    listed = await reasons(ReasonKind.REJECTION)
+    if not listed:
+        await query.answer(
+            viewer.gettext("The administrator has not set rejection reasons."), show_alert=True
+        )
+        return
+    if query.message is not None:
+        await viewer.bot.edit_message_reply_markup(
+            chat_id=viewer.chat_id,
+            message_id=query.message.message_id,
+            reply_markup=cards.reasons_keyboard(viewer, inquiry.id, listed).markup,
+        )
+    await query.answer(viewer.gettext("Why reject it?"))
+
+
+async def reject(query: CallbackQuery, action: Action, viewer: Viewer, notifier: Notifier) -> None:
+    inquiry_id, reason_id = action.int(0), action.int(1)
+    try:
+        await inquiries.reject_inquiry(inquiry_id, reason_id, actor=viewer.user)
+    except Conflict as exc:
+        await query.answer(exc.render(viewer.locale), show_alert=True)
+    else:
+        await query.answer(viewer.gettext("Rejected"))
+    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+
+
+async def back_to_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
+    if query.message is not None:
+        card = await manager_chat.card_at(viewer.user.id, viewer.chat_id, query.message.message_id)
+        shown = card.message_id if card else None  # type: ignore[attr-defined]
+        message = await CrmMessage.filter(id=shown).first() if shown else None
+        view = cards.inquiry_card(viewer, await cards.load_inquiry(inquiry.id), message)
+        await viewer.edit(query.message.message_id, view)
+    await query.answer()
+
+
+def _clicked(query: CallbackQuery, viewer: Viewer) -> tuple[int, int] | None:
+    return (viewer.chat_id, query.message.message_id) if query.message else None
+
+
+async def open_conversation(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
+    loaded = await cards.load_inquiry(inquiry.id)
+    await show_conversation(query, viewer, loaded.conversation_id, loaded)  # type: ignore[attr-defined]
+
+
+async def show_conversation(
+    query: CallbackQuery, viewer: Viewer, conversation_id: int, inquiry: Inquiry | None = None
+) -> None:
+    conversation = await access_conversation(viewer.user, conversation_id)
+    await conversation.fetch_related("client", "channel")
+    messages = await conversations.messages_of(viewer.user, conversation.id, limit=10)
+    view = cards.conversation_card(
+        viewer,
+        conversation.client,
+        conversation.channel,
+        messages,
+        inquiry,
+        conversation.id,
+    )
+    sent = await viewer.send(view)
+    await remember(viewer.user.id, sent, CardKind.MESSAGE, conversation_id=conversation.id)
+    await query.answer()
+
+
+async def start_reply(
+    query: CallbackQuery, action: Action, viewer: Viewer, state: FSMContext
+) -> None:
+    conversation = await access_conversation(viewer.user, action.int(0))
+    client = await Client.get(id=conversation.client_id)  # type: ignore[attr-defined]
+    await state.set_state(Typing.reply)
+    await state.update_data(conversation_id=conversation.id)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(
+            viewer._(
+                "Write the reply to {client}: text, a photo or a document. /cancel to stop.",
+                client=client.name,
+            )
+        )
+
+
+async def reply_in_state(
+    message: Message, viewer: Viewer, state: FSMContext, wake_outbox: Callable[[], None]
+) -> None:
+    conversation_id = (await state.get_data()).get("conversation_id")
+    if not isinstance(conversation_id, int):
+        await state.clear()
+        return
+    if await send_reply(message, viewer, conversation_id, wake_outbox):
+        await state.clear()
+
+
+async def reply_to_card(
+    message: Message, viewer: Viewer, conversation_id: int, wake_outbox: Callable[[], None]
+) -> None:
+    await send_reply(message, viewer, conversation_id, wake_outbox)
+
+
+async def retry(
+    query: CallbackQuery, action: Action, viewer: Viewer, wake_outbox: Callable[[], None]
+) -> None:
+    message = await CrmMessage.filter(id=action.int(0)).first()
+    if message is None:
+        raise NotFound()
+    conversation: Conversation = await access_conversation(viewer.user, message.conversation_id)  # type: ignore[attr-defined]
+    await conversation.fetch_related("client")
+    fresh = await outbox.retry(message.id)
+    wake_outbox()
+    if query.message is not None:
+        view = cards.reply_status_card(viewer, fresh, conversation.client.name)
+        await viewer.edit(query.message.message_id, view)
+    await query.answer(viewer.gettext("Sending again"))
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(list_inquiries, Command("inbox"))
+    r.message.register(reply_to_card, F.reply_to_message, RepliedCard())
+    r.message.register(reply_in_state, StateFilter(Typing.reply), ~F.text.startswith("/"))
+    r.callback_query.register(show_inquiry, Pressed("ic"))
+    r.callback_query.register(accept, Pressed("ia"))
+    r.callback_query.register(ask_reason, Pressed("ij"))
+    r.callback_query.register(reject, Pressed("ir"))
+    r.callback_query.register(back_to_inquiry, Pressed("ib"))
+    r.callback_query.register(open_conversation, Pressed("io"))
+    r.callback_query.register(start_reply, Pressed("rp"))
+    r.callback_query.register(retry, Pressed("rt"))
+    return r

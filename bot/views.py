@@ -1,0 +1,152 @@
+"""Who a message is for (`Viewer`: locale, timezone, signed keyboards) and how a card is
+sent or edited within Telegram's limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+
+from bot import texts
+from bot.callbacks import Keyboard, Signer
+from bot.texts import Part, h
+from crm import manager_chat
+from crm.i18n import gettext, ngettext, pick_locale
+from crm.models import CardKind, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The bound CRM user a message is rendered for."""
+
+    user: User
+    signer: Signer
+    bot: Bot
+
+    @property
+    def locale(self) -> str:
+        return pick_locale(self.user.locale)
+
+    @property
+    def tz(self) -> str:
+        return self.user.timezone
+
+    @property
+    def chat_id(self) -> int:
+        if self.user.telegram_user_id is None:
+            raise ValueError(f"user {self.user.id} has no Telegram account bound")
+        return int(self.user.telegram_user_id)
+
+    def _(self, msgid: str, **params: Any) -> str:
+        """Translated, as HTML: the template and every parameter escaped."""
+        template = h(gettext(msgid, self.locale))
+        return template.format(**{k: h(v) for k, v in params.items()}) if params else template
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        template = h(
+            ngettext(singular, plural, n, self.locale, **{k: "{" + k + "}" for k in params})
+        )
+        return template.format(**{k: h(v) for k, v in params.items()}) if params else template
+
+    def gettext(self, msgid: str, **params: Any) -> str:
+        """Translated plain text: button labels and alerts, which are not parsed."""
+        return gettext(msgid, self.locale, **params)
+
+    def keyboard(self) -> Keyboard:
+        return Keyboard(self.signer, self.chat_id)
+
+    def when(self, moment: datetime | None) -> str:
+        return texts.when(moment, self.locale, self.tz)
+
+    def kind(self, kind: str) -> str:
+        return texts.kind_label(kind, self.locale)
+
+    async def send(self, card: Card, *, reply_to: int | None = None) -> list[Message]:
+        return await send_card(self.bot, self.chat_id, card, reply_to=reply_to)
+
+    async def edit(self, message_id: int, card: Card) -> bool:
+        return await edit_card(self.bot, self.chat_id, message_id, card)
+
+
+@dataclass
+class Card:
+    """A message: HTML parts (long quotes split) and a keyboard on its last message."""
+
+    parts: list[Part] = field(default_factory=list)
+    markup: InlineKeyboardMarkup | None = None
+
+    def add(self, *parts: Part | None) -> Card:
+        """Append lines (None is skipped; "" is an empty line)."""
+        self.parts.extend(p for p in parts if p is not None)
+        return self
+
+    def texts(self) -> list[str]:
+        return texts.pack(self.parts)
+
+    def single(self) -> str:
+        return texts.fit(self.parts)
+
+
+async def remember(
+    user_id: int, sent: Sequence[Message], kind: CardKind, **ids: int | None
+) -> None:
+    """Record what the sent messages show: the last one is the card itself; earlier parts
+    of a long one are message cards of the same conversation (a reply to them still
+    reaches the customer)."""
+    for index, message in enumerate(sent):
+        last = index == len(sent) - 1
+        await manager_chat.record_card(
+            user_id,
+            message.chat.id,
+            message.message_id,
+            kind if last else CardKind.MESSAGE,
+            conversation_id=ids.get("conversation_id"),
+            inquiry_id=ids.get("inquiry_id") if last else None,
+            interest_id=ids.get("interest_id") if last else None,
+            message_id=ids.get("message_id") if last else None,
+        )
+
+
+async def send_card(
+    bot: Bot, chat_id: int, card: Card, *, reply_to: int | None = None
+) -> list[Message]:
+    """Send the card, split at the limit; the keyboard goes with the last message."""
+    chunks = card.texts()
+    sent: list[Message] = []
+    for index, text in enumerate(chunks):
+        last = index == len(chunks) - 1
+        sent.append(
+            await bot.send_message(
+                chat_id,
+                text,
+                reply_markup=card.markup if last else None,
+                reply_parameters=(
+                    ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                    if reply_to and index == 0
+                    else None
+                ),
+            )
+        )
+    return sent
+
+
+async def edit_card(bot: Bot, chat_id: int, message_id: int, card: Card) -> bool:
+    """Replace a card's text and keyboard; False when Telegram has nothing to change or
+    the message is gone."""
+    try:
+        await bot.edit_message_text(
+            text=card.single(), chat_id=chat_id, message_id=message_id, reply_markup=card.markup
+        )
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            log.info("card %s/%s not edited: %s", chat_id, message_id, exc)
+        return False
+    return True
