@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy crm inbox admin_web bot
+	$(BIN)/mypy crm inbox admin_web bot crmhub
 
 pytest: $(STAMP) locales
 	bash tests/system-deps.sh

@@ -6,6 +6,9 @@ Creates two scratch databases next to the one named by --dsn, starts `crmhub run
 (webhook mode, one Telegram channel) and the bare handler (one INSERT of the body per
 update) on the other, each in its own process, and loads each from a third process:
 
+crmhub runs as it is deployed for load: `crmhub run --role web` (webhooks: verify, store,
+acknowledge) beside `crmhub run --role worker` (processing); `--single` runs one process.
+
 (a) throughput: --updates Telegram-format updates from --senders concurrent senders,
     counted when the rows are committed (crmhub: `messages`; bare: its one table), not when
     the webhook is acknowledged;
@@ -233,7 +236,13 @@ async def main(args: argparse.Namespace) -> None:
     )
     await setup_channel(crm_url)
     results: dict[str, dict[str, Any]] = {}
-    server = subprocess.Popen([crmhub, "run"], env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+    roles = [["all"]] if args.single else [["web"], ["worker"]]
+    servers = [
+        subprocess.Popen(  # noqa: ASYNC220
+            [crmhub, "run", "--role", *role], env=env, stderr=subprocess.DEVNULL
+        )
+        for role in roles
+    ]
     try:
         await wait_http(f"http://127.0.0.1:{port}/healthz", time.perf_counter() + 60)
         results["crmhub"] = await asyncio.to_thread(
@@ -244,7 +253,8 @@ async def main(args: argparse.Namespace) -> None:
             args,
         )
     finally:
-        stop(server)
+        for server in servers:
+            stop(server)
     bare_port = free_port()
     bare = subprocess.Popen(  # noqa: ASYNC220
         [PYTHON, "-m", "bench.ingest", "bare", "--count-dsn", bare_url, "--port", str(bare_port)],
@@ -262,6 +272,8 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         stop(bare)
     crm, base = results["crmhub"], results["bare"]
+    shape = "one process (--role all)" if args.single else "a web and a worker process"
+    print(f"crmhub ran as {shape}; the bare handler as one process")
     print(f"{'':28}{'crmhub':>12}{'bare':>12}{'ratio':>10}")
     print(
         f"{'committed updates/s':28}{crm['throughput']:12.0f}{base['throughput']:12.0f}"
@@ -304,6 +316,11 @@ def cli() -> None:
     parser.add_argument("--port", type=int)
     parser.add_argument("--count-dsn")
     parser.add_argument("--count-sql")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="crmhub as one process (role all) instead of a web and a worker process",
+    )
     args = parser.parse_args()
     if args.role == "bare":
         asyncio.run(bare_server(args.count_dsn, args.port))

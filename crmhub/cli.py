@@ -7,18 +7,21 @@ import asyncio
 import getpass
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from crm import db
 from crm.config import Settings
 from crm.errors import CrmError
 
-Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from crmhub.runtime import serve
 
+    if args.role:
+        settings.role = args.role
     await serve(settings)
     return 0
 
@@ -303,9 +306,14 @@ def _progress(done: int, total: int) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crmhub", description="Messaging-first CRM")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="apply migrations, start web, hub, bot and scheduler").set_defaults(
-        func=cmd_run
+    run = sub.add_parser("run", help="apply migrations, start web, hub, bot and scheduler")
+    run.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        help="web: pages, API and webhooks; worker: inbox processing, outbox, robots, "
+        "pollers, reminders; all (default, or CRMHUB_ROLE): both in one process",
     )
+    run.set_defaults(func=cmd_run)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
     admin = sub.add_parser("createadmin", help="create an administrator")
     admin.add_argument("--email", required=True)

@@ -19,7 +19,7 @@ from admin_web.app import create_app
 from bot.app import ManagerBot
 from crm import db
 from crm.config import Settings
-from inbox.service import Inbox
+from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
 log = logging.getLogger("crmhub")
 
@@ -63,7 +63,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             pass
     try:
         app = create_app(settings)
-        inbox = Inbox(public_url=settings.public_url or "")
+        # A worker alone is not woken by webhooks (they land in the web process): it polls.
+        tick = WORKER_TICK if settings.role == "worker" else IDLE_TICK
+        inbox = Inbox(public_url=settings.public_url or "", idle_tick=tick)
         inbox.mount(app)
         await inbox.preload()
         if settings.manager_bot_token:
@@ -76,15 +78,18 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             )
             if manager_bot.webhook_mode and web_role:
                 manager_bot.mount(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.web_host, settings.web_port)
-        await site.start()
-        log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
+        if web_role:
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, settings.web_host, settings.web_port)
+            await site.start()
+            log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
         ticks = manager_bot.ticks() if manager_bot is not None and worker_role else {}
         scheduler = build_scheduler(ticks)
         scheduler.start()
-        inbox.start()
+        if worker_role:  # raw events, the outbox, stage robots and pollers
+            inbox.start()
+            log.info("crmhub inbox worker started")
         if manager_bot is not None:
             # Updates: by webhook where the web app runs, by long polling in a worker.
             receives = web_role if manager_bot.webhook_mode else worker_role

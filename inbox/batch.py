@@ -10,6 +10,7 @@ messages are always stored in the order they came."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -60,15 +61,14 @@ async def _known(channel: Channel, senders: set[str]) -> dict[str, _Known]:
         channel_id=channel.id, identity_id__in=list(by_identity)
     )
     interest_ids = [c.interest_id for c in conversations if c.interest_id]  # type: ignore[attr-defined]
-    open_interests = {
-        i.id: i for i in await Interest.filter(id__in=interest_ids, status=InterestStatus.OPEN)
-    }
-    waiting = {
-        q.conversation_id: q  # type: ignore[attr-defined]
-        for q in await Inquiry.filter(
+    interests, inquiries = await asyncio.gather(  # independent: two connections at once
+        Interest.filter(id__in=interest_ids, status=InterestStatus.OPEN),
+        Inquiry.filter(
             conversation_id__in=[c.id for c in conversations], status=InquiryStatus.OPEN
-        )
-    }
+        ),
+    )
+    open_interests = {i.id: i for i in interests}
+    waiting = {q.conversation_id: q for q in inquiries}  # type: ignore[attr-defined]
     known: dict[str, _Known] = {}
     for conversation in conversations:
         interest = open_interests.get(conversation.interest_id)  # type: ignore[attr-defined]
@@ -79,6 +79,10 @@ async def _known(channel: Channel, senders: set[str]) -> dict[str, _Known]:
     return known
 
 
+async def _nothing() -> dict[str, _Known]:
+    return {}
+
+
 async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.Outcome]:
     """Ingest the events in order; returns one outcome per event."""
     messages = [e for e in batch if isinstance(e, InboundMessage)]
@@ -86,10 +90,12 @@ async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.O
         e.external_user_id for e in batch if isinstance(e, SubscriptionChange)
     }
     candidates = {e.external_user_id for e in messages} - slow_senders
-    known = await _known(channel, candidates) if candidates else {}
-    rows = await Message.filter(
-        channel_id=channel.id, source_id__in=[m.source_id for m in messages]
-    ).values_list("source_id", flat=True)
+    known, rows = await asyncio.gather(
+        _known(channel, candidates) if candidates else _nothing(),
+        Message.filter(
+            channel_id=channel.id, source_id__in=[m.source_id for m in messages]
+        ).values_list("source_id", flat=True),
+    )
     stored = {str(r) for r in rows}
     fast: list[InboundMessage] = []
     for msg in messages:

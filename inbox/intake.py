@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 
 from tortoise import connections
 
 from crm import clock
-from crm.claims import claim
+from crm.claims import claim_rows
 from crm.models import Channel, ChannelIdentity, RawEvent, RawEventStatus
 from inbox import batch, hub
 from inbox.channels.base import ChannelAdapter, InboundEvent, InboundMessage, StatusUpdate
@@ -47,6 +47,10 @@ async def store(channel_id: int, body: bytes) -> None:
             " updated_at) VALUES ($1, $2, $3, '', 0, $4, $4)"
         )
         values: list[object] = [channel_id, as_text(body), RawEventStatus.PENDING.value, now]
+        pool = getattr(conn, "_pool", None)  # asyncpg's own pool: the cheapest path there is
+        if pool is not None:
+            await pool.execute(sql, *values)
+            return
     else:  # tortoise keeps SQLite datetimes as UTC ISO text
         sql = (
             "INSERT INTO raw_events (channel_id, body, status, error, attempts, created_at,"
@@ -72,10 +76,10 @@ def _sender(events: list[InboundEvent]) -> str:
 
 
 async def _parse(
-    adapters: Adapters, channels: dict[int, Channel], raw: RawEvent
+    adapters: Adapters, channels: dict[int, Channel], raw: Raw
 ) -> list[InboundEvent] | None:
     """The events of a raw body; None (and the row kept as UNPARSED) when it has none."""
-    channel = channels.get(raw.channel_id)  # type: ignore[attr-defined]
+    channel = channels.get(raw.channel_id)
     if channel is None:
         await _finish(raw, RawEventStatus.UNPARSED, "channel is gone")
         return None
@@ -87,13 +91,13 @@ async def _parse(
         return None
 
 
-async def _finish(raw: RawEvent, status: RawEventStatus, error: str) -> None:
+async def _finish(raw: Raw, status: RawEventStatus, error: str) -> None:
     await RawEvent.filter(id=raw.id).update(
         status=status, error=error[:2000], processed_at=clock.now(), claimed_until=None
     )
 
 
-async def _fail(raw: RawEvent, exc: BaseException) -> None:
+async def _fail(raw: Raw, exc: BaseException) -> None:
     attempts = raw.attempts + 1
     log.error("raw event %s failed (attempt %s)", raw.id, attempts, exc_info=exc)
     if attempts >= MAX_ATTEMPTS:
@@ -108,7 +112,17 @@ async def _fail(raw: RawEvent, exc: BaseException) -> None:
         await RawEvent.filter(id=raw.id).update(attempts=attempts, error=repr(exc)[:2000])
 
 
-Work = list[tuple[RawEvent, list[InboundEvent]]]
+@dataclass(frozen=True)
+class Raw:
+    """A claimed raw event: what processing needs of the row."""
+
+    id: int
+    channel_id: int
+    body: str
+    attempts: int
+
+
+Work = list[tuple[Raw, list[InboundEvent]]]
 
 
 async def _run_group(channel: Channel, work: Work) -> None:
@@ -174,28 +188,32 @@ async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurr
 
 async def process_pending(adapters: Adapters, *, limit: int = BATCH, concurrency: int = 8) -> int:
     """Claim and process pending raw events; returns how many were claimed."""
-    ids = await claim(
+    claimed = await claim_rows(
         "raw_events",
         "status = {}",
         [RawEventStatus.PENDING.value],
+        columns=("id", "channel_id", "body", "attempts"),
         lease_column="claimed_until",
         lease=LEASE,
         order_by="id",
         limit=limit,
     )
-    if not ids:
+    if not claimed:
         return 0
-    rows = await RawEvent.filter(id__in=ids).order_by("id")
-    channel_ids = {r.channel_id for r in rows}  # type: ignore[attr-defined]
+    rows = sorted(
+        (Raw(int(r[0]), int(r[1] or 0), str(r[2]), int(r[3])) for r in claimed),
+        key=lambda r: r.id,
+    )
+    channel_ids = {r.channel_id for r in rows}
     channels = {c.id: c for c in await Channel.filter(id__in=list(channel_ids))}
     by_channel: dict[int, Work] = defaultdict(list)
     for raw in rows:
         parsed = await _parse(adapters, channels, raw)
         if parsed is not None:
-            by_channel[raw.channel_id].append((raw, parsed))  # type: ignore[attr-defined]
+            by_channel[raw.channel_id].append((raw, parsed))
     for channel_id, work in by_channel.items():
         try:
             await _run_channel(adapters, channels[channel_id], work, concurrency)
         except Exception:  # one channel's trouble must not hold up the others
             log.exception("processing channel %s failed; its events wait for the lease", channel_id)
-    return len(ids)
+    return len(rows)

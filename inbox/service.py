@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 25.0  # seconds a long poll (getUpdates, Bots Long Poll, IMAP IDLE) waits
 IDLE_TICK = 2.0  # seconds between passes when nothing wakes a loop
+# A worker process (`CRMHUB_ROLE=worker`) is not woken by the web process's webhooks, so it
+# looks for new raw events this often instead.
+WORKER_TICK = 0.1
 POLLER_RESTART = 10.0
 
 
@@ -36,9 +39,16 @@ def polling_mode(channel: Channel, public_url: str) -> bool:
 
 
 class Inbox:
-    def __init__(self, *, public_url: str = "", channel_ttl: float = webhooks.CHANNEL_TTL) -> None:
+    def __init__(
+        self,
+        *,
+        public_url: str = "",
+        channel_ttl: float = webhooks.CHANNEL_TTL,
+        idle_tick: float = IDLE_TICK,
+    ) -> None:
         self.public_url = public_url
         self.channel_ttl = channel_ttl
+        self.idle_tick = idle_tick
         self.adapters = Adapters()
         self.pacer = Pacer()
         self._intake = asyncio.Event()
@@ -95,7 +105,7 @@ class Inbox:
             except Exception:
                 log.exception("inbox %s pass failed", name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), IDLE_TICK)
+                await asyncio.wait_for(event.wait(), self.idle_tick)
             event.clear()
 
     async def _poller(self, channel: Channel) -> None:
