@@ -30,7 +30,9 @@ async def start(role: str, env: dict[str, str]) -> asyncio.subprocess.Process:
 async def test_a_web_and_a_worker_process_share_the_work(tmp_path: Path) -> None:
     data = tmp_path / "data"
     url = f"sqlite://{data / 'crmhub.sqlite3'}"
-    await db.migrate(url)
+    async with TortoiseContext():  # migrate() leaves its connection open: close it here
+        await db.migrate(url)
+        await db.close()
     async with TortoiseContext() as ctx:
         await ctx.init(config=db.tortoise_config(url))
         admin = await factories.admin()
