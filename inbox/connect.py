@@ -49,32 +49,22 @@ async def connect(
     actor: User | None,
 ) -> Connected:
     """Check first (nothing is stored when the platform refuses), then store and hook up."""
-    channel = await create_channel(
-        kind=kind,
-        name=name,
-        credentials=credentials,
-        settings=settings,
-        api_base=api_base,
-        visibility=visibility,
-        visible_user_ids=visible_user_ids,
-        responsible_id=responsible_id,
-        default_scenario_id=default_scenario_id,
-        actor=actor,
-        validate_only=True,
-    )
-    description = await check_config(config_of(channel)) if check else ""
-    channel = await create_channel(
-        kind=kind,
-        name=name,
-        credentials=channel.credentials,
-        settings=settings,
-        api_base=api_base,
-        visibility=visibility,
-        visible_user_ids=visible_user_ids,
-        responsible_id=responsible_id,
-        default_scenario_id=default_scenario_id,
-        actor=actor,
-    )
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "name": name,
+        "credentials": credentials,
+        "settings": settings,
+        "api_base": api_base,
+        "visibility": visibility,
+        "visible_user_ids": list(visible_user_ids),
+        "responsible_id": responsible_id,
+        "default_scenario_id": default_scenario_id,
+        "actor": actor,
+    }
+    draft = await create_channel(**fields, validate_only=True)
+    description = await check_config(config_of(draft)) if check else ""
+    # Stored with the draft's credentials: the webhook secret it generated stays the same.
+    channel = await create_channel(**{**fields, "credentials": draft.credentials})
     try:
         hooked = await hook(channel, public_url)
     except BaseException:
