@@ -160,8 +160,7 @@ async def _resolve(channel: Channel, msg: InboundMessage, out: Outcome) -> Chann
         channel_id=channel.id, external_id=msg.external_user_id
     ).first()
     if identity is not None:
-        await _learn(identity, phone, email)
-        return identity
+        return await _learn(identity, phone, email)
     client = await _client_by_contact(ContactKind.PHONE, phone) or await _client_by_contact(
         ContactKind.EMAIL, email
     )
@@ -191,10 +190,16 @@ async def _resolve(channel: Channel, msg: InboundMessage, out: Outcome) -> Chann
     return identity
 
 
-async def _learn(identity: ChannelIdentity, phone: str | None, email: str | None) -> None:
+async def _learn(
+    identity: ChannelIdentity, phone: str | None, email: str | None
+) -> ChannelIdentity:
     """A known sender told us their own phone or email (a Telegram contact of themselves):
     add it to their client, or, when another client already has it, join the two through
-    the merge service (the lead merges into the established client)."""
+    the merge service (the lead merges into the established client). Returns the identity
+    as it now is (a merge moves it to the survivor)."""
+    if not phone and not email:
+        return identity
+    merged_any = False
     client = await Client.get(id=identity.client_id)  # type: ignore[attr-defined]
     for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
         if not value:
@@ -210,7 +215,10 @@ async def _learn(identity: ChannelIdentity, phone: str | None, email: str | None
             (other, client) if client.is_lead or other.id < client.id else (client, other)
         )
         await merge_clients(survivor.id, merged.id, actor=None)
-        client = survivor
+        client, merged_any = survivor, True
+    if merged_any:
+        await identity.refresh_from_db()
+    return identity
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -293,7 +301,6 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
         return Outcome(message=stored, duplicate=True)
     out = Outcome()
     identity = await _resolve(channel, msg, out)
-    await identity.refresh_from_db()  # a merge may have moved it
     if not identity.subscribed:
         identity.subscribed = True  # writing to us again re-opens the channel (Viber)
         await identity.save(update_fields=["subscribed", "updated_at"])
