@@ -8,8 +8,7 @@ import email
 import email.policy
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aioimaplib
@@ -27,34 +26,12 @@ from inbox.channels.base import (
 from inbox.channels.email import EmailAdapter, decode_body, encode_body, mailbox_config
 from inbox.channels.email_mime import parse_email
 from inbox.channels.email_transport import MailServerError
-from tests.fakes.dovecot import Dovecot, start_dovecot
+from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_server import SmtpServer
+from tests.inbox.conftest import EMAIL_FIXTURES as FIXTURES
+from tests.inbox.conftest import PASSWORD
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
-PASSWORD = "s3cret pass"
 SENDER_NAME = "Магазин «Сладости»"
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def address(dovecot: Dovecot) -> str:
-    mailbox = f"shop-{uuid.uuid4().hex[:8]}@example.com"
-    dovecot.add_user(mailbox, PASSWORD)
-    return mailbox
-
-
-@pytest.fixture
-def smtp(address: str) -> Iterator[SmtpServer]:
-    with SmtpServer(user=address, password=PASSWORD, refuse={"gone@example.org"}) as server:
-        yield server
 
 
 def channel(dovecot: Dovecot, smtp: SmtpServer, address: str, **settings: Any) -> ChannelConfig:

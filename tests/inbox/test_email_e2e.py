@@ -4,9 +4,7 @@ answer to it lands in the same conversation."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,33 +12,10 @@ from crm import channels, conversations
 from crm.models import Channel, Conversation, Message, MessageStatus, User
 from inbox.service import Inbox
 from tests.crm import factories
-from tests.fakes.dovecot import Dovecot, start_dovecot
+from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_server import SmtpServer
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
-PASSWORD = "s3cret pass"
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def address(dovecot: Dovecot) -> str:
-    mailbox = f"sales-{uuid.uuid4().hex[:8]}@shop.example.ru"
-    dovecot.add_user(mailbox, PASSWORD)
-    return mailbox
-
-
-@pytest.fixture
-def smtp(address: str) -> Iterator[SmtpServer]:
-    with SmtpServer(user=address, password=PASSWORD) as server:
-        yield server
+from tests.inbox.conftest import EMAIL_FIXTURES as FIXTURES
+from tests.inbox.conftest import PASSWORD
 
 
 @pytest.fixture

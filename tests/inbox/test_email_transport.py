@@ -6,8 +6,6 @@ import asyncio
 import socket
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import aioimaplib
 import pytest
@@ -23,34 +21,10 @@ from inbox.channels.email_transport import (
     idle_wait,
     send,
 )
-from tests.fakes.dovecot import Dovecot, start_dovecot
+from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_server import SmtpServer
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
-PASSWORD = "s3cret pass"
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def address(dovecot: Dovecot) -> str:
-    """A fresh mailbox for each test."""
-    mailbox = f"user-{uuid.uuid4().hex[:8]}@example.com"
-    dovecot.add_user(mailbox, PASSWORD)
-    return mailbox
-
-
-@pytest.fixture
-def smtp(address: str) -> Iterator[SmtpServer]:
-    with SmtpServer(user=address, password=PASSWORD, refuse={"gone@example.org"}) as server:
-        yield server
+from tests.inbox.conftest import EMAIL_FIXTURES as FIXTURES
+from tests.inbox.conftest import PASSWORD
 
 
 def closed_port() -> int:
