@@ -85,6 +85,17 @@ async def post(http: Any, path: str, body: bytes | dict[str, Any], **headers: st
     return await http.post(path, data=data, headers={"Content-Type": "application/json", **headers})
 
 
+async def customer_wrote(
+    http: Any, inbox: Inbox, tg: Channel
+) -> tuple[dict[str, Any], Conversation]:
+    """The Telegram fixture's customer message, through the webhook and processed."""
+    update = load_fixture("telegram", "message_text")
+    response = await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
+    assert response.status == 200
+    await inbox.process()
+    return update, await Conversation.get()
+
+
 async def test_a_telegram_webhook_delivered_three_times_makes_one_message(
     http: Any, inbox: Inbox, tg: Channel
 ) -> None:
@@ -130,10 +141,7 @@ async def test_an_unparsable_body_is_kept_and_acknowledged(
 async def test_a_reply_survives_429_and_502_and_is_delivered_once(
     http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
 ) -> None:
-    update = load_fixture("telegram", "message_text")
-    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
-    await inbox.process()
-    conversation = await Conversation.get()
+    update, conversation = await customer_wrote(http, inbox, tg)
     reply = await conversations.queue_reply(
         conversation.id, actor=admin, text="Да, <b>есть</b> & ждём"
     )
@@ -162,10 +170,7 @@ async def test_a_reply_survives_429_and_502_and_is_delivered_once(
 async def test_a_dead_letter_replays(
     http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
 ) -> None:
-    update = load_fixture("telegram", "message_text")
-    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
-    await inbox.process()
-    conversation = await Conversation.get()
+    update, conversation = await customer_wrote(http, inbox, tg)
     reply = await conversations.queue_reply(conversation.id, actor=admin, text="Счёт во вложении")
     telegram.block(update["message"]["chat"]["id"])
     await inbox.send()
@@ -183,10 +188,7 @@ async def test_a_dead_letter_replays(
 async def test_an_interrupted_send_is_dead_lettered_not_repeated(
     http: Any, inbox: Inbox, tg: Channel, admin: User, telegram: TelegramAPI
 ) -> None:
-    update = load_fixture("telegram", "message_text")
-    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
-    await inbox.process()
-    conversation = await Conversation.get()
+    _update, conversation = await customer_wrote(http, inbox, tg)
     reply = await conversations.queue_reply(conversation.id, actor=admin, text="Привет")
     # A worker marked it SENDING and died before recording the outcome.
     await Message.filter(id=reply.id).update(
@@ -347,9 +349,7 @@ async def test_a_stage_robot_message_reaches_the_customer_once(
     from crm import deals, scenarios
     from crm.models import Client, Scenario
 
-    update = load_fixture("telegram", "message_text")
-    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
-    await inbox.process()
+    update, _ = await customer_wrote(http, inbox, tg)
     scenario = await Scenario.get()
     stages = await scenarios.stages_of(scenario.id)
     await scenarios.add_stage_action(
@@ -387,10 +387,7 @@ async def test_a_poisonous_body_does_not_hold_up_the_rest(
 async def test_a_connection_dropped_mid_send_is_not_repeated_blindly(
     http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
 ) -> None:
-    update = load_fixture("telegram", "message_text")
-    await post(http, f"/webhooks/telegram/{tg.id}", update, **tg_headers(tg))
-    await inbox.process()
-    conversation = await Conversation.get()
+    _update, conversation = await customer_wrote(http, inbox, tg)
     reply = await conversations.queue_reply(conversation.id, actor=admin, text="Итог")
     telegram.fail_next("sendMessage", kind="disconnect")  # did Telegram get it? we cannot know
     await inbox.send()
