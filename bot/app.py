@@ -34,7 +34,7 @@ from bot.callbacks import Signer
 from bot.dialogs import all_dialogs
 from bot.dialogs.messages import CardSafeMessageManager
 from bot.handlers import fallback_router, feature_routers
-from bot.middleware import ActingUser
+from bot.middleware import ActingUser, BoundUsers
 from bot.notify import Notifier
 from crm.i18n import N_, SUPPORTED_LOCALES, gettext
 from inbox import events
@@ -92,16 +92,18 @@ def build_dispatcher(
     wake_outbox: Callable[[], None],
     storage: BaseStorage | None = None,
     message_manager: MessageManagerProtocol | None = None,
+    bound_users: BoundUsers | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
-    """The dispatcher: every update acts as its bound CRM user (ActingUser), then the
-    feature routers, the dialogs, and the fallback."""
+    """The dispatcher: every update acts as its bound CRM user (ActingUser, which keeps
+    them briefly in `bound_users`), then the feature routers, the dialogs, and the
+    fallback."""
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         signer=signer,
         notifier=notifier,
         wake_outbox=wake_outbox,
     )
-    dp.update.outer_middleware(ActingUser(signer))
+    dp.update.outer_middleware(ActingUser(signer, bound_users))
     for router in feature_routers():
         dp.include_router(router)
     for dialog in all_dialogs():

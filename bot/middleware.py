@@ -2,10 +2,15 @@
 
 An unbound or deactivated account gets one polite refusal and nothing else; only
 `/start <invite code>` passes through to be bound. Button presses are verified here (see
-`bot.callbacks`): a forged or foreign button is refused before any handler runs."""
+`bot.callbacks`): a forged or foreign button is refused before any handler runs.
+
+The bound user is kept for USER_TTL seconds (`BoundUsers`), so a manager pressing buttons
+costs no lookup each time; a deactivation, an unbinding or a role change made elsewhere (the
+admin panel) applies within USER_TTL. The bot's own changes to the user forget it at once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,11 +23,44 @@ from bot.callbacks import Signer, is_dialog_data
 from bot.views import Viewer
 from crm import manager_chat, users
 from crm.i18n import N_, gettext, pick_locale
+from crm.models import User
 
 REFUSAL = N_("This bot is for the company's managers. Ask your administrator for an invite link.")
 FORGED = N_("This button is not valid. Open the card again.")
 
+USER_TTL = 2.0  # seconds a deactivation made elsewhere may take to refuse the manager
+
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class BoundUsers:
+    """Active users by bound Telegram id, each re-read at most every `ttl` seconds.
+
+    Only found users are kept (an invite just used binds at once, and strangers cannot
+    grow the map); an entry is dropped when it expires or is `forget`-ed."""
+
+    def __init__(self, ttl: float = USER_TTL, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.clock = clock
+        self._users: dict[int, tuple[float, User]] = {}
+
+    async def get(self, telegram_id: int) -> User | None:
+        now = self.clock()
+        cached = self._users.get(telegram_id)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        user = await users.user_by_telegram(telegram_id)
+        if user is None:
+            self._users.pop(telegram_id, None)
+        else:
+            self._users[telegram_id] = (now + self.ttl, user)
+        if len(self._users) > 1000:  # managers who stopped writing
+            self._users = {k: v for k, v in self._users.items() if now < v[0]}
+        return user
+
+    def forget(self, telegram_id: int) -> None:
+        """Read this user afresh next time (the bot changed them)."""
+        self._users.pop(telegram_id, None)
 
 
 def invite_code(update: Update) -> str | None:
@@ -45,8 +83,12 @@ async def refuse(update: Update, locale: str) -> None:
 
 
 class ActingUser(BaseMiddleware):
-    def __init__(self, signer: Signer) -> None:
+    """Puts `actor`, `locale`, `viewer` (and a verified `action`) and `bound_users` into
+    the handlers' data."""
+
+    def __init__(self, signer: Signer, bound_users: BoundUsers | None = None) -> None:
         self.signer = signer
+        self.bound_users = bound_users or BoundUsers()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -54,7 +96,8 @@ class ActingUser(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         if sender is None or sender.is_bot or (chat is not None and chat.type != ChatType.PRIVATE):
             return None  # the managers' bot lives in private chats only
-        user = await users.user_by_telegram(sender.id)
+        data["bound_users"] = self.bound_users
+        user = await self.bound_users.get(sender.id)
         if user is None:
             locale = pick_locale(sender.language_code)
             if invite_code(event) is not None:

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram_dialog import DialogManager
 
 from bot.callbacks import Action, Pressed
-from bot.middleware import REFUSAL
+from bot.middleware import REFUSAL, BoundUsers
 from bot.views import Viewer
 from crm import manager_chat, users
 from crm.errors import CrmError, PermissionDenied
@@ -84,19 +84,23 @@ async def language(message: Message, viewer: Viewer) -> None:
     await message.answer(viewer._("Choose the language"), reply_markup=kb.markup())
 
 
-async def set_language(query: CallbackQuery, action: Action, actor: User) -> None:
+async def set_language(
+    query: CallbackQuery, action: Action, actor: User, bound_users: BoundUsers
+) -> None:
     code = action.args[0]
     if code in SUPPORTED_LOCALES:
         await users.update_user(actor.id, {"locale": code}, actor=actor)
+        bound_users.forget(query.from_user.id)
     await query.answer(gettext("Language changed", code))
     if query.message is not None:
         await query.message.answer(gettext(HELP, code), parse_mode=None)
 
 
-async def membership(event: ChatMemberUpdated, actor: User) -> None:
+async def membership(event: ChatMemberUpdated, actor: User, bound_users: BoundUsers) -> None:
     """The manager blocked the bot (kicked) or started it again."""
     blocked = event.new_chat_member.status == ChatMemberStatus.KICKED
     await manager_chat.set_telegram_blocked(actor.id, blocked)
+    bound_users.forget(event.from_user.id)
 
 
 def router() -> Router:

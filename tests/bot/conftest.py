@@ -18,6 +18,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import build_dispatcher, create_bot
 from bot.callbacks import Signer
+from bot.middleware import BoundUsers
 from bot.notify import Notifier
 from crm import channels, users
 from crm.models import Channel, User
@@ -38,6 +39,19 @@ def tg_user(user_id: int, first_name: str = "Manager", language: str = "en") -> 
 
 
 @dataclass
+class Clock:
+    """The monotonic clock of the bot's caches; tests move it explicitly."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
 class BotHarness:
     api: TelegramAPI
     bot: Bot
@@ -45,6 +59,7 @@ class BotHarness:
     notifier: Notifier
     signer: Signer
     woken: list[int] = field(default_factory=list)
+    clock: Clock = field(default_factory=Clock)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10_000))
 
     # -- updates in ----------------------------------------------------------------------
@@ -157,10 +172,16 @@ async def harness(db: object, manager_api: TelegramAPI) -> AsyncIterator[BotHarn
     signer = Signer(SECRET_KEY)
     notifier = Notifier(bot, signer)
     woken: list[int] = []
-    dp, _ = build_dispatcher(signer=signer, notifier=notifier, wake_outbox=lambda: woken.append(1))
+    clock = Clock()
+    dp, _ = build_dispatcher(
+        signer=signer,
+        notifier=notifier,
+        wake_outbox=lambda: woken.append(1),
+        bound_users=BoundUsers(clock=clock),
+    )
     unsubscribe = events.subscribe(notifier.on_event)
     try:
-        yield BotHarness(manager_api, bot, dp, notifier, signer, woken)
+        yield BotHarness(manager_api, bot, dp, notifier, signer, woken, clock)
     finally:
         unsubscribe()
         await notifier.drain()

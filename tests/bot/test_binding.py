@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.middleware import USER_TTL
 from crm import users
-from crm.models import Invite, User
+from crm.models import Invite, Role, User
 from tests.bot.conftest import BotHarness, bound_manager
 from tests.crm import factories
 
@@ -59,6 +60,47 @@ async def test_a_deactivated_manager_is_refused(harness: BotHarness, admin: User
     assert harness.last_to(ANNA)["text"].startswith(REFUSAL)
 
 
+async def test_a_manager_deactivated_while_using_the_bot_is_refused_within_seconds(
+    harness: BotHarness, admin: User
+) -> None:
+    anna = await bound_manager(ANNA)
+    await harness.send(ANNA, "/deals")
+    assert harness.last_to(ANNA)["text"].startswith("📂")
+
+    await users.deactivate_user(anna.id, actor=admin)  # in the admin panel
+    harness.clock.advance(USER_TTL / 2)
+    await harness.send(ANNA, "/deals")  # still the kept account, for at most USER_TTL
+    assert harness.last_to(ANNA)["text"].startswith("📂")
+    harness.clock.advance(USER_TTL / 2)
+    await harness.send(ANNA, "/deals")
+    assert harness.last_to(ANNA)["text"].startswith(REFUSAL)
+    query = await harness.press_data(ANNA, harness.user_message(ANNA, text="x"), "do|1|x")
+    assert harness.answer(query)["text"].startswith(REFUSAL)
+
+
+async def test_an_account_unbound_elsewhere_is_refused_after_the_ttl(
+    harness: BotHarness, admin: User
+) -> None:
+    anna = await bound_manager(ANNA)
+    await harness.send(ANNA, "/help")
+    await User.filter(id=anna.id).update(telegram_user_id=None)  # another process unbinds
+    harness.clock.advance(USER_TTL)
+    await harness.send(ANNA, "/help")
+    assert harness.last_to(ANNA)["text"].startswith(REFUSAL)
+
+
+async def test_a_role_change_applies_after_the_ttl(harness: BotHarness, admin: User) -> None:
+    anna = await bound_manager(ANNA)
+    boris = await bound_manager(BORIS)
+    theirs = await factories.client(boris, name="Boris's client")
+    await harness.send(ANNA, "/client Boris")
+    assert "Boris's client" not in harness.last_to(ANNA)["text"]
+    await users.update_user(anna.id, {"role": Role.ADMIN}, actor=admin)
+    harness.clock.advance(USER_TTL)
+    await harness.send(ANNA, "/client Boris")
+    assert theirs.name in harness.last_to(ANNA)["text"]
+
+
 async def test_a_bound_manager_gets_help(harness: BotHarness) -> None:
     await bound_manager(ANNA, full_name="Anna")
     await harness.send(ANNA, "/start")
@@ -70,7 +112,10 @@ async def test_a_bound_manager_gets_help(harness: BotHarness) -> None:
 async def test_the_language_switch(harness: BotHarness) -> None:
     anna = await bound_manager(ANNA)
     await harness.send(ANNA, "/lang")
-    await harness.press(ANNA, harness.last_to(ANNA), "Русский")
+    card = harness.last_to(ANNA)
+    await harness.press(ANNA, card, "Русский")
     assert (await User.get(id=anna.id)).locale == "ru"
-    await harness.press(ANNA, harness.sent_to(ANNA)[-2], "English")
+    await harness.send(ANNA, "/help")  # in Russian at once, though the account is kept
+    assert harness.last_to(ANNA)["text"].startswith("Команды:")
+    await harness.press(ANNA, card, "English")
     assert (await User.get(id=anna.id)).locale == "en"
