@@ -4,6 +4,7 @@ customer text is always a `Quote`."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -232,11 +233,14 @@ async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple
         await interest.fetch_related("loss_reason")
     client: Client = interest.client
     stage: Stage = interest.stage
-    stages = await stages_of(interest.scenario_id)  # type: ignore[attr-defined]
+    # independent reads, side by side: one round trip's wait instead of four
+    stages, planned, messages, conversation = await asyncio.gather(
+        stages_of(interest.scenario_id),  # type: ignore[attr-defined]
+        manager_chat.next_planned(interest.id),
+        manager_chat.last_messages_of_interest(interest.id, limit=3),
+        manager_chat.conversation_of_interest(interest.id),
+    )
     position = next((i for i, s in enumerate(stages) if s.id == stage.id), 0)
-    planned = await manager_chat.next_planned(interest.id)
-    messages = await manager_chat.last_messages_of_interest(interest.id, limit=3)
-    conversation = await manager_chat.conversation_of_interest(interest.id)
     card = Card().add(
         f"📂 <b>{h(interest.title)}</b>",
         f"👤 {h(client.name)} · " + client_clock(v, client),
