@@ -171,7 +171,7 @@ class ManagerBot:
             self._unsubscribe = events.subscribe(self.notifier.on_event)
         # What startup built (modules, routers, dialogs, catalogs: ~240,000 objects) lives as
         # long as the process; frozen, the collector's full passes no longer walk it. They
-        # took ~250 ms on this data, stalling every update in flight (p99 of the bench).
+        # took ~250 ms on the 2-core bench machine, stalling every update in flight.
         gc.freeze()
         if not updates:
             return
