@@ -14,9 +14,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, timedelta
-
-from tortoise import connections
+from datetime import timedelta
 
 from crm import clock
 from crm.claims import claim_rows
@@ -30,42 +28,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 BATCH = 200
-
-
-def as_text(body: bytes) -> str:
-    """What the database stores: the body as text (JSON and base64 are UTF-8 already)."""
-    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-
-
-async def store(channel_id: int, body: bytes) -> None:
-    """One INSERT, nothing more: this is on the path of every webhook's acknowledgement."""
-    conn = connections.get("default")
-    now = clock.now()
-    if conn.capabilities.dialect == "postgres":
-        sql = (
-            "INSERT INTO raw_events (channel_id, body, status, error, attempts, created_at,"
-            " updated_at) VALUES ($1, $2, $3, '', 0, $4, $4)"
-        )
-        values: list[object] = [channel_id, as_text(body), RawEventStatus.PENDING.value, now]
-        pool = getattr(conn, "_pool", None)  # asyncpg's own pool: the cheapest path there is
-        if pool is not None:
-            await pool.execute(sql, *values)
-            return
-    else:  # tortoise keeps SQLite datetimes as UTC ISO text
-        sql = (
-            "INSERT INTO raw_events (channel_id, body, status, error, attempts, created_at,"
-            " updated_at) VALUES (?, ?, ?, '', 0, ?, ?)"
-        )
-        at = now.astimezone(UTC).isoformat(" ")
-        values = [channel_id, as_text(body), RawEventStatus.PENDING.value, at, at]
-    await conn.execute_insert(sql, values)
-
-
-async def store_many(channel_id: int, bodies: list[bytes]) -> None:
-    if bodies:
-        await RawEvent.bulk_create(
-            [RawEvent(channel_id=channel_id, body=as_text(b)) for b in bodies]
-        )
 
 
 def _sender(events: list[InboundEvent]) -> str:

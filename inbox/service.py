@@ -12,7 +12,7 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from crm.models import Channel, ChannelKind
-from inbox import intake, outbox, robots, webhooks
+from inbox import intake, outbox, rawstore, robots, webhooks
 from inbox.channels import registry
 from inbox.channels.registry import Adapters
 from inbox.ratelimit import Pacer
@@ -89,7 +89,7 @@ class Inbox:
         adapter = await self.adapters.get(channel)
         result = await adapter.poll(channel.state, timeout)
         async with in_transaction():
-            await intake.store_many(channel.id, result.bodies)
+            await rawstore.store_many(channel.id, result.bodies)
             await Channel.filter(id=channel.id).update(state=result.state)
         channel.state = result.state
         if result.bodies:

@@ -2,7 +2,8 @@
 
 A request for an unknown or disabled channel gets 404, a forged one (wrong secret or
 signature) 401, and neither stores anything. An accepted body is a `RawEvent` row before the
-platform hears "ok", so nothing acknowledged can be lost; the hub's unique message ids make a
+platform hears "ok" (committed in groups under load, see `inbox.rawstore`), so nothing
+acknowledged can be lost; the hub's unique message ids make a
 redelivered body harmless."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from crm.models import Channel, ChannelKind
-from inbox import intake
 from inbox.channels.registry import Adapters
+from inbox.rawstore import GroupWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def handler(
     adapters: Adapters, wake: Callable[[], None], channel_ttl: float = CHANNEL_TTL
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     channels = _Channels(channel_ttl)
+    writer = GroupWriter()
 
     async def webhook(request: web.Request) -> web.StreamResponse:
         kind = request.match_info["kind"]
@@ -73,7 +75,7 @@ def handler(
         answer = adapter.handshake(body)
         if answer is not None:
             return web.Response(text=answer)
-        await intake.store(channel.id, body)
+        await writer.store(channel.id, body)
         wake()
         return web.Response(text=adapter.ack)
 
