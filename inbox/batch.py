@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from crm import clock
 from crm.models import (
     Channel,
     ChannelIdentity,
@@ -30,6 +32,7 @@ from crm.models import (
     Message,
     MessageStatus,
 )
+from crm.rows import RowReader
 from inbox import events, hub
 from inbox.channels.base import InboundEvent, InboundMessage, SubscriptionChange
 
@@ -119,6 +122,94 @@ async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.O
     return [outcomes[id(e)] for e in batch]
 
 
+# PostgreSQL: the batch's messages in one statement, their ids returned (a CTE, since
+# tortoise's execute_query() drops the rows of a statement starting with INSERT).
+_PG_INSERT = """
+WITH stored AS (
+    INSERT INTO messages (created_at, updated_at, conversation_id, channel_id, direction, text,
+        attachments, meta, source_id, status, attempts, last_error, sent_at)
+    SELECT $1, $1, c, $2, $3, t, a::jsonb, m::jsonb, s, $4, 0, '', at
+    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+        AS u(c, t, a, m, s, at)
+    RETURNING id, source_id
+) SELECT source_id, id FROM stored
+"""
+MESSAGE_ROWS = RowReader(Message)
+
+
+def _json(attr: str, value: object) -> str:
+    return str(Message._meta.fields_map[attr].to_db_value(value, Message))
+
+
+async def _insert(
+    channel: Channel, fast: list[InboundMessage], known: dict[str, _Known]
+) -> dict[str, Message]:
+    """The messages stored, by source id; inside the caller's transaction."""
+    conn = connections.get("default")
+    now = clock.now()
+    values = {
+        "created_at": now,
+        "updated_at": now,
+        "channel_id": channel.id,
+        "direction": Direction.IN,
+        "original_text": None,
+        "status": MessageStatus.RECEIVED,
+        "author_id": None,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "claimed_until": None,
+        "last_error": "",
+    }
+    rows = [
+        {
+            **values,
+            "conversation_id": known[msg.external_user_id].conversation.id,
+            "text": msg.text,
+            "attachments": [a.as_dict() for a in msg.attachments],
+            "meta": dict(msg.meta),
+            "source_id": msg.source_id,
+            "sent_at": msg.sent_at,
+        }
+        for msg in fast
+    ]
+    if conn.capabilities.dialect == "postgres":
+        _, returned = await conn.execute_query(
+            _PG_INSERT,
+            [
+                now,
+                channel.id,
+                Direction.IN.value,
+                MessageStatus.RECEIVED.value,
+                [r["conversation_id"] for r in rows],
+                [r["text"] for r in rows],
+                [_json("attachments", r["attachments"]) for r in rows],
+                [_json("meta", r["meta"]) for r in rows],
+                [r["source_id"] for r in rows],
+                [r["sent_at"] for r in rows],
+            ],
+        )
+        ids = {str(source_id): int(id_) for source_id, id_ in returned}
+        columns = MESSAGE_ROWS.columns
+        for row in rows:
+            row["id"] = ids[str(row["source_id"])]
+        models = MESSAGE_ROWS.models([tuple(row[c] for c in columns) for row in rows])
+        return {m.source_id: m for m in models if m.source_id is not None}
+    messages = [
+        Message(**{k: v for k, v in row.items() if k not in ("created_at", "updated_at")})
+        for row in rows
+    ]
+    await Message.bulk_create(messages)
+    stored = dict(
+        await Message.filter(
+            channel_id=channel.id, source_id__in=[m.source_id for m in fast]
+        ).values_list("source_id", "id")
+    )
+    for message in messages:
+        message.id = stored[message.source_id]
+        message._saved_in_db = True
+    return {m.source_id: m for m in messages if m.source_id is not None}
+
+
 async def _write(
     channel: Channel, fast: list[InboundMessage], known: dict[str, _Known]
 ) -> dict[int, hub.Outcome]:
@@ -126,30 +217,10 @@ async def _write(
     last_at: dict[int, object] = {}
     feed: list[Interaction] = []
     kind = hub.interaction_kind(channel)
-    rows = [
-        Message(
-            conversation_id=known[msg.external_user_id].conversation.id,
-            channel_id=channel.id,
-            direction=Direction.IN,
-            text=msg.text,
-            attachments=[a.as_dict() for a in msg.attachments],
-            meta=dict(msg.meta),
-            source_id=msg.source_id,
-            status=MessageStatus.RECEIVED,
-            sent_at=msg.sent_at,
-        )
-        for msg in fast
-    ]
     async with in_transaction():
-        await Message.bulk_create(rows)
-        ids = dict(
-            await Message.filter(
-                channel_id=channel.id, source_id__in=[m.source_id for m in fast]
-            ).values_list("source_id", "id")
-        )
-        for msg, message in zip(fast, rows, strict=True):
-            message.id = ids[msg.source_id]
-            message._saved_in_db = True
+        stored = await _insert(channel, fast, known)
+        for msg in fast:
+            message = stored[msg.source_id]
             k = known[msg.external_user_id]
             last_at[k.conversation.id] = msg.sent_at
             out = hub.Outcome(message=message)
