@@ -8,6 +8,7 @@ default, does both. Inbox events are pushed to managers wherever the inbox runs.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -96,6 +97,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             await manager_bot.start(updates=receives)
             mode = "webhook" if manager_bot.webhook_mode else "long polling"
             log.info("manager bot started (%s)", mode)
+        # Whatever startup built lives as long as the process: frozen, the collector's full
+        # passes no longer walk it (see bot.app.ManagerBot.start; it stalled webhooks too).
+        gc.freeze()
         await stop.wait()
     finally:
         log.info("crmhub stopping")
