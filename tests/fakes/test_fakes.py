@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -36,6 +37,7 @@ from aiogram.types import (
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from vk_api.bot_longpoll import VkBotEventType, VkBotLongPoll, VkBotMessageEvent
+from vk_api.upload import VkUpload
 
 from tests.fakes.base import FIXTURES, load_fixture
 from tests.fakes.telegram_api import TelegramAPI
@@ -291,6 +293,58 @@ async def test_vk_errors_in_vk_format(vk_fake: VkAPI, vk: vk_api.VkApi) -> None:
         await vk_call(vk, "groups.getById")
 
 
+async def test_vk_upload_flow_through_vk_apis_own_uploader(
+    vk_fake: VkAPI, vk: vk_api.VkApi
+) -> None:
+    upload = VkUpload(vk)  # posts to the upload_url itself: the fake's /upload/...
+    photo = io.BytesIO(b"\xff\xd8JPEG sofa")
+    photo.name = "sofa.jpg"
+    (saved,) = await asyncio.to_thread(upload.photo_messages, photo, peer_id=612345678)
+    doc = io.BytesIO(b"%PDF offer")
+    doc.name = "offer.pdf"
+    answer = await asyncio.to_thread(upload.document_message, doc, "Offer.pdf", peer_id=612345678)
+    assert answer["type"] == "doc" and answer["doc"]["title"] == "Offer.pdf"
+    photo_ref = f"photo{saved['owner_id']}_{saved['id']}_{saved['access_key']}"
+    doc_ref = f"doc{answer['doc']['owner_id']}_{answer['doc']['id']}"
+    attachment = f"{photo_ref},{doc_ref}"
+    await vk_call(vk, "messages.send", peer_id=612345678, random_id=5, attachment=attachment)
+    (message,) = vk_fake.delivered
+    assert [m.content for m in vk_fake.media_of(message)] == [b"\xff\xd8JPEG sofa", b"%PDF offer"]
+    assert [u.field for u in vk_fake.uploads] == ["file0", "file"]
+
+    with pytest.raises(vk_api.ApiError) as unknown:  # our community's, but never saved
+        await vk_call(
+            vk, "messages.send", peer_id=1, random_id=6, attachment=f"doc-{vk_fake.group_id}_1"
+        )
+    assert unknown.value.code == 100
+    with pytest.raises(vk_api.ApiError) as no_key:  # a photo without its access key
+        ref = f"photo{saved['owner_id']}_{saved['id']}"
+        await vk_call(vk, "messages.send", peer_id=1, random_id=7, attachment=ref)
+    assert no_key.value.code == 100
+
+
+async def test_vk_upload_server_answers_and_refusals(vk_fake: VkAPI, vk: vk_api.VkApi) -> None:
+    server = await vk_call(vk, "photos.getMessagesUploadServer", peer_id=612345678)
+    assert server["album_id"] == -64 and server["group_id"] == vk_fake.group_id
+    with pytest.raises(vk_api.ApiError):  # a community token must name the peer
+        await vk_call(vk, "photos.getMessagesUploadServer")
+    async with aiohttp.ClientSession() as session:
+        form = aiohttp.FormData()
+        form.add_field("photo", b"PNG", filename="a.png", content_type="image/png")
+        async with session.post(server["upload_url"], data=form) as response:
+            answer = await response.json(content_type=None)
+        async with session.post(server["upload_url"], data={"x": "1"}) as response:
+            assert (await response.json(content_type=None))["photo"] == "[]"
+        docs = await vk_call(vk, "docs.getMessagesUploadServer", type="doc", peer_id=1)
+        async with session.post(docs["upload_url"], data={"x": "1"}) as response:
+            assert "error" in await response.json(content_type=None)
+    with pytest.raises(vk_api.ApiError):  # the hash is checked
+        await vk_call(vk, "photos.saveMessagesPhoto", **{**answer, "hash": "forged"})
+    (saved,) = await vk_call(vk, "photos.saveMessagesPhoto", **answer)
+    assert saved["owner_id"] == -vk_fake.group_id and saved["access_key"]
+    assert vk_fake.uploads[0].content_type == "image/png"
+
+
 async def test_vk_bot_long_poll_yields_pushed_events(vk_fake: VkAPI, vk: vk_api.VkApi) -> None:
     longpoll = await asyncio.to_thread(VkBotLongPoll, vk, vk_fake.group_id, wait=1)
     try:
@@ -432,6 +486,33 @@ async def test_viber_errors(viber: ViberAPI) -> None:
     assert info["status"] == 0 and info["id"].startswith("pa:")
     details = await viber_call(viber, "get_user_details", {"id": "u1=="})
     assert details["user"]["id"] == "u1=="
+
+
+async def test_viber_downloads_loopback_media(viber: ViberAPI) -> None:
+    viber.require_webhook = False
+
+    async def media(request: web.Request) -> web.Response:
+        if request.match_info["name"] == "gone.jpg":
+            return web.Response(status=404)
+        headers = {"Content-Disposition": 'inline; filename="sofa.jpg"'}
+        return web.Response(body=b"JPEG bytes", content_type="image/jpeg", headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/files/{name}", media)
+    async with TestServer(app, host="127.0.0.1") as server:
+        picture = {**text_message("u1==", "Диван"), "type": "picture"}
+        picture["media"] = str(server.make_url("/files/sofa.jpg"))
+        assert (await viber_call(viber, "send_message", picture))["status"] == 0
+        (delivered,) = viber.delivered
+        assert delivered.media is not None and delivered.media.content == b"JPEG bytes"
+        assert delivered.media.content_type == "image/jpeg"
+        picture["media"] = str(server.make_url("/files/gone.jpg"))
+        assert (await viber_call(viber, "send_message", picture))["status"] == 1
+        picture["media"] = str(server.make_url("/files/sofa"))
+        assert (await viber_call(viber, "send_message", picture))["status"] == 3
+    remote = {**picture, "media": "https://cdn.example.com/sofa.jpg"}  # trusted, not fetched
+    assert (await viber_call(viber, "send_message", remote))["status"] == 0
+    assert viber.delivered[-1].media is None
 
 
 def test_viber_signature_is_hmac_sha256_of_the_body() -> None:

@@ -4,6 +4,12 @@ Viber answers HTTP 200 with a `status` code in the body for every API-level erro
 Fault kinds for `fail_next(method, kind=...)`: any status code "1".."14", the aliases
 "401" (= 2 invalidAuthToken), "403" (= 6 not subscribed), "429" (= 12 too many requests),
 "500"/"502" (nginx HTML page) and "disconnect".
+
+Viber takes files only as URLs it downloads itself. The fake downloads a picture's, video's or
+file's `media` when it points at loopback (crmhub's own `/media/...` links in tests), keeps
+the bytes and headers on the delivered message (`media`), and answers status 1 (invalidUrl)
+when the download fails; other URLs are trusted unfetched. A picture's URL must end in a
+.jpg/.jpeg/.png/.gif path segment, as Viber documents.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -65,6 +71,8 @@ ALL_EVENT_TYPES = [
 MAX_TEXT = 7000
 MAX_SENDER_NAME = 28
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MEDIA_TYPES = ("picture", "video", "file")
+PICTURE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif")
 Handler = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
@@ -90,15 +98,27 @@ class ViberError(Exception):
         super().__init__(self.message)
 
 
+@dataclass(frozen=True)
+class Download:
+    """What Viber fetched from a message's `media` URL."""
+
+    url: str
+    content: bytes
+    content_type: str
+    content_disposition: str
+
+
 @dataclass
 class ViberMessage:
-    """A message Viber accepted for delivery; `payload` is the send_message body."""
+    """A message Viber accepted for delivery; `payload` is the send_message body, `media`
+    the download of its loopback media URL."""
 
     message_token: int
     receiver: str
     type: str
     text: str | None
     payload: dict[str, Any]
+    media: Download | None = None
 
 
 class ViberAPI(FakeServer):
@@ -268,9 +288,35 @@ class ViberAPI(FakeServer):
             raise ViberError(5)
         if receiver in self.unsubscribed:
             raise ViberError(6)
-        message = ViberMessage(self.next_message_token(), receiver, kind, p.get("text"), p)
+        media = await self._fetch_media(kind, str(p.get("media") or ""))
+        message = ViberMessage(self.next_message_token(), receiver, kind, p.get("text"), p, media)
         self.delivered.append(message)
         return {"message_token": message.message_token, "chat_hostname": self.chat_hostname}
+
+    async def _fetch_media(self, kind: str, url: str) -> Download | None:
+        if kind not in MEDIA_TYPES:
+            return None
+        parts = urlsplit(url)
+        last = unquote(parts.path.rsplit("/", 1)[-1]).lower()
+        if kind == "picture" and not last.endswith(PICTURE_EXTENSIONS):
+            raise ViberError(3, "badData: the picture URL must end in .jpg, .jpeg, .png or .gif")
+        if parts.hostname not in LOOPBACK_HOSTS:
+            return None
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+                session.get(url) as response,
+            ):
+                if response.status != 200:
+                    raise ViberError(1)
+                return Download(
+                    url,
+                    await response.read(),
+                    response.headers.get("Content-Type", ""),
+                    response.headers.get("Content-Disposition", ""),
+                )
+        except (aiohttp.ClientError, TimeoutError):
+            raise ViberError(1) from None
 
     async def _get_account_info(self, p: dict[str, Any], token: str) -> dict[str, Any]:
         webhook = self.webhooks.get(token, {})

@@ -4,15 +4,27 @@ vk_api hard-codes https://api.vk.ru; give `VkApi(..., session=RewritingSession(b
 so its requests land here. `groups.getLongPollServer` advertises this server's own
 `/longpoll`, so `VkBotLongPoll` works unchanged.
 
+Files for messages go the documented way: `photos.getMessagesUploadServer` /
+`docs.getMessagesUploadServer` give an `upload_url` on this server (`/upload/...`, standing in
+for pu.vk.com), a multipart POST there (field `photo`, or `file0`.. as vk_api's VkUpload sends
+it; `file` for documents) answers `{server, photo, hash}` / `{file}`, and
+`photos.saveMessagesPhoto` / `docs.save` turn that into a photo or doc whose name
+(`photo-{group}_{id}_{access_key}`, `doc-{group}_{id}`) messages.send accepts. `uploads` keeps
+every file received, `media` the saved ones; `media_of(message)` gives a delivered message's.
+
 Fault kinds for `fail_next(method, kind=...)`: VK error codes "5", "6", "9", "10", "901",
 "902" (answered as `{"error": {...}}` with HTTP 200, like VK), the aliases "401" (= 5),
 "429" (= 6), "403" (= 901), "500"/"502" (nginx HTML page), "disconnect". For the long-poll
-endpoint use method "longpoll" and kinds "failed1", "failed2", "failed3" or the HTTP ones.
+endpoint use method "longpoll" and kinds "failed1", "failed2", "failed3" or the HTTP ones;
+for the upload endpoint method "upload" and the HTTP ones, or "refused" (the upload server
+did not take the file: `photo: "[]"`, or `{"error": ...}` for a document).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import secrets
@@ -30,7 +42,7 @@ API_BASE = "https://api.vk.ru"
 CHAT_PEER_START = 2_000_000_000
 INT32_MAX = 2**31 - 1
 INT_FIELDS = frozenset(
-    "peer_id user_id random_id group_id chat_id server_id reply_to sticker_id".split()
+    "peer_id user_id random_id group_id chat_id server_id reply_to sticker_id server".split()
 )
 JSON_FIELDS = frozenset("keyboard template content_source forward".split())
 ERRORS: dict[int, str] = {
@@ -79,6 +91,39 @@ def invalid_param(detail: str) -> VkError:
 
 
 @dataclass
+class VkUpload:
+    """A file one of the upload servers received (before it is saved)."""
+
+    kind: str  # photo | doc
+    peer_id: int
+    field: str  # the multipart field it came in
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class VkMedia:
+    """A saved photo or document, as messages.send names it (`photo-1_2_key`)."""
+
+    kind: str
+    owner_id: int
+    id: int
+    access_key: str
+    title: str
+    upload: VkUpload
+
+    @property
+    def ref(self) -> str:
+        key = f"_{self.access_key}" if self.access_key else ""
+        return f"{self.kind}{self.owner_id}_{self.id}{key}"
+
+    @property
+    def content(self) -> bytes:
+        return self.upload.content
+
+
+@dataclass
 class VkMessage:
     """A message the community really delivered (deduplicated sends appear once)."""
 
@@ -123,7 +168,7 @@ class VkAPI(FakeServer):
 
     fault_kinds = frozenset(
         {*map(str, (5, 6, 9, 10, 901, 902)), *ALIASES, "500", "502", "disconnect"}
-        | {"failed1", "failed2", "failed3"}
+        | {"failed1", "failed2", "failed3", "refused"}
     )
 
     def __init__(
@@ -154,6 +199,13 @@ class VkAPI(FakeServer):
         self._message_ids = itertools.count(1001)
         self._conversation_ids: dict[int, itertools.count[int]] = {}
         self._server_ids = itertools.count(1)
+        self.uploads: list[VkUpload] = []
+        self.media: dict[str, VkMedia] = {}  # by `photo-1_2` (the name without access key)
+        self._upload_urls: dict[str, tuple[str, int]] = {}  # token -> kind, peer
+        self._pending: dict[str, VkUpload] = {}  # uploaded, not saved yet
+        self._media_ids = itertools.count(457_239_017)
+        self._upload_server = 856_336
+        self._upload_secret = secrets.token_bytes(16)
         self._handlers: dict[str, Handler] = {
             "messages.send": self._messages_send,
             "groups.getById": self._groups_get_by_id,
@@ -165,12 +217,17 @@ class VkAPI(FakeServer):
             "groups.getCallbackServers": self._get_callback_servers,
             "groups.setCallbackSettings": self._set_callback_settings,
             "users.get": self._users_get,
+            "photos.getMessagesUploadServer": self._photos_upload_server,
+            "photos.saveMessagesPhoto": self._photos_save,
+            "docs.getMessagesUploadServer": self._docs_upload_server,
+            "docs.save": self._docs_save,
         }
 
     def build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/method/{method}", self._handle_method)
         app.router.add_get("/longpoll", self._handle_longpoll)
+        app.router.add_post("/upload/{token}", self._handle_upload)
         return app
 
     # -- arranging state ---------------------------------------------------------------------
@@ -204,6 +261,11 @@ class VkAPI(FakeServer):
     def expire_longpoll_key(self) -> None:
         """The long-poll key expires: the next check answers {"failed": 2}."""
         self.longpoll_key = secrets.token_hex(20)
+
+    def media_of(self, message: VkMessage) -> list[VkMedia]:
+        """The saved photos and documents a delivered message carries, in its order."""
+        refs = [ref for ref in message.attachment.split(",") if ref]
+        return [self.media[own] for ref in refs if (own := media_key(ref)) in self.media]
 
     @property
     def longpoll_ts(self) -> int:
@@ -283,6 +345,43 @@ class VkAPI(FakeServer):
             await self.wait_changed(deadline - loop.time())
         return json_response({"ts": str(self.longpoll_ts), "updates": self.events[ts - 1 :]})
 
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload server: one file per POST; answers as pu.vk.com does (HTTP 200, JSON)."""
+        token = request.match_info["token"]
+        fault = self.take_fault("upload")
+        self.record("upload", {"token": token}, "", fault)
+        if fault is not None and fault.kind != "refused":
+            return await self._fault_response(request, fault, "upload", {})
+        target = self._upload_urls.get(token)
+        if target is None:
+            return json_response({"error": "ERR_UPLOAD_BAD_URL: invalid upload url"})
+        kind, peer_id = target
+        form = {} if fault is not None else await request.post()
+        fields = (
+            ("photo", "file0", "file1", "file2", "file3", "file4") if kind == "photo" else ("file",)
+        )
+        name, part = next(
+            ((n, form[n]) for n in fields if isinstance(form.get(n), web.FileField)), ("", None)
+        )
+        if not isinstance(part, web.FileField):
+            if kind == "photo":
+                return json_response({"server": self._upload_server, "photo": "[]", "hash": ""})
+            return json_response({"error": "ERR_UPLOAD_FILE_NOT_UPLOADED: file not uploaded"})
+        upload = VkUpload(kind, peer_id, name, part.filename, part.content_type, part.file.read())
+        self.uploads.append(upload)
+        self.notify()
+        handle = secrets.token_hex(8)
+        self._pending[handle] = upload
+        if kind == "doc":
+            return json_response({"file": f"{peer_id}|0|{handle}|{self._sign(handle)}"})
+        photo = json.dumps([{"photo": f"{handle}:w", "sizes": [], "kid": handle}])
+        return json_response(
+            {"server": self._upload_server, "photo": photo, "hash": self._sign(photo)}
+        )
+
+    def _sign(self, value: str) -> str:
+        return hmac.new(self._upload_secret, value.encode(), hashlib.md5).hexdigest()
+
     # -- methods -----------------------------------------------------------------------------
 
     async def _messages_send(self, p: dict[str, Any]) -> Any:
@@ -297,6 +396,7 @@ class VkAPI(FakeServer):
             raise VkError(914)
         if "keyboard" in p and not isinstance(p["keyboard"], dict):
             raise VkError(911)
+        self._check_attachments(str(p.get("attachment", "")))
         if "peer_ids" in p:
             peers = [int(peer) for peer in str(p["peer_ids"]).split(",") if peer]
             return [self._send_one(peer, random_id, p) for peer in peers]
@@ -314,6 +414,16 @@ class VkAPI(FakeServer):
         if "error" in result:
             raise VkError(result["error"]["code"])
         return result["message_id"]
+
+    def _check_attachments(self, attachment: str) -> None:
+        """Our community's photos and docs must exist and carry their access key."""
+        for ref in filter(None, attachment.split(",")):
+            own = media_key(ref)
+            if not own.startswith((f"photo-{self.group_id}_", f"doc-{self.group_id}_")):
+                continue
+            media = self.media.get(own)
+            if media is None or ref != media.ref:
+                raise invalid_param(f"attachment {ref} is invalid")
 
     def _send_one(self, peer: int, random_id: int, p: dict[str, Any]) -> dict[str, Any]:
         if peer in self.denied:
@@ -417,6 +527,86 @@ class VkAPI(FakeServer):
         settings.update({key: value for key, value in p.items() if key not in ("group_id", "v")})
         return 1
 
+    async def _photos_upload_server(self, p: dict[str, Any]) -> Any:
+        if not p.get("peer_id"):  # a community token must name the dialog
+            raise invalid_param("peer_id is undefined")
+        url = self._new_upload_url("photo", p["peer_id"])
+        return {"album_id": -64, "upload_url": url, "user_id": 0, "group_id": self.group_id}
+
+    async def _docs_upload_server(self, p: dict[str, Any]) -> Any:
+        if p.get("type", "doc") not in ("doc", "audio_message", "graffiti"):
+            raise invalid_param("type is invalid")
+        if not p.get("peer_id"):
+            raise invalid_param("peer_id is undefined")
+        return {"upload_url": self._new_upload_url("doc", p["peer_id"])}
+
+    def _new_upload_url(self, kind: str, peer_id: int) -> str:
+        token = secrets.token_hex(12)
+        self._upload_urls[token] = (kind, peer_id)
+        return f"{self.base_url}/upload/{token}"
+
+    async def _photos_save(self, p: dict[str, Any]) -> Any:
+        photo, given = str(p.get("photo", "")), str(p.get("hash", ""))
+        if p.get("server") != self._upload_server or not hmac.compare_digest(
+            given, self._sign(photo)
+        ):
+            raise invalid_param("hash is invalid")
+        try:
+            (item,) = json.loads(photo)
+            upload = self._pending.pop(str(item["kid"]))
+        except (ValueError, KeyError, TypeError):
+            raise invalid_param("photos_list is invalid") from None
+        media = self._save("photo", upload, "")
+        return [
+            {
+                "album_id": -64,
+                "date": int(time.time()),
+                "id": media.id,
+                "owner_id": media.owner_id,
+                "access_key": media.access_key,
+                "sizes": [
+                    {
+                        "height": 604,
+                        "width": 453,
+                        "type": "x",
+                        "url": f"https://sun9-1.userapi.com/impg/{media.id}/x.jpg",
+                    }
+                ],
+                "text": "",
+                "has_tags": False,
+            }
+        ]
+
+    async def _docs_save(self, p: dict[str, Any]) -> Any:
+        parts = str(p.get("file", "")).split("|")
+        if len(parts) != 4 or not hmac.compare_digest(parts[3], self._sign(parts[2])):
+            raise invalid_param("file is invalid")
+        upload = self._pending.pop(parts[2], None)
+        if upload is None:
+            raise invalid_param("file is invalid")
+        title = str(p.get("title") or upload.filename)
+        media = self._save("doc", upload, title)
+        ext = title.rsplit(".", 1)[-1] if "." in title else ""
+        return {
+            "type": "doc",
+            "doc": {
+                "id": media.id,
+                "owner_id": media.owner_id,
+                "title": title,
+                "size": len(upload.content),
+                "ext": ext,
+                "date": int(time.time()),
+                "type": 1,
+                "url": f"https://vk.com/doc{media.owner_id}_{media.id}?hash=abc&dl=def",
+            },
+        }
+
+    def _save(self, kind: str, upload: VkUpload, title: str) -> VkMedia:
+        key = secrets.token_hex(9) if kind == "photo" else ""
+        media = VkMedia(kind, -self.group_id, next(self._media_ids), key, title, upload)
+        self.media[media_key(media.ref)] = media
+        return media
+
     async def _users_get(self, p: dict[str, Any]) -> Any:
         refs = [ref.strip() for ref in str(p.get("user_ids", "")).split(",") if ref.strip()]
         users = []
@@ -440,6 +630,11 @@ def deleted_user(user_id: int) -> dict[str, Any]:
         "can_access_closed": True,
         "is_closed": False,
     }
+
+
+def media_key(ref: str) -> str:
+    """`photo-1_2_key` -> `photo-1_2`: an attachment's name without its access key."""
+    return "_".join(ref.split("_")[:2])
 
 
 def decode_value(key: str, value: Any) -> Any:
