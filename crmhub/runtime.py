@@ -66,7 +66,11 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         app = create_app(settings)
         # A worker alone is not woken by webhooks (they land in the web process): it polls.
         tick = WORKER_TICK if settings.role == "worker" else IDLE_TICK
-        inbox = Inbox(public_url=settings.public_url or "", idle_tick=tick)
+        inbox = Inbox(
+            public_url=settings.public_url or "",
+            secret_key=settings.ensure_secret_key(),
+            idle_tick=tick,
+        )
         inbox.mount(app)
         await inbox.preload()
         if settings.manager_bot_token:

@@ -12,7 +12,7 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from crm.models import Channel, ChannelKind
-from inbox import intake, outbox, rawstore, robots, webhooks
+from inbox import intake, media, outbox, rawstore, robots, webhooks
 from inbox.channels import registry
 from inbox.channels.registry import Adapters
 from inbox.ratelimit import Pacer
@@ -43,13 +43,16 @@ class Inbox:
         self,
         *,
         public_url: str = "",
+        secret_key: str = "",
         channel_ttl: float = webhooks.CHANNEL_TTL,
         idle_tick: float = IDLE_TICK,
     ) -> None:
         self.public_url = public_url
         self.channel_ttl = channel_ttl
         self.idle_tick = idle_tick
-        self.adapters = Adapters()
+        # Reply files are served at /media/... (signed with the secret key) for Viber.
+        self.media = media.MediaLinks(public_url, secret_key) if secret_key else None
+        self.adapters = Adapters(self.media)
         self.pacer = Pacer()
         self._intake = asyncio.Event()
         self._outbox = asyncio.Event()
@@ -64,6 +67,8 @@ class Inbox:
 
     def mount(self, app: web.Application) -> None:
         webhooks.add_routes(app, self.adapters, self.wake_intake, self.channel_ttl)
+        if self.media is not None:
+            media.add_routes(app, self.media)
 
     # --- the passes; also called directly by tests and the CLI ----------------------------
 

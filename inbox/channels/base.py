@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+if TYPE_CHECKING:
+    from inbox.media import MediaLinks
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class ChannelConfig:
     credentials: Mapping[str, Any]  # token, secret, password, ...
     settings: Mapping[str, Any]  # sender name, hosts, mode, ...
     api_base: str = ""  # overrides the platform's own URL (tests, local API servers)
+    # Links to the files of queued replies, for platforms that fetch files by URL (Viber).
+    media: MediaLinks | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from crm.models import Channel, ChannelKind
 from inbox.channels.base import ChannelAdapter, ChannelConfig
+from inbox.media import MediaLinks
 
 CLASSES = {
     ChannelKind.TELEGRAM: ("inbox.channels.telegram", "TelegramAdapter"),
@@ -20,13 +21,14 @@ CLASSES = {
 IDEMPOTENT = {ChannelKind.VK}
 
 
-def config_of(channel: Channel) -> ChannelConfig:
+def config_of(channel: Channel, media: MediaLinks | None = None) -> ChannelConfig:
     return ChannelConfig(
         id=channel.id,
         kind=channel.kind.value,
         credentials=dict(channel.credentials),
         settings=dict(channel.settings),
         api_base=channel.api_base,
+        media=media,
     )
 
 
@@ -44,14 +46,16 @@ def build_from_config(config: ChannelConfig) -> ChannelAdapter:
     return adapter
 
 
-def build(channel: Channel) -> ChannelAdapter:
-    return build_from_config(config_of(channel))
+def build(channel: Channel, media: MediaLinks | None = None) -> ChannelAdapter:
+    return build_from_config(config_of(channel, media))
 
 
 class Adapters:
-    """Live adapters by channel; rebuilt when the channel row changes."""
+    """Live adapters by channel; rebuilt when the channel row changes. `media` makes the
+    links to reply files for the adapters that send files by URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, media: MediaLinks | None = None) -> None:
+        self.media = media
         self._live: dict[int, tuple[object, ChannelAdapter]] = {}
 
     async def get(self, channel: Channel) -> ChannelAdapter:
@@ -61,7 +65,7 @@ class Adapters:
             return live[1]
         if live is not None:
             await live[1].close()
-        adapter = build(channel)
+        adapter = build(channel, self.media)
         self._live[channel.id] = (version, adapter)
         return adapter
 

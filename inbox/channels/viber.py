@@ -5,11 +5,16 @@ Credentials: `token` (the bot's auth token; it also signs the callbacks). Settin
 unset), `sender_avatar` (an image URL). A message's `source_id` is Viber's `message_token`,
 for what customers send and what we send alike; delivery reports name it too.
 
-Viber has no polling mode: a public HTTPS webhook is required.
+Viber has no polling mode: a public HTTPS webhook is required. Nor does it take uploads: a
+file is sent as a URL Viber downloads, so the files managers send (`extra["content_b64"]`)
+are served by crmhub itself at signed, expiring `/media/...` links (`inbox.media`) under
+`CRMHUB_PUBLIC_URL`; without one such a message fails for good, with that reason.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -32,6 +37,7 @@ from inbox.channels.base import (
     StatusUpdate,
     SubscriptionChange,
 )
+from inbox.media import file_name
 
 __all__ = ["ViberAdapter"]
 
@@ -39,6 +45,10 @@ API_BASE = "https://chatapi.viber.com"
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
 MAX_SENDER_NAME = 28
+MAX_DESCRIPTION = 768  # a picture's text
+MAX_PICTURE = 1024**2  # larger pictures go as files: iOS shows pictures up to 1 MB
+MAX_FILE_NAME = 256
+PICTURE_TYPES = frozenset({"image/jpeg", "image/png"})
 REQUEST_TIMEOUT = 30.0
 AUTH_FAILED = 2  # invalidAuthToken
 TOO_MANY_REQUESTS = 12
@@ -53,6 +63,9 @@ STATUSES: dict[str, Literal["delivered", "seen", "failed"]] = {
 TOKEN_REFUSED = N_("{channel} refused the token: {reason}")
 REQUEST_FAILED = N_("The request to {channel} failed: {reason}")
 NO_POLLING = N_("Viber has no polling mode: it needs a public webhook URL")
+NO_PUBLIC_URL = N_(
+    "Viber downloads files from crmhub: set CRMHUB_PUBLIC_URL to the address it is reachable at"
+)
 
 
 class ViberApiError(Exception):
@@ -171,10 +184,15 @@ class ViberAdapter:
 
     def _payloads(self, message: OutboundMessage) -> list[dict[str, Any]]:
         text, payloads = message.text, list[dict[str, Any]]()
-        for attachment in message.attachments:
-            if not attachment.file_id.startswith(("http://", "https://")):
+        for index, attachment in enumerate(message.attachments):
+            if attachment.extra.get("content_b64"):
+                payload = self._served(message.message_id, index, attachment)
+                if payload["type"] == "picture" and len(text) <= MAX_DESCRIPTION:
+                    payload["text"], text = text, ""  # the text as the picture's description
+                payloads.append(payload)
+            elif not attachment.file_id.startswith(("http://", "https://")):
                 continue
-            if attachment.kind == "photo" and len(text) <= 768:
+            elif attachment.kind == "photo" and len(text) <= MAX_DESCRIPTION:
                 payloads.append({"type": "picture", "media": attachment.file_id, "text": text})
                 text = ""
             elif attachment.size:
@@ -192,6 +210,24 @@ class ViberAdapter:
         if text:
             payloads.insert(0, {"type": "text", "text": text})
         return payloads
+
+    def _served(self, message_id: int, index: int, attachment: Attachment) -> dict[str, Any]:
+        """A file queued as bytes, by the link crmhub serves it at: a picture (JPEG or PNG up
+        to MAX_PICTURE, without description yet) or a file."""
+        media = self.config.media
+        if media is None or not media.public_url:
+            raise SendError(NO_PUBLIC_URL, permanent=True)
+        try:
+            size = len(base64.b64decode(str(attachment.extra["content_b64"]), validate=True))
+        except binascii.Error:
+            raise SendError("the attachment's content is not base64", permanent=True) from None
+        mime = attachment.mime.lower()
+        default = "photo" if attachment.kind == "photo" else "file"
+        name = file_name(attachment.name, mime, default=default)[-MAX_FILE_NAME:]
+        url = media.url(message_id, index, name)
+        if attachment.kind == "photo" and mime in PICTURE_TYPES and size <= MAX_PICTURE:
+            return {"type": "picture", "media": url, "text": ""}
+        return {"type": "file", "media": url, "size": size, "file_name": name}
 
     async def _sender(self) -> dict[str, str]:
         settings = self.config.settings

@@ -7,11 +7,16 @@ expects back when the server is added). `group_id` is read from settings, then c
 API methods go through vk_api (synchronous, requests) in a worker thread; the long-poll wait
 itself uses aiohttp so that it can be cancelled. A message's `source_id` is its VK id, or
 `c{peer_id}:{conversation_message_id}` when VK gives no id.
+
+Files a manager sends (`extra["content_b64"]`) are uploaded the way VK documents for messages
+(upload server, multipart POST, save) and attached to the one messages.send; see `upload`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
 import json
 import logging
@@ -51,6 +56,7 @@ REQUEST_TIMEOUT = 30.0
 RATE_LIMITS = {6: 1.0, 9: 10.0, 29: 60.0}
 RETRYABLE = frozenset({1, 10})  # unknown error, internal server error
 AUTH_CODES = frozenset({5, 27, 28})  # invalid token, group/app authorization failed
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})  # what VK takes as a photo
 ATTACHMENT_ID = re.compile(r"^(photo|video|audio|doc|wall|market|poll)-?\d+_\d+(_\w+)?$")
 TOKEN_REFUSED = N_("{channel} refused the token: {reason}")
 REQUEST_FAILED = N_("The request to {channel} failed: {reason}")
@@ -71,6 +77,10 @@ class ApiSession(requests.Session):
             url = self.api_base + url.removeprefix(API_BASE)
         kwargs.setdefault("timeout", REQUEST_TIMEOUT)
         return super().request(method, url, *args, **kwargs)
+
+
+class UploadRefused(Exception):
+    """VK's upload server answered without the file (too big, wrong format, ...)."""
 
 
 class VkAdapter:
@@ -171,16 +181,23 @@ class VkAdapter:
     # -- outgoing ------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> str:
-        """messages.send with random_id = our message id, so VK drops a repeated send."""
-        attachment = ",".join(filter(None, map(vk_attachment, message.attachments)))
-        if not message.text and not attachment:
-            raise SendError("nothing to send: no text and no VK attachment", permanent=True)
+        """messages.send with random_id = our message id, so VK drops a repeated send (its
+        files are uploaded again first, which is harmless: VK keeps the first message)."""
         try:
             peer_id = int(message.external_user_id)
         except ValueError:
             raise SendError(
                 f"not a peer id: {message.external_user_id!r}", permanent=True
             ) from None
+        refs = []
+        for item in message.attachments:
+            if item.extra.get("content_b64"):
+                refs.append(await self.upload(peer_id, item))
+            else:
+                refs.append(vk_attachment(item))
+        attachment = ",".join(filter(None, refs))
+        if not message.text and not attachment:
+            raise SendError("nothing to send: no text and no VK attachment", permanent=True)
         values: dict[str, Any] = {
             "peer_id": peer_id,
             "random_id": message.message_id % INT32_MAX,
@@ -190,14 +207,59 @@ class VkAdapter:
             values["attachment"] = attachment
         try:
             sent = await self._call("messages.send", **values)
-        except vk_api.ApiError as exc:
-            retry_after = RATE_LIMITS.get(exc.code)
-            permanent = retry_after is None and exc.code not in RETRYABLE
-            raise SendError(str(exc), retry_after=retry_after, permanent=permanent) from exc
         except (vk_api.VkApiError, requests.RequestException) as exc:
-            # HTTP errors, network failures, captcha: worth another try later.
-            raise SendError(str(exc) or type(exc).__name__) from exc
+            raise send_error(exc) from exc
         return str(sent)
+
+    async def upload(self, peer_id: int, attachment: Attachment) -> str:
+        """Upload the attachment's bytes for a message to `peer_id`; its messages.send name
+        (`photo{owner}_{id}_{key}` or `doc{owner}_{id}`). Raises SendError."""
+        try:
+            data = base64.b64decode(str(attachment.extra["content_b64"]), validate=True)
+        except binascii.Error:
+            raise SendError("the attachment's content is not base64", permanent=True) from None
+        mime = attachment.mime.lower()
+        photo = attachment.kind == "photo" and (not mime or mime in PHOTO_TYPES)
+        name = attachment.name or ("photo.jpg" if photo else "file")
+        upload = self._upload_photo if photo else self._upload_doc
+        try:
+            return await asyncio.to_thread(upload, peer_id, name, mime, data)
+        except UploadRefused as exc:
+            raise SendError(f"VK refused the file {name!r}: {exc}", permanent=True) from exc
+        except (vk_api.VkApiError, requests.RequestException) as exc:
+            raise send_error(exc) from exc
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise SendError(f"unexpected answer to the upload of {name!r}: {exc!r}") from exc
+
+    def _upload_photo(self, peer_id: int, name: str, mime: str, data: bytes) -> str:
+        server = self._vk.method("photos.getMessagesUploadServer", {"peer_id": peer_id})
+        answer = self._post_file(server["upload_url"], "photo", name, mime, data)
+        if not answer.get("photo") or answer["photo"] == "[]" or "hash" not in answer:
+            raise UploadRefused(str(answer.get("error") or "no photo in the answer"))
+        values = {key: answer[key] for key in ("server", "photo", "hash")}
+        saved = self._vk.method("photos.saveMessagesPhoto", values)
+        return attachment_ref("photo", saved[0])
+
+    def _upload_doc(self, peer_id: int, name: str, mime: str, data: bytes) -> str:
+        server = self._vk.method(
+            "docs.getMessagesUploadServer", {"type": "doc", "peer_id": peer_id}
+        )
+        answer = self._post_file(server["upload_url"], "file", name, mime, data)
+        if not answer.get("file"):
+            raise UploadRefused(str(answer.get("error") or "no file in the answer"))
+        saved = self._vk.method("docs.save", {"file": answer["file"], "title": name})
+        doc = saved["doc"] if isinstance(saved, dict) else saved[0]  # 5.199 / older versions
+        return attachment_ref("doc", doc)
+
+    def _post_file(self, url: str, field: str, name: str, mime: str, data: bytes) -> Any:
+        """The multipart POST to an upload server; its JSON answer."""
+        files = {field: (name, data, mime or "application/octet-stream")}
+        response = self._http.post(url, files=files)
+        response.raise_for_status()
+        answer = response.json()
+        if not isinstance(answer, dict):
+            raise UploadRefused(f"unexpected answer {answer!r}")
+        return answer
 
     # -- administration ------------------------------------------------------------------
 
@@ -371,6 +433,15 @@ def vk_attachment(attachment: Attachment) -> str:
 
 def timestamp(value: Any) -> datetime:
     return datetime.fromtimestamp(int(value), UTC)
+
+
+def send_error(exc: Exception) -> SendError:
+    if isinstance(exc, vk_api.ApiError):
+        retry_after = RATE_LIMITS.get(exc.code)
+        permanent = retry_after is None and exc.code not in RETRYABLE
+        return SendError(str(exc), retry_after=retry_after, permanent=permanent)
+    # HTTP errors, network failures, captcha: worth another try later.
+    return SendError(str(exc) or type(exc).__name__)
 
 
 def external_error(exc: Exception) -> ExternalError:

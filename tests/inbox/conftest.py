@@ -1,20 +1,30 @@
 """Mail servers for the email tests: one real Dovecot (IMAP) for the session, a fresh
-mailbox and an aiosmtpd SMTP server per test."""
+mailbox and an aiosmtpd SMTP server per test. The VK and Viber channels of the inbox's
+end-to-end tests, each with its platform fake."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from crm import channels, clock
+from crm.models import Channel, Message, MessageStatus, User
+from tests.crm import factories
 from tests.fakes.dovecot import Dovecot, start_dovecot
 from tests.fakes.smtp_server import SmtpServer
+from tests.fakes.viber_api import ViberAPI
+from tests.fakes.vk_api import VkAPI
 
 EMAIL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
 PASSWORD = "s3cret pass"
 REFUSED = "gone@example.org"  # the SMTP server refuses this recipient
+VIBER_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
+VK_SECRET = "s3cr3t_Callback_K3y"
+VK_GROUP = 229000001
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +48,62 @@ def address(dovecot: Dovecot) -> str:
 def smtp(address: str) -> Iterator[SmtpServer]:
     with SmtpServer(user=address, password=PASSWORD, refuse={REFUSED}) as server:
         yield server
+
+
+async def interrupt(message_id: int) -> None:
+    """Pretend the worker died after the platform took the message, before recording it:
+    the row is left SENDING with its lease over."""
+    await Message.filter(id=message_id).update(
+        status=MessageStatus.SENDING,
+        source_id=None,
+        claimed_until=clock.now() - timedelta(seconds=1),
+    )
+
+
+# --- VK and Viber --------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def admin(db: object) -> User:
+    await factories.scenario(require_next_step=False)
+    return await factories.admin()
+
+
+@pytest.fixture
+async def vk_fake() -> AsyncIterator[VkAPI]:
+    async with VkAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def vk(admin: User, vk_fake: VkAPI) -> Channel:
+    return await channels.create_channel(
+        kind="vk",
+        name="Сообщество",
+        credentials={
+            "token": "vk1.a.community-token",
+            "secret": VK_SECRET,
+            "confirmation": "a1b2c3d4",
+        },
+        settings={"group_id": VK_GROUP},
+        api_base=vk_fake.base_url,
+        actor=admin,
+    )
+
+
+@pytest.fixture
+async def viber_fake() -> AsyncIterator[ViberAPI]:
+    async with ViberAPI(require_webhook=False) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def viber(admin: User, viber_fake: ViberAPI) -> Channel:
+    return await channels.create_channel(
+        kind="viber",
+        name="Viber",
+        credentials={"token": VIBER_TOKEN},
+        settings={"sender_name": "Магазин"},
+        api_base=viber_fake.base_url,
+        actor=admin,
+    )

@@ -26,22 +26,13 @@ from crm.models import (
 )
 from inbox import outbox
 from inbox.service import Inbox
-from tests.crm import factories
 from tests.fakes.base import load_fixture
 from tests.fakes.telegram_api import TelegramAPI
 from tests.fakes.viber_api import ViberAPI, signed_callback
 from tests.fakes.vk_api import VkAPI
+from tests.inbox.conftest import VIBER_TOKEN, interrupt
 
 TG_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
-VIBER_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
-VK_SECRET = "s3cr3t_Callback_K3y"
-VK_GROUP = 229000001
-
-
-@pytest.fixture
-async def admin(db: object) -> User:
-    await factories.scenario(require_next_step=False)
-    return await factories.admin()
 
 
 @pytest.fixture
@@ -203,28 +194,6 @@ async def test_an_interrupted_send_is_dead_lettered_not_repeated(
 # --- VK -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def vk_fake() -> AsyncIterator[VkAPI]:
-    async with VkAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def vk(admin: User, vk_fake: VkAPI) -> Channel:
-    return await channels.create_channel(
-        kind="vk",
-        name="Сообщество",
-        credentials={
-            "token": "vk1.a.community-token",
-            "secret": VK_SECRET,
-            "confirmation": "a1b2c3d4",
-        },
-        settings={"group_id": VK_GROUP},
-        api_base=vk_fake.base_url,
-        actor=admin,
-    )
-
-
 async def test_vk_callback_confirms_dedups_and_ignores_our_echo(
     http: Any, inbox: Inbox, vk: Channel, admin: User, vk_fake: VkAPI
 ) -> None:
@@ -261,12 +230,7 @@ async def test_vk_interrupted_send_is_repeated_safely_with_the_same_random_id(
     conversation = await Conversation.get()
     reply = await conversations.queue_reply(conversation.id, actor=admin, text="Цена 100 ₽")
     assert (await inbox.send()).sent == 1
-    # Pretend the worker died before recording: the platform already has the message.
-    await Message.filter(id=reply.id).update(
-        status=MessageStatus.SENDING,
-        source_id=None,
-        claimed_until=clock.now() - timedelta(seconds=1),
-    )
+    await interrupt(reply.id)  # the platform already has the message
     assert (await inbox.send()).sent == 1
     sends = vk_fake.calls_to("messages.send")
     assert len(sends) == 2 and {int(c.params["random_id"]) for c in sends} == {reply.id}
@@ -274,24 +238,6 @@ async def test_vk_interrupted_send_is_repeated_safely_with_the_same_random_id(
 
 
 # --- Viber ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def viber_fake() -> AsyncIterator[ViberAPI]:
-    async with ViberAPI(require_webhook=False) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def viber(admin: User, viber_fake: ViberAPI) -> Channel:
-    return await channels.create_channel(
-        kind="viber",
-        name="Viber",
-        credentials={"token": VIBER_TOKEN},
-        settings={"sender_name": "Магазин"},
-        api_base=viber_fake.base_url,
-        actor=admin,
-    )
 
 
 async def test_viber_signed_callbacks_statuses_and_unsubscribe(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
@@ -21,7 +23,8 @@ from inbox.channels.base import (
     StatusUpdate,
     SubscriptionChange,
 )
-from inbox.channels.viber import ViberAdapter
+from inbox.channels.viber import NO_PUBLIC_URL, ViberAdapter
+from inbox.media import MediaLinks
 from tests.fakes.base import fixture_path, load_fixture
 from tests.fakes.viber_api import ViberAPI, signature, signed_callback
 
@@ -30,13 +33,16 @@ OLGA = "pttm25kSGUo1919sBORWyA=="
 SIGNATURE = "X-Viber-Content-Signature"
 
 
-def config(base_url: str, *, token: str = VIBER_TOKEN, **settings: Any) -> ChannelConfig:
+def config(
+    base_url: str, *, token: str = VIBER_TOKEN, media: MediaLinks | None = None, **settings: Any
+) -> ChannelConfig:
     return ChannelConfig(
         id=3,
         kind="viber",
         credentials={"token": token},
         settings={"sender_name": "Мебель на заказ", **settings},
         api_base=base_url,
+        media=media,
     )
 
 
@@ -191,6 +197,79 @@ async def test_send_attachments_and_default_sender(viber: ViberAPI) -> None:
     )
     assert (file.type, file.payload["file_name"]) == ("file", "o.pdf")
     assert picture.payload["sender"] == {"name": "CRM Hub", "avatar": "https://a/b.jpg"}
+
+
+# Not loopback: the fake trusts such URLs without fetching them (tests/inbox/test_media.py
+# serves them for real).
+LINKS = MediaLinks("https://crm.example.com/", "install-secret")
+
+
+def queued_file(kind: str, content: bytes, name: str, mime: str) -> Attachment:
+    extra = {"content_b64": base64.b64encode(content).decode()}
+    return Attachment(kind=kind, name=name, mime=mime, size=len(content), extra=extra)
+
+
+def link_of(url: str) -> tuple[int, int, int, str, str]:
+    _, _, message_id, index, token, name = urlsplit(url).path.split("/")
+    expires, signature = token.split(".")
+    return int(message_id), int(index), int(expires), signature, name
+
+
+async def test_send_queued_files_by_signed_links(viber: ViberAPI) -> None:
+    adapter = ViberAdapter(config(viber.base_url, media=LINKS))
+    photo = queued_file("photo", b"\xff\xd8 sofa", "photo.jpg", "image/jpeg")
+    offer = queued_file("document", b"%PDF offer", "КП диван.pdf", "application/pdf")
+    try:
+        token = await adapter.send(OutboundMessage(77, OLGA, "Диван и КП", (photo, offer)))
+    finally:
+        await adapter.close()
+    picture, file = viber.delivered
+    assert token == str(picture.message_token)
+    assert (picture.type, picture.text) == ("picture", "Диван и КП")
+    assert picture.payload["media"].startswith("https://crm.example.com/media/77/0/")
+    assert (file.type, file.payload["size"], file.payload["file_name"]) == (
+        "file",
+        len(b"%PDF offer"),
+        "КП диван.pdf",
+    )
+    message_id, index, expires, signature, name = link_of(file.payload["media"])
+    assert (message_id, index, name) == (77, 1, "%D0%9A%D0%9F%20%D0%B4%D0%B8%D0%B2%D0%B0%D0%BD.pdf")
+    now = datetime.now(UTC)
+    assert LINKS.check(message_id, index, expires, signature, now=now) == 200
+    assert 23 * 3600 < expires - now.timestamp() <= 24 * 3600  # a day
+
+
+async def test_pictures_viber_would_not_show_go_as_files(viber: ViberAPI) -> None:
+    adapter = ViberAdapter(config(viber.base_url, media=LINKS))
+    webp = queued_file("photo", b"RIFF webp", "photo.webp", "image/webp")
+    huge = queued_file("photo", b"\xff" * (1024**2 + 1), "big", "image/jpeg")
+    long_text = "Описание " * 100  # too long for a picture's description: a message of its own
+    small = queued_file("photo", b"\x89PNG", "", "image/png")
+    try:
+        await adapter.send(OutboundMessage(78, OLGA, "", (webp, huge)))
+        await adapter.send(OutboundMessage(79, OLGA, long_text, (small,)))
+    finally:
+        await adapter.close()
+    kinds = [(m.type, m.payload.get("file_name")) for m in viber.delivered]
+    assert kinds == [
+        ("file", "photo.webp"),
+        ("file", "big.jpg"),
+        ("text", None),
+        ("picture", None),
+    ]
+    assert viber.delivered[2].text == long_text and viber.delivered[3].text == ""
+    assert viber.delivered[3].payload["media"].endswith("/photo.png")
+
+
+async def test_queued_files_need_a_public_url(viber: ViberAPI) -> None:
+    photo = queued_file("photo", b"\xff\xd8", "photo.jpg", "image/jpeg")
+    for media in (None, MediaLinks("", "install-secret")):
+        adapter = ViberAdapter(config(viber.base_url, media=media))
+        with pytest.raises(SendError) as failed:
+            await adapter.send(OutboundMessage(80, OLGA, "Фото", (photo,)))
+        await adapter.close()
+        assert failed.value.permanent and str(failed.value) == NO_PUBLIC_URL
+    assert viber.delivered == []
 
 
 @pytest.mark.parametrize(

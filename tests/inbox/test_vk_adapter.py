@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import AsyncIterator
@@ -216,6 +217,87 @@ async def test_send_forwards_vk_attachments(vk_fake: VkAPI, adapter: VkAdapter) 
     with pytest.raises(SendError) as not_a_peer:
         await adapter.send(OutboundMessage(45, "irina@example.com", "Привет"))
     assert not_a_peer.value.permanent
+
+
+def queued_file(kind: str, content: bytes, name: str, mime: str) -> Attachment:
+    """An attachment as the bot queues a manager's file: the bytes themselves."""
+    extra = {"content_b64": base64.b64encode(content).decode()}
+    return Attachment(kind=kind, name=name, mime=mime, size=len(content), extra=extra)
+
+
+PHOTO = queued_file("photo", b"\xff\xd8\xff\xe0 sofa", "photo.jpg", "image/jpeg")
+OFFER = queued_file("document", b"%PDF-1.7 offer", "Предложение.pdf", "application/pdf")
+
+
+async def test_send_uploads_queued_files_the_documented_way(
+    vk_fake: VkAPI, adapter: VkAdapter
+) -> None:
+    sent = await adapter.send(OutboundMessage(46, str(IRINA), "Вот диван и КП", (PHOTO, OFFER)))
+    (message,) = vk_fake.delivered
+    assert sent == str(message.id) and message.text == "Вот диван и КП"
+    photo, offer = vk_fake.media_of(message)
+    assert (photo.kind, photo.content) == ("photo", b"\xff\xd8\xff\xe0 sofa")
+    assert (offer.kind, offer.content, offer.title) == ("doc", b"%PDF-1.7 offer", "Предложение.pdf")
+    assert message.attachment == f"{photo.ref},{offer.ref}" and photo.access_key
+    methods = [c.method for c in vk_fake.calls]
+    assert methods == [
+        "photos.getMessagesUploadServer",
+        "upload",
+        "photos.saveMessagesPhoto",
+        "docs.getMessagesUploadServer",
+        "upload",
+        "docs.save",
+        "messages.send",
+    ]
+    assert vk_fake.calls_to("photos.getMessagesUploadServer")[0].params["peer_id"] == IRINA
+    assert vk_fake.calls_to("docs.getMessagesUploadServer")[0].params["type"] == "doc"
+    uploads = [(u.field, u.filename, u.content_type) for u in vk_fake.uploads]
+    assert uploads == [
+        ("photo", "photo.jpg", "image/jpeg"),
+        ("file", "Предложение.pdf", "application/pdf"),
+    ]
+
+
+async def test_a_repeated_send_with_files_shows_one_message(
+    vk_fake: VkAPI, adapter: VkAdapter
+) -> None:
+    message = OutboundMessage(47, str(IRINA), "", (PHOTO,))
+    first = await adapter.send(message)
+    assert await adapter.send(message) == first  # uploaded again, dropped by random_id
+    assert len(vk_fake.delivered) == 1 and len(vk_fake.uploads) == 2
+    assert vk_fake.media_of(vk_fake.delivered[0])[0].content == b"\xff\xd8\xff\xe0 sofa"
+
+
+@pytest.mark.parametrize(
+    ("method", "kind", "permanent"),
+    [
+        ("upload", "500", False),
+        ("upload", "disconnect", False),
+        ("upload", "refused", True),
+        ("photos.getMessagesUploadServer", "10", False),
+        ("photos.getMessagesUploadServer", "401", True),
+        ("photos.saveMessagesPhoto", "429", False),
+        ("docs.save", "500", False),
+    ],
+)
+async def test_upload_errors_are_mapped(
+    vk_fake: VkAPI, adapter: VkAdapter, method: str, kind: str, permanent: bool
+) -> None:
+    vk_fake.fail_next(method, kind=kind)
+    message = OutboundMessage(48, str(IRINA), "КП", (OFFER if "docs" in method else PHOTO,))
+    with pytest.raises(SendError) as failed:
+        await adapter.send(message)
+    assert failed.value.permanent is permanent
+    assert vk_fake.delivered == []
+    assert await adapter.send(message)
+    assert len(vk_fake.delivered) == 1
+
+
+async def test_a_broken_queued_file_fails_for_good(vk_fake: VkAPI, adapter: VkAdapter) -> None:
+    broken = Attachment(kind="document", name="a.pdf", extra={"content_b64": "not base64!"})
+    with pytest.raises(SendError, match="base64") as failed:
+        await adapter.send(OutboundMessage(49, str(IRINA), "КП", (broken,)))
+    assert failed.value.permanent and vk_fake.calls == []
 
 
 @pytest.mark.parametrize(
