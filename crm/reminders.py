@@ -5,6 +5,7 @@ leaves it to be claimed again after the lease, so a restart loses no reminder.""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -177,21 +178,23 @@ async def birthdays_on(day: date, *, responsible_id: int | None = None) -> Birth
     marks = [f"${i}" if postgres else "?" for i in range(1, len(params) + 1)]
     keys = ", ".join(marks[: len(days)])
     mine = f" AND c.responsible_id = {marks[-1]}" if responsible_id is not None else ""
-    _, clients = await conn.execute_query(
-        f"SELECT {_CLIENT_ROWS.select_list('c')} FROM clients c"
-        f" WHERE c.birthday_md IN ({keys}) AND c.merged_into_id IS NULL{mine}"
-        " ORDER BY c.name, c.id",
-        params,
+    # independent reads: side by side on two pooled connections (in turn in a transaction)
+    (_, clients), (_, persons) = await asyncio.gather(
+        conn.execute_query(
+            f"SELECT {_CLIENT_ROWS.select_list('c')} FROM clients c"
+            f" WHERE c.birthday_md IN ({keys}) AND c.merged_into_id IS NULL{mine}"
+            " ORDER BY c.name, c.id",
+            params,
+        ),
+        conn.execute_query(
+            f"SELECT {_PERSON_ROWS.select_list('p')}, {_CLIENT_ROWS.select_list('c')}"
+            " FROM contact_persons p JOIN clients c ON c.id = p.client_id"
+            f" WHERE p.birthday_md IN ({keys}){mine} ORDER BY p.name, p.id",
+            params,
+        ),
     )
-    _, persons = await conn.execute_query(
-        f"SELECT {_PERSON_ROWS.select_list('p')}, {_CLIENT_ROWS.select_list('c')}"
-        " FROM contact_persons p JOIN clients c ON c.id = p.client_id"
-        f" WHERE p.birthday_md IN ({keys}){mine} ORDER BY p.name, p.id",
-        params,
-    )
-    client_plan = _CLIENT_ROWS.plan()
     return Birthdays(
-        clients=[BirthdayClient._make(_CLIENT_ROWS.values(r, client_plan)) for r in clients],
+        clients=_CLIENT_ROWS.records(clients, BirthdayClient._make),
         persons=_birthday_persons(persons),
     )
 
