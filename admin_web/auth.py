@@ -21,14 +21,23 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
 
 # Reachable before anyone exists or logs in.
-OPEN_PATHS = ("/login", "/onboarding", "/static/", "/healthz", "/webhooks/", "/api/")
+OPEN_PATHS = (
+    "/login",
+    "/onboarding",
+    "/static/",
+    "/healthz",
+    "/webhooks/",
+    "/api/",
+    "/media/",
+)
 
 
 @web.middleware
 async def load_user(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Puts the session's active user (or None) in `request[USER]`; before the first
     admin exists every page leads to onboarding."""
-    if not request.path.startswith(("/static/", "/healthz", "/webhooks/", "/api/")):
+    # signed media links (inbox.media) are for the platforms, never a browser session
+    if not request.path.startswith(("/static/", "/healthz", "/webhooks/", "/api/", "/media/")):
         session = await get_session(request)
         user_id = session.get("uid")
         if isinstance(user_id, int):

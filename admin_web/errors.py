@@ -89,7 +89,7 @@ async def crm_errors(request: web.Request, handler: Handler) -> web.StreamRespon
             return json_error("csrf_failed", message, 403)
         return await error_page(request, 403, message)
     except web.HTTPException as exc:
-        if exc.status < 400 or request.path.startswith("/webhooks/"):
+        if exc.status < 400 or request.path.startswith(("/webhooks/", "/media/")):
             raise
         if not wants_json(request):
             if exc.status in (403, 404, 405):

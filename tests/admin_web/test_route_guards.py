@@ -68,3 +68,26 @@ async def test_posts_without_csrf_are_refused(as_admin: Browser) -> None:
             continue
         resp = await as_admin.client.post(concrete(path), data={"x": "1"}, allow_redirects=False)
         assert resp.status == 403, path
+
+
+async def test_signed_media_links_skip_onboarding_and_sessions(
+    db: object, settings: object
+) -> None:
+    """Viber fetches a reply's file from /media/ before anyone may have signed up: the
+    link answers for itself (404 for this forged one), no redirect to onboarding."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from admin_web.app import create_app
+    from inbox.service import Inbox
+
+    app = create_app(settings)  # type: ignore[arg-type]
+    hub = Inbox(public_url="https://crm.example", secret_key="k" * 48)
+    hub.mount(app)
+    async with TestClient(TestServer(app)) as client:
+        assert not await User.exists()
+        resp = await client.get(f"/media/1/0/9999999999.{'0' * 64}/a.jpg", allow_redirects=False)
+        assert resp.status == 404
+        assert "Set-Cookie" not in resp.headers
+        onboarding = await client.get("/clients", allow_redirects=False)
+        assert onboarding.headers.get("Location") == "/onboarding"  # the panel itself does
+    await hub.adapters.close()
