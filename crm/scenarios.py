@@ -1,10 +1,18 @@
-"""Sales scenarios, their ordered stages and stage robots; loss and rejection reasons."""
+"""Sales scenarios, their ordered stages and stage robots; loss and rejection reasons.
+
+A scenario's stages are read for every deal card, and change rarely, so `stages_of` keeps
+them for STAGES_TTL seconds: a change made in this process (any save or delete of a Stage
+or Scenario, and the writes here) applies at once, one made in another process (the admin
+panel beside a bot worker) within STAGES_TTL. The lists are kept per database client, so a
+database initialised again starts afresh; the writes here read the stages uncached."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -20,6 +28,46 @@ from crm.models import (
     StageChange,
     User,
 )
+
+STAGES_TTL = 2.0  # seconds another process's change of a scenario's stages may take to apply
+monotonic = time.monotonic
+
+
+class _StageLists:
+    """Each scenario's stages as last read: per database client, until they expire."""
+
+    def __init__(self) -> None:
+        self.client: object = None
+        self.lists: dict[int, tuple[float, list[Stage]]] = {}
+        self.changes = 0  # a read that a change overtook is not kept
+
+    def forget(self) -> None:
+        self.lists = {}
+        self.changes += 1
+
+    async def get(self, scenario_id: int) -> list[Stage]:
+        client, now = Stage._meta.db, monotonic()
+        if client is not self.client:
+            self.client, self.lists = client, {}
+        cached = self.lists.get(scenario_id)
+        if cached is not None and now < cached[0]:
+            return list(cached[1])
+        changes = self.changes
+        stages = await _read_stages(scenario_id)
+        if changes == self.changes and client is self.client:
+            self.lists[scenario_id] = (now + STAGES_TTL, stages)
+        return list(stages)
+
+
+_stage_lists = _StageLists()
+
+
+@post_save(Stage)
+@post_delete(Stage)
+@post_save(Scenario)
+@post_delete(Scenario)
+async def _stages_changed(*_: Any, **__: Any) -> None:
+    _stage_lists.forget()
 
 
 def _require_admin(actor: User | None) -> None:
@@ -63,6 +111,7 @@ async def create_scenario(
         await Stage.bulk_create(
             [Stage(scenario=scenario, name=n, position=i) for i, n in enumerate(names)]
         )
+    _stage_lists.forget()  # bulk_create sends no signals
     return scenario
 
 
@@ -104,6 +153,12 @@ async def default_scenario() -> Scenario | None:
 
 
 async def stages_of(scenario_id: int) -> list[Stage]:
+    """The scenario's stages in order, re-read at most every STAGES_TTL seconds (shared
+    instances: read them, do not change them)."""
+    return await _stage_lists.get(scenario_id)
+
+
+async def _read_stages(scenario_id: int) -> list[Stage]:
     return await Stage.filter(scenario_id=scenario_id).order_by("position", "id")
 
 
@@ -115,11 +170,12 @@ async def add_stage(
     await get_scenario(scenario_id)
     name = _name(name)
     async with in_transaction():
-        stages = await stages_of(scenario_id)
+        stages = await _read_stages(scenario_id)
         index = len(stages) if position is None else max(0, min(position, len(stages)))
         stage = await Stage.create(scenario_id=scenario_id, name=name, position=index)
         stages.insert(index, stage)
         await _renumber(stages)
+    _stage_lists.forget()  # again once committed: a read meanwhile saw the old stages
     return stage
 
 
@@ -136,11 +192,12 @@ async def rename_stage(stage_id: int, name: str, *, actor: User | None) -> Stage
 async def reorder_stages(scenario_id: int, stage_ids: list[int], *, actor: User | None) -> None:
     """Put the scenario's stages in the order of `stage_ids` (all of them, each once)."""
     _require_admin(actor)
-    stages = {s.id: s for s in await stages_of(scenario_id)}
+    stages = {s.id: s for s in await _read_stages(scenario_id)}
     if sorted(stage_ids) != sorted(stages):
         raise ValidationFailed.field("stage_ids", N_("Name every stage of the scenario once"))
     async with in_transaction():
         await _renumber([stages[i] for i in stage_ids])
+    _stage_lists.forget()
 
 
 async def _renumber(stages: list[Stage]) -> None:
@@ -172,7 +229,8 @@ async def delete_stage(stage_id: int, *, actor: User | None) -> None:
         raise Conflict(N_("A scenario needs at least one stage"))
     async with in_transaction():
         await stage.delete()
-        await _renumber(await stages_of(scenario_id))
+        await _renumber(await _read_stages(scenario_id))
+    _stage_lists.forget()
 
 
 async def add_stage_action(
