@@ -209,5 +209,5 @@ async def open_interests_of(actor: User) -> list[Interest]:
     return (
         await Interest.filter(responsible_id=actor.id, status=InterestStatus.OPEN)
         .order_by("scenario_id", "stage__position", "-updated_at")
-        .prefetch_related("client", "stage")
+        .select_related("client", "stage")
     )

@@ -189,7 +189,7 @@ async def retry(
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(list_inquiries, Command("inbox"))
-    r.message.register(reply_to_card, F.reply_to_message, RepliedCard())
+    r.message.register(reply_to_card, RepliedCard())  # async: no thread hop per message
     r.message.register(reply_in_state, StateFilter(Typing.reply), ~F.text.startswith("/"))
     r.callback_query.register(show_inquiry, Pressed("ic"))
     r.callback_query.register(accept, Pressed("ia"))
