@@ -38,10 +38,22 @@ MOVABLE = {
 }
 
 
+# Why two clients may be one, as `Candidate.reasons` names it.
+REASONS = {
+    "inn": N_("same INN"),
+    "phone": N_("same phone"),
+    "email": N_("same email"),
+    # one client's phone or email is a key person's of the other: the inbox suggests these
+    # when a new customer writes with the number of someone's contact person
+    "person_phone": N_("a key person's phone"),
+    "person_email": N_("a key person's email"),
+}
+
+
 @dataclass(frozen=True)
 class Candidate:
     client: Client
-    reasons: tuple[str, ...]  # "inn", "phone", "email"
+    reasons: tuple[str, ...]  # keys of REASONS
 
 
 async def find_duplicates(client_id: int, *, actor: User) -> list[Candidate]:
@@ -60,6 +72,18 @@ async def find_duplicates(client_id: int, *, actor: User) -> list[Candidate]:
         )
         for match in matches:
             reasons.setdefault(match.client_id, set()).add(contact.kind.value)  # type: ignore[attr-defined]
+        kind = contact.kind.value
+        for person in await ContactPerson.filter(**{kind: contact.value}).exclude(
+            client_id=client.id
+        ):
+            reasons.setdefault(person.client_id, set()).add(f"person_{kind}")  # type: ignore[attr-defined]
+    for person in await ContactPerson.filter(client_id=client.id):
+        for kind in ("phone", "email"):
+            if value := getattr(person, kind):
+                for match in await ClientContact.filter(kind=kind, value=value).exclude(
+                    client_id=client.id
+                ):
+                    reasons.setdefault(match.client_id, set()).add(f"person_{kind}")  # type: ignore[attr-defined]
     result = []
     for other_id, why in reasons.items():
         try:

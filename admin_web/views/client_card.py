@@ -14,6 +14,7 @@ from admin_web.views.clients import kind_choices, relation_choices
 from crm import clients as client_service
 from crm import fields
 from crm.access import access_client
+from crm.duplicates import REASONS as DUPLICATE_REASONS
 from crm.duplicates import find_duplicates, merge_clients
 from crm.history import list_changes
 from crm.i18n import N_
@@ -74,6 +75,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "feed": await feed(client_id=client.id, limit=30),
         "history": await list_changes("client", client.id, limit=100),
         "duplicates": await find_duplicates(client.id, actor=user),
+        "duplicate_reasons": DUPLICATE_REASONS,
         "conversations": await _conversations(client),
         "local_time": client_service.client_local_time(client),
         "relation_names": dict(relation_choices(request)),

@@ -155,7 +155,7 @@ async def test_client_card(as_admin: Browser, admin: User) -> None:
     assert status == 200
     assert "Лояльность" in text and 'data-field="Loyalty">Gold<' in text
     assert "Ольга" in text and "бухгалтер" in text
-    assert "Альфа (дубль)" in text and "phone" in text  # the duplicate, found by phone
+    assert "Альфа (дубль)" in text and "(same phone)" in text  # the duplicate, found by phone
     assert "Change history" in text
     # edit, with a custom field
     await as_admin.post(

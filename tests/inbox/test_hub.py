@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crm import channels, clients, conversations, deals, inquiries, scenarios
+from crm import channels, clients, conversations, deals, duplicates, inquiries, scenarios
 from crm.errors import Conflict, NotFound
 from crm.interactions import interest_feed
 from crm.models import (
@@ -146,6 +146,12 @@ async def test_a_key_persons_phone_only_suggests_a_merge(
     lead_id = (await ChannelIdentity.get(external_id="1001")).client_id  # type: ignore[attr-defined]
     assert lead_id != company.id  # not joined on a guess
     assert events.MergeSuggested(lead_id, company.id, "person_phone") in seen
+    # the suggestion stays where people look: each client's card lists the other
+    viewer = team["admin"]
+    from_lead = await duplicates.find_duplicates(lead_id, actor=viewer)
+    from_company = await duplicates.find_duplicates(company.id, actor=viewer)
+    assert [(c.client.id, c.reasons) for c in from_lead] == [(company.id, ("person_phone",))]
+    assert [(c.client.id, c.reasons) for c in from_company] == [(lead_id, ("person_phone",))]
 
 
 async def test_a_message_on_an_open_interest_joins_its_feed(
