@@ -169,6 +169,12 @@ def message_card(
     return card
 
 
+def _error(v: Viewer, message: Message) -> str:
+    """A send error in the manager's language where crmhub wrote it (the adapters' own
+    messages are catalog ids, e.g. Viber's "needs a public URL"); a platform's text as is."""
+    return excerpt(v.gettext(message.last_error), 200)
+
+
 def reply_status_card(v: Viewer, message: Message, client_name: str) -> Card:
     """Where a manager's reply is: sending, sent, or failed with a Retry button."""
     kb = v.keyboard()
@@ -178,10 +184,10 @@ def reply_status_card(v: Viewer, message: Message, client_name: str) -> Card:
     elif status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.SEEN):
         line = "✓ " + v._("Sent to {client}", client=client_name)
     elif status == MessageStatus.FAILED:
-        line = "⚠️ " + v._("Not sent yet, retrying: {error}", error=excerpt(message.last_error, 200))
+        line = "⚠️ " + v._("Not sent yet, retrying: {error}", error=_error(v, message))
         kb.add("🔁 " + v.gettext("Retry now"), "rt", message.id)
     else:
-        line = "⛔ " + v._("Not delivered: {error}", error=excerpt(message.last_error, 200))
+        line = "⛔ " + v._("Not delivered: {error}", error=_error(v, message))
         kb.add("🔁 " + v.gettext("Retry"), "rt", message.id)
     return Card([line], kb.markup())
 

@@ -151,3 +151,24 @@ async def test_a_voice_message_cannot_be_forwarded(harness: BotHarness, shop: Ch
     await harness.send(ANNA, reply_to=harness.last_to(ANNA), voice=voice)
     assert "Only text, photos and documents" in harness.last_to(ANNA)["text"]
     assert not await Message.filter(direction="out").exists()
+
+
+def test_the_failure_reads_in_the_managers_language() -> None:
+    """crmhub's own send errors are catalog messages: a Russian manager reads them in
+    Russian; a platform's text comes through as it is, escaped."""
+    from aiogram import Bot
+
+    from bot.callbacks import Signer
+    from bot.cards import reply_status_card
+    from bot.views import Viewer
+    from crm.models import User
+    from inbox.channels.viber import NO_PUBLIC_URL
+
+    manager = User(id=1, email="m@example.com", full_name="M", locale="ru", telegram_user_id=7)
+    viewer = Viewer(manager, Signer("k" * 32), Bot("1:x"))
+    ours = Message(id=5, status=MessageStatus.DEAD, last_error=NO_PUBLIC_URL)
+    text = reply_status_card(viewer, ours, "Анна").single()
+    assert text.startswith("⛔ Не доставлено: ") and "CRMHUB_PUBLIC_URL" in text
+    assert "Viber downloads" not in text  # translated, not the English id
+    theirs = Message(id=6, status=MessageStatus.DEAD, last_error="Forbidden: <bot> blocked")
+    assert "Forbidden: &lt;bot&gt; blocked" in reply_status_card(viewer, theirs, "Анна").single()
