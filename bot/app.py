@@ -104,7 +104,9 @@ def build_dispatcher(
         notifier=notifier,
         wake_outbox=wake_outbox,
     )
-    dp.update.outer_middleware(ActingUser(signer, bound_users))
+    acting = ActingUser(signer, bound_users)
+    notifier.forget_user = acting.bound_users.forget
+    dp.update.outer_middleware(acting)
     for router in feature_routers():
         dp.include_router(router)
     for dialog in all_dialogs():

@@ -60,6 +60,9 @@ class Notifier:
         self.signer = signer
         self._tasks: set[asyncio.Task[None]] = set()
         self._last: asyncio.Task[None] | None = None
+        # the dispatcher's cache of acting users (bot.middleware.BoundUsers.forget): a
+        # manager marked blocked is read afresh, so writing again clears the mark at once
+        self.forget_user: Callable[[int], None] | None = None
 
     def viewer(self, user: User) -> Viewer:
         return Viewer(user, self.signer, self.bot)
@@ -106,6 +109,8 @@ class Notifier:
         log.info("user %s blocked the manager bot", user.id)
         user.telegram_blocked = True
         await manager_chat.set_telegram_blocked(user.id, True)
+        if self.forget_user is not None and user.telegram_user_id is not None:
+            self.forget_user(int(user.telegram_user_id))
 
     # -- inbox events ------------------------------------------------------------------------
 

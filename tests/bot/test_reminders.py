@@ -188,6 +188,22 @@ async def test_a_manager_who_blocked_the_bot_is_marked_and_left_alone(
     assert (await User.get(id=anna.id)).telegram_blocked is False
 
 
+async def test_writing_right_after_being_marked_blocked_unblocks(
+    harness: BotHarness, sales: Scenario
+) -> None:
+    """The acting user is kept a moment between updates; being marked blocked drops it,
+    so the next message reads the mark and clears it (not only after the cache expires)."""
+    anna = await bound_manager(ANNA)
+    await harness.send(ANNA, "/today")  # Anna is now the dispatcher's cached acting user
+    await deal_with_call(anna, n=1)
+    harness.api.block(ANNA)
+    assert await harness.notifier.deliver_due_reminders_once() == 0
+    assert (await User.get(id=anna.id)).telegram_blocked is True
+    harness.api.blocked.clear()
+    await harness.send(ANNA, "/today")
+    assert (await User.get(id=anna.id)).telegram_blocked is False
+
+
 async def test_the_digest_comes_at_nine_in_each_managers_timezone(
     harness: BotHarness, sales: Scenario
 ) -> None:
