@@ -53,6 +53,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from tortoise import Tortoise
 
+from bench.results import write_block
 from bot.app import ManagerBot, create_bot
 from crm import clients, db, deals, scenarios, users
 from crm.config import normalize_db_url
@@ -466,18 +467,6 @@ def report(args: argparse.Namespace, crm: dict[str, float], echo: dict[str, floa
     )
 
 
-def write_results(path: Path, block: str, variant: str) -> None:
-    """Replace this variant's block of the file (between markers), keeping the rest."""
-    start, end = f"<!-- bench.bot {variant}: start -->", f"<!-- bench.bot {variant}: end -->"
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{start}\n{block}\n{end}\n"
-    path.write_text(text)
-
-
 async def run(args: argparse.Namespace) -> int:
     url = await recreate_database(args.dsn)
     await db.init(url)
@@ -492,7 +481,7 @@ async def run(args: argparse.Namespace) -> int:
     block = report(args, crm_s, echo_s)
     print(block)
     if args.results:
-        write_results(Path(args.results), block, f"think={args.think:g}")
+        write_block(Path(args.results), f"bench.bot think={args.think:g}", block)
     return 0 if crm_s["p99"] < P99_BUDGET_MS and crm_s["p99"] <= RATIO * echo_s["p99"] else 1
 
 

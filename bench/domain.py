@@ -44,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from tortoise import connections
 
+from bench.results import write_block
 from crm import clients, clock, db, demo, interactions, reminders, sql_indexes
 from crm.config import normalize_db_url
 from crm.models import Client, RelationType, User
@@ -358,18 +359,6 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def write_results(path: Path, block: str, variant: str) -> None:
-    """Replace this variant's block of the file (between markers), keeping the rest."""
-    start, end = f"<!-- bench.domain {variant}: start -->", f"<!-- bench.domain {variant}: end -->"
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{start}\n{block}\n{end}\n"
-    path.write_text(text)
-
-
 async def run(args: argparse.Namespace) -> int:
     dsn = args.dsn
     await ensure_database(dsn)
@@ -438,7 +427,7 @@ async def run(args: argparse.Namespace) -> int:
     print(block)
     if args.results:
         variant = "proposed-indexes" if args.proposed_indexes else "schema"
-        write_results(Path(args.results), block, variant)
+        write_block(Path(args.results), f"bench.domain {variant}", block)
         print(f"\nwritten to {args.results}")
     return 0 if all(r.passed for r in results) else 1
 

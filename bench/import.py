@@ -36,6 +36,7 @@ import asyncpg
 from tortoise import connections
 from tortoise.context import TortoiseContext
 
+from bench.results import write_block
 from crm.config import normalize_db_url
 from crm.db import tortoise_config
 from crm.import_files import open_table
@@ -143,17 +144,6 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def write_results(path: Path, block: str) -> None:
-    start, end = "<!-- bench.import: start -->", "<!-- bench.import: end -->"
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{start}\n{block}\n{end}\n"
-    path.write_text(text)
-
-
 async def run(args: argparse.Namespace) -> int:
     await recreate(args.dsn)
     with tempfile.TemporaryDirectory() as folder:
@@ -196,7 +186,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     print(block)
     if args.results:
-        write_results(Path(args.results), block)
+        write_block(Path(args.results), "bench.import", block)
     return 0 if passed else 1
 
 
