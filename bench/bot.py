@@ -46,14 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from tortoise import Tortoise
 
 from bench.results import write_block
+from bench.scratch import recreate
 from bot.app import ManagerBot, create_bot
 from crm import clients, db, deals, scenarios, users
 from crm.config import normalize_db_url
@@ -353,18 +352,6 @@ async def phase(kind: str, args: argparse.Namespace, managers: list[tuple[int, s
         await fake.stop()
 
 
-async def recreate_database(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    name = parts.path.lstrip("/")
-    conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return normalize_db_url(dsn)
-
-
 async def populate(managers: int) -> list[tuple[int, str]]:
     """Bound managers with clients, deals and planned calls; (telegram id, a client name)."""
     await scenarios.create_scenario(
@@ -468,7 +455,8 @@ def report(args: argparse.Namespace, crm: dict[str, float], echo: dict[str, floa
 
 
 async def run(args: argparse.Namespace) -> int:
-    url = await recreate_database(args.dsn)
+    await recreate(args.dsn)
+    url = normalize_db_url(args.dsn)
     await db.init(url)
     try:
         await Tortoise.generate_schemas()

@@ -30,13 +30,12 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 from tortoise import connections
 from tortoise.context import TortoiseContext
 
 from bench.results import write_block
+from bench.scratch import recreate
 from crm.config import normalize_db_url
 from crm.db import tortoise_config
 from crm.import_files import open_table
@@ -75,17 +74,6 @@ def make_csv(path: Path, rows: int) -> None:
                     f"client{i}@example.ru",
                 ]
             )
-
-
-async def recreate(dsn: str) -> None:
-    parts = urlsplit(dsn)
-    name = parts.path.lstrip("/")
-    conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def fresh_schema(ctx: TortoiseContext) -> None:

@@ -32,11 +32,12 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 from aiohttp import web
+
+from bench.scratch import db_url, recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -48,19 +49,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def db_url(dsn: str, name: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
-
-
-async def recreate(dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(db_url(dsn, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 def update(seq: int, sender: int, message_id: int) -> bytes:
@@ -219,8 +207,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     crm_db, bare_db = "crmhub_bench_ingest", "crmhub_bench_bare"
-    await recreate(args.dsn, crm_db)
-    await recreate(args.dsn, bare_db)
+    await recreate(db_url(args.dsn, crm_db))
+    await recreate(db_url(args.dsn, bare_db))
     crm_url, bare_url = db_url(args.dsn, crm_db), db_url(args.dsn, bare_db)
     port = free_port()
     env = {
