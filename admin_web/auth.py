@@ -20,24 +20,18 @@ from crm.users import hash_password, verify_password
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
 
+# Not for a browser session: files, probes, platforms' webhooks and signed media links
+# (inbox.media), the API (its own tokens).
+SESSIONLESS = ("/static/", "/healthz", "/webhooks/", "/api/", "/media/")
 # Reachable before anyone exists or logs in.
-OPEN_PATHS = (
-    "/login",
-    "/onboarding",
-    "/static/",
-    "/healthz",
-    "/webhooks/",
-    "/api/",
-    "/media/",
-)
+OPEN_PATHS = ("/login", "/onboarding", *SESSIONLESS)
 
 
 @web.middleware
 async def load_user(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Puts the session's active user (or None) in `request[USER]`; before the first
     admin exists every page leads to onboarding."""
-    # signed media links (inbox.media) are for the platforms, never a browser session
-    if not request.path.startswith(("/static/", "/healthz", "/webhooks/", "/api/", "/media/")):
+    if not request.path.startswith(SESSIONLESS):
         session = await get_session(request)
         user_id = session.get("uid")
         if isinstance(user_id, int):
