@@ -25,6 +25,11 @@ paths run for the first time). The echo bot (one handler
 answering every message with its text, every button with an empty answer) runs the same
 script in its own child process first. Target: the bot's p99 under 50 ms and within 3x of
 the echo's.
+
+Diagnostics (environment): BENCH_BOT_TRACE=1 prints each action's latency and the bot
+process's CPU while it was handled (that action's own with --managers 1); BENCH_BOT_SQL=1
+prints the bot's queries to stderr, `UPDATE n done` after each update; BENCH_BOT_GC=1 prints
+collector passes over 5 ms; --profile FILE writes a cProfile of the bot's process.
 """
 
 from __future__ import annotations
@@ -91,11 +96,14 @@ def report_updates(dp: Dispatcher) -> None:
     feed = dp.feed_update
 
     async def timed(bot: Bot, update: Any, **kwargs: Any) -> Any:
-        received = time.time()
+        received, cpu = time.time(), time.process_time()
         try:
             return await feed(bot, update, **kwargs)
         finally:
-            os.write(1, f"{update.update_id} {received!r} {time.time()!r}\n".encode())
+            cpu = time.process_time() - cpu  # this update's alone only when one is in flight
+            os.write(1, f"{update.update_id} {received!r} {time.time()!r} {cpu!r}\n".encode())
+            if os.environ.get("BENCH_BOT_SQL"):
+                sys.stderr.write(f"UPDATE {update.update_id} done\n")
 
     dp.feed_update = timed  # type: ignore[method-assign]
 
@@ -111,6 +119,19 @@ def log_gc_pauses() -> None:
             sys.stderr.write(f"gc gen{info['generation']} {ms:.1f} ms at {time.time():.3f}\n")
 
     gc.callbacks.append(timer)
+
+
+def log_queries() -> None:
+    """Print every query tortoise runs to stderr as `SQL ...` (BENCH_BOT_SQL=1), and
+    `UPDATE n done` after each update: the queries of one action lie between two of those
+    (run with --managers 1 for that to hold)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("SQL %(message)s"))
+    logger = logging.getLogger("tortoise.db_client")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def echo_dispatcher() -> Dispatcher:
@@ -154,6 +175,8 @@ async def serve(args: argparse.Namespace) -> None:
         await asyncio.wait_for(task, 10)
         return
     await db.init(normalize_db_url(args.dsn))
+    if os.environ.get("BENCH_BOT_SQL"):
+        log_queries()
     manager_bot = ManagerBot(
         token=CRM_TOKEN, secret_key="bench secret", wake_outbox=lambda: None, api_base=args.api
     )
@@ -180,6 +203,7 @@ class Probe:
     """The bot's receive times (from its stdout) and the fake's first answer to each update."""
 
     received: dict[int, float] = field(default_factory=dict)
+    cpu: dict[int, float] = field(default_factory=dict)  # process CPU while it was handled
     finished: dict[int, asyncio.Event] = field(default_factory=lambda: defaultdict(asyncio.Event))
     answers: dict[int, asyncio.Queue[Call]] = field(
         default_factory=lambda: defaultdict(asyncio.Queue)
@@ -189,8 +213,9 @@ class Probe:
 
     async def read(self, stream: asyncio.StreamReader) -> None:
         while line := await stream.readline():
-            update_id, received, _ = line.split()
+            update_id, received, _, cpu = line.split()
             self.received[int(update_id)] = float(received)
+            self.cpu[int(update_id)] = float(cpu)
             self.finished[int(update_id)].set()
 
     def watch(self, fake: TelegramAPI) -> None:
@@ -282,7 +307,11 @@ class Simulated:
             self.last[text.split()[0]] = self.probe.delivered[self.chat]
         elapsed = (first.at - self.probe.received[pushed["update_id"]]) * 1000
         if os.environ.get("BENCH_BOT_TRACE"):
-            print(f"{first.at:.3f} {kind:8} {text:18} {first.method:22} {elapsed:8.2f} ms")
+            cpu = self.probe.cpu[pushed["update_id"]] * 1000
+            print(
+                f"{first.at:.3f} {kind:8} {text:18} {first.method:22} {elapsed:8.2f} ms"
+                f" {cpu:6.2f} cpu"
+            )
         return kind, elapsed
 
 
