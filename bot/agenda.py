@@ -121,18 +121,15 @@ async def today_card(v: Viewer, now: datetime) -> Card:
     """`/today`: overdue, the rest of today in the manager's timezone, today's birthdays."""
     local_day = now.astimezone(ZoneInfo(v.tz)).date()
     _, end = day_bounds(local_day, v.tz)
-    overdue = await reminders.overdue_of(v.user.id, now=now)
-    later = await reminders.planned_between(v.user.id, now, end)
-    items = [*overdue[:LIST_LIMIT], *later[:LIST_LIMIT]]
-    await Interaction.fetch_for_list(items, "client")
+    plan = await reminders.day_plan(v.user.id, now, end, limit=LIST_LIMIT)
     card = Card().add(
         "📋 <b>" + v._("Today, {date}", date=format_date(local_day, v.locale)) + "</b>"
     )
     kb = v.keyboard()
     n = 0
     for title, group in (
-        (v._("Overdue"), overdue[:LIST_LIMIT]),
-        (v._("Planned"), later[:LIST_LIMIT]),
+        (v._("Overdue"), plan.overdue),
+        (v._("Planned"), plan.later),
     ):
         if not group:
             continue

@@ -9,12 +9,11 @@ import asyncio
 import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from tortoise import connections
-from tortoise.expressions import Q
 
 from crm import clock
 from crm.claims import claim_rows
@@ -218,9 +217,53 @@ async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Inter
     ).order_by("planned_at")
 
 
-async def planned_between(user_id: int, start: datetime, end: datetime) -> list[Interaction]:
-    return await Interaction.filter(
-        Q(planned_at__gte=start) & Q(planned_at__lt=end),
-        responsible_id=user_id,
-        state=InteractionState.PLANNED,
-    ).order_by("planned_at")
+class DayPlan(NamedTuple):
+    """A manager's planned interactions as `/today` shows them, each with its client."""
+
+    overdue: list[Interaction]  # planned before `now`, soonest first
+    later: list[Interaction]  # planned from `now` until the day's end, soonest first
+
+
+_PLAN_CLIENT_ROWS = RowReader(Client)
+
+
+async def day_plan(user_id: int, now: datetime, end: datetime, *, limit: int) -> DayPlan:
+    """The first `limit` planned interactions of `user_id` already overdue at `now` and
+    the first `limit` of those from `now` until `end`, their clients loaded: one query
+    (two index range scans stopped at the limit) instead of one per part and per
+    client list."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    params: list[object] = [user_id, now, end, max(0, limit)]
+    if not postgres:  # tortoise stores SQLite datetimes as UTC ISO text (crm.claims)
+        params = [
+            v.astimezone(UTC).isoformat(" ") if isinstance(v, datetime) else v for v in params
+        ]
+    marks = [f"${i}" if postgres else f"?{i}" for i in range(1, 5)]
+    columns = f"{INTERACTION_ROWS.select_list('i')}, {_PLAN_CLIENT_ROWS.select_list('c')}"
+    part = (
+        f"SELECT * FROM (SELECT {columns} FROM interactions i JOIN clients c ON c.id = i.client_id"
+        # literal 'planned': the planner then knows which rows the state selects
+        f" WHERE i.responsible_id = {marks[0]} AND i.state = 'planned' AND {{}}"
+        f" ORDER BY i.planned_at, i.id LIMIT {marks[3]}) {{}}"
+    )
+    sql = " UNION ALL ".join(
+        (
+            part.format(f"i.planned_at < {marks[1]}", "overdue"),
+            part.format(f"i.planned_at >= {marks[1]} AND i.planned_at < {marks[2]}", "later"),
+        )
+    )
+    _, rows = await conn.execute_query(sql, params)
+    split = len(INTERACTION_ROWS.columns)
+    values = [tuple(row) for row in rows]
+    found = INTERACTION_ROWS.models(v[:split] for v in values)
+    for interaction, client in zip(
+        found, _PLAN_CLIENT_ROWS.models(v[split:] for v in values), strict=True
+    ):
+        interaction.client = client
+    # UNION ALL keeps no order by itself: each part in its order again (few rows)
+    found.sort(key=attrgetter("planned_at", "id"))
+    return DayPlan(
+        overdue=[i for i in found if i.planned_at < now],  # type: ignore[operator]
+        later=[i for i in found if i.planned_at >= now],  # type: ignore[operator]
+    )
