@@ -4,7 +4,6 @@ customer text is always a `Quote`."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from bot.texts import Quote, excerpt, h, money
 from bot.views import Card, Viewer, remember
 from crm import manager_chat
-from crm.access import interest_filter
+from crm.access import interest_owner
 from crm.clients import client_local_time
 from crm.errors import NotFound
 from crm.i18n import N_, format_datetime, format_time
@@ -228,24 +227,13 @@ def conversation_card(
 
 async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple[Card, int | None]:
     """The deal card and the id of its conversation (replies to the card go there)."""
-    interest = (
-        await Interest.filter(await interest_filter(v.user), id=interest_id)
-        .select_related("client", "stage")
-        .first()
-    )
-    if interest is None:
+    view = await manager_chat.deal_view(interest_id, owner=await interest_owner(v.user))
+    if view is None:
         raise NotFound()
-    if interest.loss_reason_id:  # type: ignore[attr-defined]
-        await interest.fetch_related("loss_reason")
+    interest, planned, messages = view.interest, view.planned, view.messages
     client: Client = interest.client
     stage: Stage = interest.stage
-    # independent reads, side by side: one round trip's wait instead of four
-    stages, planned, messages, conversation = await asyncio.gather(
-        stages_of(interest.scenario_id),  # type: ignore[attr-defined]
-        manager_chat.next_planned(interest.id),
-        manager_chat.last_messages_of_interest(interest.id, limit=3),
-        manager_chat.conversation_of_interest(interest.id),
-    )
+    stages = await stages_of(interest.scenario_id)  # type: ignore[attr-defined]
     position = next((i for i, s in enumerate(stages) if s.id == stage.id), 0)
     card = Card().add(
         f"📂 <b>{h(interest.title)}</b>",
@@ -260,8 +248,7 @@ async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple
     if interest.status == InterestStatus.WON:
         card.add("🏆 " + v._("Won"))
     elif interest.status == InterestStatus.LOST:
-        reason = interest.loss_reason.text if interest.loss_reason else ""
-        card.add("❌ " + v._("Lost: {reason}", reason=reason))
+        card.add("❌ " + v._("Lost: {reason}", reason=view.loss_reason or ""))
     elif planned is not None:
         when = format_datetime(planned.planned_at or planned.sort_at, v.locale, v.tz, "short")
         what = f"{v.kind(planned.kind)} · {when}"
@@ -277,7 +264,7 @@ async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple
             text = excerpt(message.text or "📎", 200)
             moment = message.sent_at or message.created_at
             card.add(f"{arrow} {h(format_time(moment, v.locale, v.tz))} {h(text)}")
-    conversation_id = conversation.id if conversation else None
+    conversation_id = view.conversation_id
     card.markup = _deal_keyboard(
         v, interest, stages, position, conversation_id=conversation_id, back=back
     )
@@ -304,7 +291,6 @@ async def send_deal_card(
         CardKind.DEAL,
         interest_id=interest_id,
         conversation_id=conversation_id,
-        replace=True,
     )
 
 

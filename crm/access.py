@@ -75,10 +75,18 @@ async def client_filter(actor: User) -> Q:
     return base & Q(responsible_id=actor.id)
 
 
+async def interest_owner(actor: User) -> int | None:
+    """Whose interests `actor` may see: those this user is responsible for, or whose client
+    they are responsible for; None when they may see every interest. (For reads written in
+    SQL; `interest_filter` is the same rule for queries.)"""
+    return None if await sees_all_clients(actor) else actor.id
+
+
 async def interest_filter(actor: User) -> Q:
-    if await sees_all_clients(actor):
+    owner = await interest_owner(actor)
+    if owner is None:
         return Q()
-    return Q(responsible_id=actor.id) | Q(client__responsible_id=actor.id)
+    return Q(responsible_id=owner) | Q(client__responsible_id=owner)
 
 
 async def access_client(actor: User, client_id: int) -> Client:

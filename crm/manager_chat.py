@@ -6,9 +6,13 @@ bot's own bookkeeping, never a change of CRM data."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
@@ -16,14 +20,29 @@ from crm import clock
 from crm.models import (
     CardKind,
     ChatCard,
-    Conversation,
+    Client,
     DigestSent,
     Interaction,
     InteractionState,
     Interest,
     InterestStatus,
     Message,
+    Stage,
     User,
+)
+from crm.rows import RowReader
+
+_INTERESTS, _CLIENTS, _STAGES = RowReader(Interest), RowReader(Client), RowReader(Stage)
+_INTERACTIONS = RowReader(Interaction)
+_CARD_MESSAGES = RowReader(Message, ("id", "direction", "text", "sent_at", "created_at"))
+_CARD_COLUMNS = (
+    "user_id",
+    "kind",
+    "conversation_id",
+    "inquiry_id",
+    "interest_id",
+    "message_id",
+    "updated_at",
 )
 
 
@@ -37,25 +56,39 @@ async def record_card(
     inquiry_id: int | None = None,
     interest_id: int | None = None,
     message_id: int | None = None,
-    replace: bool = False,
 ) -> None:
-    """Remember what a bot message in a manager's chat shows. A message just sent is new;
-    an edited one (`replace`) may already be recorded as something else."""
+    """Remember what a bot message in a manager's chat shows: a message just sent, or one
+    edited to show something else (what it showed before is replaced). One upsert on the
+    chat's message id, which is unique."""
+    stamp = ChatCard._meta.fields_map["updated_at"].to_db_value(clock.now(), ChatCard)
     values: dict[str, Any] = {
+        "chat_id": chat_id,
+        "chat_message_id": chat_message_id,
         "user_id": user_id,
-        "kind": kind,
+        "kind": CardKind(kind).value,
         "conversation_id": conversation_id,
         "inquiry_id": inquiry_id,
         "interest_id": interest_id,
         "message_id": message_id,
+        "created_at": stamp,
+        "updated_at": stamp,
     }
-    where: dict[str, Any] = {"chat_id": chat_id, "chat_message_id": chat_message_id}
-    if replace and await ChatCard.filter(**where).update(**values):
-        return
-    try:
-        await ChatCard.create(**where, **values)
-    except IntegrityError:  # recorded meanwhile (or a message id seen again): keep ours
-        await ChatCard.filter(**where).update(**values)
+    conn = connections.get("default")
+    mark = _marks(conn)
+    sql = (
+        f"INSERT INTO chat_cards ({', '.join(values)}) "
+        f"VALUES ({', '.join(mark(i) for i in range(1, len(values) + 1))}) "
+        "ON CONFLICT (chat_id, chat_message_id) DO UPDATE SET "
+        + ", ".join(f"{column} = excluded.{column}" for column in _CARD_COLUMNS)
+    )
+    await conn.execute_query(sql, list(values.values()))
+
+
+def _marks(conn: Any) -> Any:
+    """The driver's parameter marks: $1, $2, ... on PostgreSQL, ? on SQLite."""
+    if conn.capabilities.dialect == "postgres":
+        return lambda i: f"${i}"
+    return lambda _: "?"
 
 
 async def card_at(user_id: int, chat_id: int, chat_message_id: int) -> ChatCard | None:
@@ -144,25 +177,69 @@ async def interests_without_next_step(user_id: int, *, limit: int = 50) -> list[
     )
 
 
-async def next_planned(interest_id: int) -> Interaction | None:
-    """The soonest planned interaction of an interest."""
-    return (
-        await Interaction.filter(interest_id=interest_id, state=InteractionState.PLANNED)
-        .order_by("planned_at", "id")
-        .first()
+@dataclass(frozen=True)
+class DealView:
+    """What a deal card shows, read in two queries side by side: the interest with its
+    client and stage (`interest.client`, `interest.stage`), the loss reason's text, the
+    soonest planned interaction, the most recently active conversation's id, and the last
+    messages, oldest first (id, direction, text, sent_at, created_at only)."""
+
+    interest: Interest
+    loss_reason: str | None
+    planned: Interaction | None
+    conversation_id: int | None
+    messages: list[Message]
+
+
+async def deal_view(interest_id: int, *, owner: int | None, messages: int = 3) -> DealView | None:
+    """The deal card's data; None unless the interest exists and `owner` (see
+    `crm.access.interest_owner`; None: anyone's) is responsible for it or for its client."""
+    conn = connections.get("default")
+    mark = _marks(conn)
+    visible = ""
+    params: list[Any] = [interest_id]
+    if owner is not None:
+        visible = f" AND (i.responsible_id = {mark(2)} OR c.responsible_id = {mark(3)})"
+        params += [owner, owner]
+    card_sql = (
+        f"SELECT {_INTERESTS.select_list('i')}, {_CLIENTS.select_list('c')}, "
+        f"{_STAGES.select_list('s')}, {_INTERACTIONS.select_list('p')}, r.text, "
+        "(SELECT cv.id FROM conversations cv WHERE cv.interest_id = i.id"
+        " ORDER BY cv.last_message_at DESC, cv.id DESC LIMIT 1) "
+        "FROM interests i JOIN clients c ON c.id = i.client_id "
+        "JOIN stages s ON s.id = i.stage_id "
+        "LEFT JOIN reasons r ON r.id = i.loss_reason_id "
+        "LEFT JOIN interactions p ON p.id = (SELECT q.id FROM interactions q"
+        f" WHERE q.interest_id = i.id AND q.state = '{InteractionState.PLANNED.value}'"
+        " ORDER BY q.planned_at, q.id LIMIT 1) "
+        f"WHERE i.id = {mark(1)}{visible}"
     )
-
-
-async def conversation_of_interest(interest_id: int) -> Conversation | None:
-    """The most recently active conversation linked to an interest."""
-    return (
-        await Conversation.filter(interest_id=interest_id)
-        .order_by("-last_message_at", "-id")
-        .first()
+    messages_sql = (
+        f"SELECT {_CARD_MESSAGES.select_list('m')} FROM messages m "
+        "JOIN conversations cv ON cv.id = m.conversation_id "
+        f"WHERE cv.interest_id = {mark(1)} ORDER BY m.id DESC LIMIT {int(messages)}"
     )
-
-
-async def last_messages_of_interest(interest_id: int, *, limit: int = 3) -> list[Message]:
-    """The newest messages of the interest's conversations, oldest first."""
-    rows = await Message.filter(conversation__interest_id=interest_id).order_by("-id").limit(limit)
-    return list(reversed(rows))
+    (_, rows), (_, message_rows) = await asyncio.gather(
+        conn.execute_query(card_sql, params), conn.execute_query(messages_sql, [interest_id])
+    )
+    if not rows:
+        return None
+    row: Sequence[Any] = tuple(rows[0])
+    parts = []
+    for reader in (_INTERESTS, _CLIENTS, _STAGES, _INTERACTIONS):
+        width = len(reader.columns)
+        parts.append(row[:width])
+        row = row[width:]
+    interest = _INTERESTS.models([parts[0]])[0]
+    interest.client = _CLIENTS.models([parts[1]])[0]
+    interest.stage = _STAGES.models([parts[2]])[0]
+    planned_id = parts[3][_INTERACTIONS.columns.index("id")]
+    planned = _INTERACTIONS.models([parts[3]])[0] if planned_id is not None else None
+    loss_reason, conversation_id = row
+    return DealView(
+        interest=interest,
+        loss_reason=loss_reason,
+        planned=planned,
+        conversation_id=conversation_id,
+        messages=list(reversed(_CARD_MESSAGES.models(message_rows))),
+    )
