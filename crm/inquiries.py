@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
+import itertools
+from typing import Any
+
+from tortoise import connections
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from crm import clock
 from crm.access import sees_all_clients
-from crm.channels import channel_filter
+from crm.channels import channel_condition, channel_filter
 from crm.errors import Conflict, NotFound, ValidationFailed
 from crm.i18n import N_
 from crm.models import (
@@ -29,27 +33,76 @@ from crm.models import (
     StageChange,
     User,
 )
+from crm.rows import RowReader
 from crm.scenarios import default_scenario, stages_of
+
+
+async def _visible_channels(actor: User) -> Q:
+    """Inquiries on the channels the actor may see (a subquery, no read of its own)."""
+    channels = Channel.filter(await channel_filter(actor)).values("id")
+    return Q(channel_id__in=Subquery(channels))
 
 
 async def inquiry_filter(actor: User) -> Q:
     """Inquiries on the channels the actor may see, of clients nobody is responsible for
     yet or the actor is (another manager's client stays theirs unless all are visible)."""
-    channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
-    visible = Q(channel_id__in=list(channels))
+    visible = await _visible_channels(actor)
     if await sees_all_clients(actor):
         return visible
     return visible & (Q(client__responsible_id__isnull=True) | Q(client__responsible_id=actor.id))
 
 
+_INQUIRY_ROWS = RowReader(Inquiry)
+_CLIENT_ROWS = RowReader(Client)
+_CHANNEL_ROWS = RowReader(Channel)
+_CONVERSATION_ROWS = RowReader(Conversation)
+
+
 async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
-    """Waiting inquiries the actor may take, oldest first."""
-    return (
-        await Inquiry.filter(await inquiry_filter(actor), status=InquiryStatus.OPEN)
-        .order_by("first_message_at", "id")
-        .limit(limit)
-        .prefetch_related("client", "channel", "conversation")
+    """Waiting inquiries the actor may take, oldest first, with their client, channel and
+    conversation: one query (`inquiry_filter` written in SQL), as /inbox asks for it often."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    count, user = ("$1", "$2") if postgres else ("?1", "?2")
+    mine = (
+        ""
+        if await sees_all_clients(actor)
+        else f" AND (c.responsible_id IS NULL OR c.responsible_id = {user})"
     )
+    readers: tuple[RowReader[Any], ...] = (
+        _INQUIRY_ROWS,
+        _CLIENT_ROWS,
+        _CHANNEL_ROWS,
+        _CONVERSATION_ROWS,
+    )
+    sql = (
+        f"SELECT {', '.join(r.select_list(a) for r, a in zip(readers, 'icha', strict=True))}"
+        " FROM inquiries i JOIN clients c ON c.id = i.client_id"
+        " JOIN channels h ON h.id = i.channel_id JOIN conversations a ON a.id = i.conversation_id"
+        f" WHERE i.status = '{InquiryStatus.OPEN.value}' AND {channel_condition(actor, 'h', user)}"
+        f"{mine} ORDER BY i.first_message_at, i.id LIMIT {count}"
+    )
+    # an admin's read names no user (PostgreSQL refuses a parameter it cannot type)
+    params = [max(0, limit)] if actor.is_admin else [max(0, limit), actor.id]
+    _, rows = await conn.execute_query(sql, params)
+    values = [tuple(row) for row in rows]
+    i, c, h, a = _slices(readers)
+    found = _INQUIRY_ROWS.models(v[i] for v in values)
+    for inquiry, client, channel, conversation in zip(
+        found,
+        _CLIENT_ROWS.models(v[c] for v in values),
+        _CHANNEL_ROWS.models(v[h] for v in values),
+        _CONVERSATION_ROWS.models(v[a] for v in values),
+        strict=True,
+    ):
+        inquiry.client, inquiry.channel, inquiry.conversation = client, channel, conversation
+    return found
+
+
+def _slices(readers: tuple[RowReader[Any], ...]) -> list[slice]:
+    """Where each reader's columns stand in a row that selects them one after another."""
+    bounds = [0, *itertools.accumulate(len(r.columns) for r in readers)]
+    return [slice(start, end) for start, end in itertools.pairwise(bounds)]
 
 
 async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:
@@ -62,9 +115,8 @@ async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:
 async def _already_decided(actor: User, inquiry_id: int) -> None:
     """Someone who saw the inquiry's card (its channel is theirs) and comes late is told who
     took it, even though the client is now the taker's and no longer visible to them."""
-    channels = await Channel.filter(await channel_filter(actor)).values_list("id", flat=True)
     inquiry = (
-        await Inquiry.filter(id=inquiry_id, channel_id__in=list(channels))
+        await Inquiry.filter(await _visible_channels(actor), id=inquiry_id)
         .exclude(status=InquiryStatus.OPEN)
         .prefetch_related("decided_by")
         .first()
