@@ -18,7 +18,9 @@ from crm.channels import channel_filter
 from crm.company import get_company
 from crm.errors import NotFound
 from crm.models import Channel, Client, Company, Conversation, Interest, User
+from crm.rows import RowReader, query
 
+_INTERESTS, _CLIENTS = RowReader(Interest), RowReader(Client)
 COMPANY_TTL = 2.0  # seconds another process's change of the setting may take to apply
 monotonic = time.monotonic
 
@@ -90,17 +92,33 @@ async def interest_filter(actor: User) -> Q:
 
 
 async def access_client(actor: User, client_id: int) -> Client:
-    client = await Client.filter(await client_filter(actor), id=client_id).first()
-    if client is None:
+    """The client, if `actor` may see it (`client_filter`, read in SQL)."""
+    sql = f"SELECT {_CLIENTS.select_list()} FROM clients WHERE id = $1 AND merged_into_id IS NULL"
+    params = [client_id]
+    if not await sees_all_clients(actor):
+        sql += " AND responsible_id = $2"
+        params.append(actor.id)
+    found = _CLIENTS.models(await query(sql, params))
+    if not found:
         raise NotFound()
-    return client
+    return found[0]
 
 
 async def access_interest(actor: User, interest_id: int) -> Interest:
-    interest = await Interest.filter(await interest_filter(actor), id=interest_id).first()
-    if interest is None:
+    """The interest, if `actor` may see it (one read in SQL: the bot asks on every button)."""
+    owner = await interest_owner(actor)
+    sql = f"SELECT {_INTERESTS.select_list('i')} FROM interests i WHERE i.id = $1"
+    params = [interest_id]
+    if owner is not None:
+        sql += (
+            " AND (i.responsible_id = $2 OR EXISTS (SELECT 1 FROM clients c"
+            " WHERE c.id = i.client_id AND c.responsible_id = $2))"
+        )
+        params.append(owner)
+    found = _INTERESTS.models(await query(sql, params))
+    if not found:
         raise NotFound()
-    return interest
+    return found[0]
 
 
 async def access_conversation(actor: User, conversation_id: int) -> Conversation:

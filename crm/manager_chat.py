@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
@@ -30,7 +29,7 @@ from crm.models import (
     Stage,
     User,
 )
-from crm.rows import RowReader
+from crm.rows import RowReader, query
 
 _INTERESTS, _CLIENTS, _STAGES = RowReader(Interest), RowReader(Client), RowReader(Stage)
 _INTERACTIONS = RowReader(Interaction)
@@ -73,22 +72,13 @@ async def record_card(
         "created_at": stamp,
         "updated_at": stamp,
     }
-    conn = connections.get("default")
-    mark = _marks(conn)
     sql = (
         f"INSERT INTO chat_cards ({', '.join(values)}) "
-        f"VALUES ({', '.join(mark(i) for i in range(1, len(values) + 1))}) "
+        f"VALUES ({', '.join(f'${i}' for i in range(1, len(values) + 1))}) "
         "ON CONFLICT (chat_id, chat_message_id) DO UPDATE SET "
         + ", ".join(f"{column} = excluded.{column}" for column in _CARD_COLUMNS)
     )
-    await conn.execute_query(sql, list(values.values()))
-
-
-def _marks(conn: Any) -> Any:
-    """The driver's parameter marks: $1, $2, ... on PostgreSQL, ? on SQLite."""
-    if conn.capabilities.dialect == "postgres":
-        return lambda i: f"${i}"
-    return lambda _: "?"
+    await query(sql, list(values.values()))
 
 
 async def card_at(user_id: int, chat_id: int, chat_message_id: int) -> ChatCard | None:
@@ -194,13 +184,11 @@ class DealView:
 async def deal_view(interest_id: int, *, owner: int | None, messages: int = 3) -> DealView | None:
     """The deal card's data; None unless the interest exists and `owner` (see
     `crm.access.interest_owner`; None: anyone's) is responsible for it or for its client."""
-    conn = connections.get("default")
-    mark = _marks(conn)
     visible = ""
     params: list[Any] = [interest_id]
     if owner is not None:
-        visible = f" AND (i.responsible_id = {mark(2)} OR c.responsible_id = {mark(3)})"
-        params += [owner, owner]
+        visible = " AND (i.responsible_id = $2 OR c.responsible_id = $2)"
+        params.append(owner)
     card_sql = (
         f"SELECT {_INTERESTS.select_list('i')}, {_CLIENTS.select_list('c')}, "
         f"{_STAGES.select_list('s')}, {_INTERACTIONS.select_list('p')}, r.text, "
@@ -212,15 +200,15 @@ async def deal_view(interest_id: int, *, owner: int | None, messages: int = 3) -
         "LEFT JOIN interactions p ON p.id = (SELECT q.id FROM interactions q"
         f" WHERE q.interest_id = i.id AND q.state = '{InteractionState.PLANNED.value}'"
         " ORDER BY q.planned_at, q.id LIMIT 1) "
-        f"WHERE i.id = {mark(1)}{visible}"
+        f"WHERE i.id = $1{visible}"
     )
     messages_sql = (
         f"SELECT {_CARD_MESSAGES.select_list('m')} FROM messages m "
         "JOIN conversations cv ON cv.id = m.conversation_id "
-        f"WHERE cv.interest_id = {mark(1)} ORDER BY m.id DESC LIMIT {int(messages)}"
+        f"WHERE cv.interest_id = $1 ORDER BY m.id DESC LIMIT {int(messages)}"
     )
-    (_, rows), (_, message_rows) = await asyncio.gather(
-        conn.execute_query(card_sql, params), conn.execute_query(messages_sql, [interest_id])
+    rows, message_rows = await asyncio.gather(
+        query(card_sql, params), query(messages_sql, [interest_id])
     )
     if not rows:
         return None

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from tortoise import connections
 from tortoise.fields.base import Field
 from tortoise.fields.data import CharEnumFieldInstance, DatetimeField
 from tortoise.models import Model
@@ -154,3 +155,18 @@ class RowReader(Generic[M]):
                         state[attr] = members[value]
             instances.append(instance)
         return instances
+
+
+def for_driver(sql: str, dialect: str) -> str:
+    """SQL written with PostgreSQL's numbered marks ($1, $2, ...) for the connection's
+    dialect: SQLite takes the same numbers as ?1, ?2, ... (a parameter used twice is bound
+    once either way). The SQL must hold no other `$`."""
+    return sql if dialect == "postgres" else sql.replace("$", "?")
+
+
+async def query(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """The rows of `sql` (written with $1, $2, ... marks: see `for_driver`) on the default
+    connection."""
+    conn = connections.get("default")
+    _, rows = await conn.execute_query(for_driver(sql, conn.capabilities.dialect), list(params))
+    return list(rows)

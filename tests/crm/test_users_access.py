@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from crm import access, clock, company, users
+from crm import access, clock, company, deals, users
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from crm.models import Invite, User
+from crm.models import Client, Interest, Invite, User
 from tests.crm import factories as f
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -80,6 +80,37 @@ async def test_managers_see_own_clients_unless_company_shares_all() -> None:
     assert (await access.access_client(admin, theirs.id)).id == theirs.id
     await company.update_company({"clients_visible_to_all": True}, actor=admin)
     assert (await access.access_client(m1, theirs.id)).id == theirs.id
+
+
+async def test_interests_are_seen_through_their_own_or_their_clients_manager() -> None:
+    await f.scenario()
+    admin = await f.admin()
+    m1, m2, m3 = await f.manager(), await f.manager(), await f.manager()
+    client = await f.client(m1, name="Клиент М1")
+    interest = await deals.create_interest(actor=m1, client_id=client.id, title="Диван")
+    await Interest.filter(id=interest.id).update(responsible_id=m2.id)
+    expected = await Interest.get(id=interest.id)
+    for who in (m1, m2, admin):  # the client's manager, the deal's, an admin
+        seen = await access.access_interest(who, interest.id)
+        assert {n: getattr(seen, n) for n in Interest._meta.db_fields} == {
+            n: getattr(expected, n) for n in Interest._meta.db_fields
+        }
+    with pytest.raises(NotFound):
+        await access.access_interest(m3, interest.id)
+    with pytest.raises(NotFound):
+        await access.access_interest(admin, interest.id + 1000)
+
+
+async def test_a_merged_away_client_is_not_found() -> None:
+    admin = await f.admin()
+    m1 = await f.manager()
+    kept, gone = await f.client(m1, name="Оставлен"), await f.client(m1, name="Слит")
+    await Client.filter(id=gone.id).update(merged_into_id=kept.id)
+    for who in (m1, admin):
+        with pytest.raises(NotFound):
+            await access.access_client(who, gone.id)
+    found = await access.access_client(m1, kept.id)
+    assert found.name == "Оставлен" and found.responsible_id == m1.id  # type: ignore[attr-defined]
 
 
 async def test_only_admins_change_company_settings() -> None:
