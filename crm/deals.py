@@ -15,6 +15,7 @@ from crm.history import record_changes
 from crm.i18n import N_
 from crm.interactions import has_planned, requires_next_step
 from crm.models import (
+    Client,
     Interest,
     InterestStatus,
     Reason,
@@ -24,6 +25,7 @@ from crm.models import (
     StageChange,
     User,
 )
+from crm.rows import RowReader, query, split
 from crm.scenarios import default_scenario, stages_of
 
 CARD = ("title", "amount", "currency", "responsible_id", "stage_id", "status", "loss_reason_id")
@@ -204,10 +206,26 @@ async def get_interest(interest_id: int) -> Interest:
     return interest
 
 
+_MINE = RowReader(Interest)
+_MINE_CLIENTS = RowReader(Client, ("id", "name"))
+_MINE_STAGES = RowReader(Stage, ("id", "name", "position"))
+
+
 async def open_interests_of(actor: User) -> list[Interest]:
-    """The actor's open interests, by stage order, for "My sales"."""
-    return (
-        await Interest.filter(responsible_id=actor.id, status=InterestStatus.OPEN)
-        .order_by("scenario_id", "stage__position", "-updated_at")
-        .select_related("client", "stage")
+    """The actor's open interests, by stage order, for "My sales"; each with `client` (id
+    and name only) and `stage` (id, name, position). One read in SQL: the bot's /deals."""
+    rows = await query(
+        f"SELECT {_MINE.select_list('i')}, {_MINE_CLIENTS.select_list('c')}, "
+        f"{_MINE_STAGES.select_list('s')} FROM interests i "
+        "JOIN clients c ON c.id = i.client_id JOIN stages s ON s.id = i.stage_id "
+        f"WHERE i.responsible_id = $1 AND i.status = '{InterestStatus.OPEN.value}' "
+        "ORDER BY i.scenario_id, s.position, i.updated_at DESC, i.id",
+        [actor.id],
     )
+    parts = [split(row, _MINE, _MINE_CLIENTS, _MINE_STAGES) for row in rows]
+    interests = _MINE.models(p[0] for p in parts)
+    clients = _MINE_CLIENTS.models(p[1] for p in parts)
+    stages = _MINE_STAGES.models(p[2] for p in parts)
+    for interest, client, stage in zip(interests, clients, stages, strict=True):
+        interest.client, interest.stage = client, stage
+    return interests

@@ -7,7 +7,6 @@ bot's own bookkeeping, never a change of CRM data."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,7 +28,7 @@ from crm.models import (
     Stage,
     User,
 )
-from crm.rows import RowReader, query
+from crm.rows import RowReader, query, split
 
 _INTERESTS, _CLIENTS, _STAGES = RowReader(Interest), RowReader(Client), RowReader(Stage)
 _INTERACTIONS = RowReader(Interaction)
@@ -212,18 +211,13 @@ async def deal_view(interest_id: int, *, owner: int | None, messages: int = 3) -
     )
     if not rows:
         return None
-    row: Sequence[Any] = tuple(rows[0])
-    parts = []
-    for reader in (_INTERESTS, _CLIENTS, _STAGES, _INTERACTIONS):
-        width = len(reader.columns)
-        parts.append(row[:width])
-        row = row[width:]
+    parts = split(rows[0], _INTERESTS, _CLIENTS, _STAGES, _INTERACTIONS)
     interest = _INTERESTS.models([parts[0]])[0]
     interest.client = _CLIENTS.models([parts[1]])[0]
     interest.stage = _STAGES.models([parts[2]])[0]
     planned_id = parts[3][_INTERACTIONS.columns.index("id")]
     planned = _INTERACTIONS.models([parts[3]])[0] if planned_id is not None else None
-    loss_reason, conversation_id = row
+    loss_reason, conversation_id = parts[4]
     return DealView(
         interest=interest,
         loss_reason=loss_reason,

@@ -170,3 +170,14 @@ async def query(sql: str, params: Sequence[Any] = ()) -> list[Any]:
     conn = connections.get("default")
     _, rows = await conn.execute_query(for_driver(sql, conn.capabilities.dialect), list(params))
     return list(rows)
+
+
+def split(row: Sequence[Any], *readers: RowReader[Any]) -> list[tuple[Any, ...]]:
+    """A joined row cut into each reader's columns, in order; what is left over last."""
+    values, parts, start = tuple(row), [], 0
+    for reader in readers:
+        end = start + len(reader.columns)
+        parts.append(values[start:end])
+        start = end
+    parts.append(values[start:])
+    return parts

@@ -112,3 +112,24 @@ async def test_other_managers_interest_is_not_found() -> None:
         await deals.win(interest.id, actor=m2)
     with pytest.raises(NotFound):
         await deals.create_interest(actor=m2, client_id=client.id, title="B")
+
+
+async def test_my_open_interests_by_stage_then_newest() -> None:
+    s = await f.scenario(stages=("Lead", "Offer"), require_next_step=False)
+    offer = (await scenarios.stages_of(s.id))[1]
+    m1, m2 = await f.manager(), await f.manager()
+    client = await f.client(m1, name="Ромашка")
+    made = {}
+    for title in ("first", "second", "third", "won"):
+        made[title] = await deals.create_interest(actor=m1, client_id=client.id, title=title)
+    await deals.create_interest(actor=m2, client_id=(await f.client(m2)).id, title="someone else's")
+    await deals.move_stage(made["first"].id, offer.id, actor=m1)
+    await deals.win(made["won"].id, actor=m1)
+    await deals.update_interest(made["second"].id, {"title": "second!"}, actor=m1)  # newer
+
+    mine = await deals.open_interests_of(m1)
+
+    assert [i.title for i in mine] == ["second!", "third", "first"]
+    assert [i.stage.name for i in mine] == ["Lead", "Lead", "Offer"]
+    assert {i.client.name for i in mine} == {"Ромашка"}
+    assert all(i.status == InterestStatus.OPEN and i.client_id == client.id for i in mine)  # type: ignore[attr-defined]
