@@ -16,6 +16,7 @@ from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_, SUPPORTED_LOCALES
 from crm.models import Invite, Role, User, UserGroup
 from crm.regions import check_timezone
+from crm.rows import RowReader, query
 
 _hasher = PasswordHasher()
 INVITE_TTL = timedelta(days=7)
@@ -152,9 +153,17 @@ async def bind_telegram(code: str, telegram_user_id: int) -> User:
     return user
 
 
+_USERS = RowReader(User)
+
+
 async def user_by_telegram(telegram_user_id: int) -> User | None:
-    """The active user bound to this Telegram account, if any."""
-    return await User.filter(telegram_user_id=telegram_user_id, is_active=True).first()
+    """The active user bound to this Telegram account, if any. Read in SQL: the bot asks
+    for every manager every few seconds."""
+    rows = await query(
+        f"SELECT {_USERS.select_list()} FROM users WHERE telegram_user_id = $1 AND is_active = $2",
+        [telegram_user_id, True],
+    )
+    return _USERS.models(rows[:1])[0] if rows else None
 
 
 async def create_group(name: str, member_ids: Iterable[int], *, actor: User | None) -> UserGroup:

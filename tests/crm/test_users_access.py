@@ -40,7 +40,11 @@ async def test_invite_binds_once_and_expires() -> None:
     invite = await users.create_invite(manager.id, actor=admin)
     bound = await users.bind_telegram(invite.code, 5551)
     assert bound.id == manager.id
-    assert (await users.user_by_telegram(5551)).id == manager.id  # type: ignore[union-attr]
+    found, expected = await users.user_by_telegram(5551), await User.get(id=manager.id)
+    assert found is not None
+    assert {n: getattr(found, n) for n in User._meta.db_fields} == {
+        n: getattr(expected, n) for n in User._meta.db_fields
+    }
     with pytest.raises(NotFound):
         await users.bind_telegram(invite.code, 5552)  # used
     late = await users.create_invite(manager.id, actor=admin)
