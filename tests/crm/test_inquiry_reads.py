@@ -99,9 +99,7 @@ async def test_channels_and_inquiries_each_user_sees() -> None:
                 .prefetch_related("client", "channel", "conversation")
                 if _sees_channel(user, i.channel, listed)
                 and (
-                    user.is_admin
-                    or visible_to_all
-                    or i.client.responsible_id in (None, user.id)  # type: ignore[attr-defined]
+                    user.is_admin or visible_to_all or i.client.responsible_id in (None, user.id)  # type: ignore[attr-defined]
                 )
             ]
             assert expected  # everyone sees some, and (below) not all
