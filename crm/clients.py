@@ -29,6 +29,7 @@ from crm.models import (
     User,
 )
 from crm.regions import local_time, timezone_for
+from crm.rows import RowReader
 
 CARD_FIELDS = (
     "kind",
@@ -475,5 +476,50 @@ async def search_clients(actor: User, query: str, limit: int = 20) -> list[Clien
     return await Client.filter(visible).filter(condition).order_by("name").limit(limit)
 
 
+_PERSON_ROWS = RowReader(ContactPerson)
+
+
 async def get_persons(client: Client) -> list[ContactPerson]:
-    return await ContactPerson.filter(client_id=client.id).order_by("id")
+    """The client's key persons in the order they were added."""
+    conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    _, rows = await conn.execute_query(
+        f"SELECT {_PERSON_ROWS.select_list()} FROM contact_persons"
+        f" WHERE client_id = {mark} ORDER BY id",
+        [client.id],
+    )
+    return _PERSON_ROWS.models(rows)
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """What a client card shows besides the client's columns and custom fields."""
+
+    contacts: list[tuple[ContactKind, str]]  # phones and emails, by kind and position
+    responsible: str | None  # the responsible user's name
+    tags: list[str]  # in the order they were created
+    persons: list[ContactPerson]  # as get_persons gives them
+
+
+async def card_details(client: Client) -> CardDetails:
+    """The contacts, responsible, tags and key persons of a client (rights are the
+    caller's check): two reads, the first three kinds of row in one."""
+    conn = connections.get("default")
+    client_id, user_id = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?1", "?2")
+    _, rows = await conn.execute_query(
+        f"SELECT 0, kind, value, position FROM client_contacts WHERE client_id = {client_id}"
+        " UNION ALL SELECT 1, NULL, t.name, t.id FROM client_tags x"
+        f" JOIN tags t ON t.id = x.tag_id WHERE x.clients_id = {client_id}"
+        f" UNION ALL SELECT 2, NULL, full_name, id FROM users WHERE id = {user_id}"
+        " ORDER BY 1, 2, 4",
+        [client.id, client.responsible_id],  # type: ignore[attr-defined]
+    )
+    contacts, tags, responsible = [], [], None
+    for part, kind, value, _ in rows:
+        if part == 0:
+            contacts.append((ContactKind(kind), value))
+        elif part == 1:
+            tags.append(value)
+        else:
+            responsible = value
+    return CardDetails(contacts, responsible, tags, await get_persons(client))

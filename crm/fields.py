@@ -1,13 +1,23 @@
-"""Custom client fields: sections, definitions, list options, and typed values."""
+"""Custom client fields: sections, definitions, list options, and typed values.
+
+Every client card shows the active definitions of the client's kind, and they change
+rarely, so `values_of` reads them through `kept_definitions`, which keeps them for
+DEFINITIONS_TTL seconds: a change made in this process (any save or delete of a
+definition, option or section, and the writes here) applies at once, one made in another
+process within DEFINITIONS_TTL. They are kept per database client, as the stages are
+(crm.scenarios); validation and the admin's forms read them uncached."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tortoise import connections
+from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -23,10 +33,13 @@ from crm.models import (
     FieldValue,
     User,
 )
+from crm.rows import RowReader
 
 _TRUE = {"1", "true", "yes", "on", "да", "y", "+"}
 _FALSE = {"0", "false", "no", "off", "нет", "n", "-", ""}
 MAX_NUMBER = Decimal("1e16")
+DEFINITIONS_TTL = 2.0  # seconds another process's change of the definitions may take to apply
+monotonic = time.monotonic
 
 
 def _require_admin(actor: User | None) -> None:
@@ -113,6 +126,7 @@ async def create_field(
         await FieldOption.bulk_create(
             [FieldOption(definition=definition, value=v, position=i) for i, v in enumerate(values)]
         )
+    _definitions.forget()  # bulk_create sends no signals; and a read meanwhile saw none
     return definition
 
 
@@ -167,6 +181,7 @@ async def reorder_fields(field_ids: list[int], *, actor: User | None) -> None:
     async with in_transaction():
         for position, field_id in enumerate(field_ids):
             await FieldDefinition.filter(id=field_id).update(position=position)
+    _definitions.forget()  # update() sends no signals
 
 
 def applies_to(definition: FieldDefinition, kind: ClientKind) -> bool:
@@ -181,6 +196,51 @@ async def definitions_for(kind: ClientKind | None = None) -> list[FieldDefinitio
     return await query.order_by("section_id", "position", "id").prefetch_related(
         "options", "section"
     )
+
+
+class _KeptDefinitions:
+    """`definitions_for` of each kind as last read: per database client, until expired."""
+
+    def __init__(self) -> None:
+        self.client: object = None
+        self.lists: dict[ClientKind | None, tuple[float, list[FieldDefinition]]] = {}
+        self.changes = 0  # a read that a change overtook is not kept
+
+    def forget(self) -> None:
+        self.lists = {}
+        self.changes += 1
+
+    async def get(self, kind: ClientKind | None) -> list[FieldDefinition]:
+        client, now = FieldDefinition._meta.db, monotonic()
+        if client is not self.client:
+            self.client, self.lists = client, {}
+        cached = self.lists.get(kind)
+        if cached is not None and now < cached[0]:
+            return list(cached[1])
+        changes = self.changes
+        definitions = await definitions_for(kind)
+        if changes == self.changes and client is self.client:
+            self.lists[kind] = (now + DEFINITIONS_TTL, definitions)
+        return list(definitions)
+
+
+_definitions = _KeptDefinitions()
+
+
+@post_save(FieldDefinition)
+@post_delete(FieldDefinition)
+@post_save(FieldOption)
+@post_delete(FieldOption)
+@post_save(FieldSection)
+@post_delete(FieldSection)
+async def _definitions_changed(*_: Any, **__: Any) -> None:
+    _definitions.forget()
+
+
+async def kept_definitions(kind: ClientKind | None = None) -> list[FieldDefinition]:
+    """`definitions_for(kind)`, re-read at most every DEFINITIONS_TTL seconds (shared
+    instances with their options and section: read them, do not change them)."""
+    return await _definitions.get(kind)
 
 
 # --- values ------------------------------------------------------------------------------
@@ -341,12 +401,32 @@ def display(value: FieldValue, options: Mapping[int, str]) -> Any:
     return None
 
 
+_VALUE_ROWS = RowReader(
+    FieldValue,
+    (
+        "definition_id",
+        "value_string",
+        "value_number",
+        "value_flag",
+        "value_date",
+        "value_option_id",
+    ),
+)
+
+
 async def values_of(client: Client) -> list[tuple[FieldDefinition, Any]]:
-    """The client's custom fields in card order (section, position), empty ones included."""
-    definitions = await definitions_for(client.kind)
+    """The client's custom fields in card order (section, position), empty ones included.
+    The definitions are `kept_definitions`; the values are read in SQL (a card's hot read)."""
+    definitions = await kept_definitions(client.kind)
+    conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    _, rows = await conn.execute_query(
+        f"SELECT {_VALUE_ROWS.select_list()} FROM field_values WHERE client_id = {mark}",
+        [client.id],
+    )
     stored = {
         v.definition_id: v  # type: ignore[attr-defined]
-        for v in await FieldValue.filter(client_id=client.id)
+        for v in _VALUE_ROWS.models(rows)
     }
     options = {o.id: o.value for d in definitions for o in d.options}
     result = []

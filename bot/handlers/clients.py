@@ -23,14 +23,12 @@ from crm.access import access_client, interest_filter
 from crm.i18n import format_date
 from crm.models import (
     Client,
-    ClientContact,
     ClientKind,
     ContactKind,
     FieldDefinition,
     InteractionKind,
     Interest,
     InterestStatus,
-    User,
 )
 
 RESULTS = 10
@@ -96,25 +94,22 @@ async def client_card(v: Viewer, client: Client) -> Card:
             v._("INN {inn}", inn=client.inn)
             + (" · " + v._("KPP {kpp}", kpp=client.kpp) if client.kpp else "")
         )
-    for contact in await ClientContact.filter(client_id=client.id).order_by("kind", "position"):
-        card.add(("📞 " if contact.kind == ContactKind.PHONE else "✉️ ") + h(contact.value))
+    details = await clients.card_details(client)
+    for kind, value in details.contacts:
+        card.add(("📞 " if kind == ContactKind.PHONE else "✉️ ") + h(value))
     card.add(
         "📍 " + (h(client.region) + " · " if client.region else "") + f"🕑 {client_time(v, client)}"
     )
     if client.birthday:
         card.add(f"🎂 {h(format_date(client.birthday, v.locale))}")
-    if client.responsible_id:  # type: ignore[attr-defined]
-        responsible = await User.filter(id=client.responsible_id).first()  # type: ignore[attr-defined]
-        if responsible is not None:
-            card.add("👔 " + v._("Responsible: {name}", name=responsible.full_name))
-    tags = await client.tags.all().values_list("name", flat=True)
-    if tags:
-        card.add("🏷 " + ", ".join(h(t) for t in tags))
+    if details.responsible is not None:
+        card.add("👔 " + v._("Responsible: {name}", name=details.responsible))
+    if details.tags:
+        card.add("🏷 " + ", ".join(h(t) for t in details.tags))
     card.add(*await custom_field_lines(v, client))
-    persons = await clients.get_persons(client)
-    if persons:
+    if details.persons:
         card.add("", "<b>" + v._("Key persons") + "</b>")
-    for person in persons:
+    for person in details.persons:
         bits = [h(person.name)] + [h(b) for b in (person.role, person.phone, person.email) if b]
         if person.birthday:
             bits.append("🎂 " + h(format_date(person.birthday, v.locale)))

@@ -14,6 +14,7 @@ from tests.bot.conftest import BotHarness, bound_manager, buttons
 from tests.crm import factories
 
 ANNA = 670001
+BORIS = 670002
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
@@ -180,3 +181,34 @@ async def test_a_task_from_the_client_card(harness: BotHarness) -> None:
     task = await Interaction.get(kind=InteractionKind.TASK)
     assert task.interest_id is None and task.subject == "Send the price list"  # type: ignore[attr-defined]
     assert task.planned_at == datetime(2026, 6, 3, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
+
+
+async def test_the_client_card_shows_contacts_responsible_tags_and_persons_to_its_manager_only(
+    harness: BotHarness, admin: User
+) -> None:
+    anna = await bound_manager(ANNA, full_name="Anna <A>")
+    await bound_manager(BORIS)
+    lotus = await factories.client(
+        anna,
+        name="Lotus",
+        phones=["+7 912 345-67-89"],
+        emails=["office@lotus.ru"],
+        tags=["wholesale", "vip"],
+    )
+    await clients.add_person(lotus.id, actor=anna, name="Pavel", role="Director")
+    await clients.add_person(lotus.id, actor=anna, name="Olga", email="olga@lotus.ru")
+
+    await harness.send(ANNA, "/client Lotus")
+    card = harness.last_to(ANNA)["text"]
+    lines = card.split("\n")
+    assert lines.index("✉️ office@lotus.ru") < lines.index("📞 +79123456789")
+    assert "👔 Responsible: Anna <A>" in lines and "🏷 wholesale, vip" in lines
+    assert card.index("Pavel, Director") < card.index("Olga, olga@lotus.ru")
+
+    await harness.send(BORIS, "/client Lotus")
+    assert "No client matches" in harness.last_to(BORIS)["text"]
+    before = len(harness.sent_to(BORIS))
+    signed = harness.signer.pack(BORIS, "co", lotus.id)  # a valid button, someone else's client
+    query = await harness.press_data(BORIS, harness.last_to(BORIS), signed)
+    assert harness.answer(query).get("text") == "Not found"
+    assert len(harness.sent_to(BORIS)) == before
