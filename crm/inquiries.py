@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from typing import Any
-
 from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
@@ -33,7 +30,7 @@ from crm.models import (
     StageChange,
     User,
 )
-from crm.rows import RowReader
+from crm.rows import RowReader, split
 from crm.scenarios import default_scenario, stages_of
 
 
@@ -69,14 +66,16 @@ async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
         if await sees_all_clients(actor)
         else f" AND (c.responsible_id IS NULL OR c.responsible_id = {user})"
     )
-    readers: tuple[RowReader[Any], ...] = (
-        _INQUIRY_ROWS,
-        _CLIENT_ROWS,
-        _CHANNEL_ROWS,
-        _CONVERSATION_ROWS,
+    columns = ", ".join(
+        (
+            _INQUIRY_ROWS.select_list("i"),
+            _CLIENT_ROWS.select_list("c"),
+            _CHANNEL_ROWS.select_list("h"),
+            _CONVERSATION_ROWS.select_list("a"),
+        )
     )
     sql = (
-        f"SELECT {', '.join(r.select_list(a) for r, a in zip(readers, 'icha', strict=True))}"
+        f"SELECT {columns}"
         " FROM inquiries i JOIN clients c ON c.id = i.client_id"
         " JOIN channels h ON h.id = i.channel_id JOIN conversations a ON a.id = i.conversation_id"
         f" WHERE i.status = '{InquiryStatus.OPEN.value}' AND {channel_condition(actor, 'h', user)}"
@@ -85,24 +84,17 @@ async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
     # an admin's read names no user (PostgreSQL refuses a parameter it cannot type)
     params = [max(0, limit)] if actor.is_admin else [max(0, limit), actor.id]
     _, rows = await conn.execute_query(sql, params)
-    values = [tuple(row) for row in rows]
-    i, c, h, a = _slices(readers)
-    found = _INQUIRY_ROWS.models(v[i] for v in values)
+    parts = [split(row, _INQUIRY_ROWS, _CLIENT_ROWS, _CHANNEL_ROWS) for row in rows]
+    found = _INQUIRY_ROWS.models(p[0] for p in parts)
     for inquiry, client, channel, conversation in zip(
         found,
-        _CLIENT_ROWS.models(v[c] for v in values),
-        _CHANNEL_ROWS.models(v[h] for v in values),
-        _CONVERSATION_ROWS.models(v[a] for v in values),
+        _CLIENT_ROWS.models(p[1] for p in parts),
+        _CHANNEL_ROWS.models(p[2] for p in parts),
+        _CONVERSATION_ROWS.models(p[3] for p in parts),
         strict=True,
     ):
         inquiry.client, inquiry.channel, inquiry.conversation = client, channel, conversation
     return found
-
-
-def _slices(readers: tuple[RowReader[Any], ...]) -> list[slice]:
-    """Where each reader's columns stand in a row that selects them one after another."""
-    bounds = [0, *itertools.accumulate(len(r.columns) for r in readers)]
-    return [slice(start, end) for start, end in itertools.pairwise(bounds)]
 
 
 async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:

@@ -27,7 +27,7 @@ from crm.models import (
     RelationType,
     User,
 )
-from crm.rows import RowReader
+from crm.rows import RowReader, split
 
 LEASE = timedelta(minutes=5)
 INTERACTION_ROWS = RowReader(Interaction)
@@ -254,11 +254,10 @@ async def day_plan(user_id: int, now: datetime, end: datetime, *, limit: int) ->
         )
     )
     _, rows = await conn.execute_query(sql, params)
-    split = len(INTERACTION_ROWS.columns)
-    values = [tuple(row) for row in rows]
-    found = INTERACTION_ROWS.models(v[:split] for v in values)
+    parts = [split(row, INTERACTION_ROWS) for row in rows]
+    found = INTERACTION_ROWS.models(p[0] for p in parts)
     for interaction, client in zip(
-        found, _PLAN_CLIENT_ROWS.models(v[split:] for v in values), strict=True
+        found, _PLAN_CLIENT_ROWS.models(p[1] for p in parts), strict=True
     ):
         interaction.client = client
     # UNION ALL keeps no order by itself: each part in its order again (few rows)
