@@ -79,18 +79,14 @@ class RowReader(Generic[M]):
     def select_list(self, alias: str = "") -> str:
         """The columns for a SELECT or RETURNING list, qualified by `alias` if given."""
         prefix = f"{alias}." if alias else ""
-        return ", ".join(prefix + column for column in self.columns)
+        return ", ".join(prefix + column for column in self.plan().columns)
 
     def plan(self) -> _Plan:
         # Planned on first use (the models must be bound to a database), again if the
         # database kind changed (tests run one backend per process, but be exact).
-        executor, columns = self.model._meta.db.executor_class, self.columns
-        if (
-            self._plan is None
-            or self._plan.executor is not executor
-            or (self._plan.columns != columns)
-        ):
-            self._plan = _Plan(self.model, columns)
+        executor = self.model._meta.db.executor_class
+        if self._plan is None or self._plan.executor is not executor:
+            self._plan = _Plan(self.model, self.columns)
         return self._plan
 
     def values(self, row: Sequence[Any], plan: _Plan | None = None) -> list[Any]:
@@ -176,7 +172,7 @@ def split(row: Sequence[Any], *readers: RowReader[Any]) -> list[tuple[Any, ...]]
     """A joined row cut into each reader's columns, in order; what is left over last."""
     values, parts, start = tuple(row), [], 0
     for reader in readers:
-        end = start + len(reader.columns)
+        end = start + len(reader.plan().columns)
         parts.append(values[start:end])
         start = end
     parts.append(values[start:])
