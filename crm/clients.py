@@ -29,7 +29,7 @@ from crm.models import (
     User,
 )
 from crm.regions import local_time, timezone_for
-from crm.rows import RowReader
+from crm.rows import RowReader, query
 
 CARD_FIELDS = (
     "kind",
@@ -481,11 +481,9 @@ _PERSON_ROWS = RowReader(ContactPerson)
 
 async def get_persons(client: Client) -> list[ContactPerson]:
     """The client's key persons in the order they were added."""
-    conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    _, rows = await conn.execute_query(
+    rows = await query(
         f"SELECT {_PERSON_ROWS.select_list()} FROM contact_persons"
-        f" WHERE client_id = {mark} ORDER BY id",
+        " WHERE client_id = $1 ORDER BY id",
         [client.id],
     )
     return _PERSON_ROWS.models(rows)
@@ -504,13 +502,11 @@ class CardDetails:
 async def card_details(client: Client) -> CardDetails:
     """The contacts, responsible, tags and key persons of a client (rights are the
     caller's check): two reads, the first three kinds of row in one."""
-    conn = connections.get("default")
-    client_id, user_id = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?1", "?2")
-    _, rows = await conn.execute_query(
-        f"SELECT 0, kind, value, position FROM client_contacts WHERE client_id = {client_id}"
+    rows = await query(
+        "SELECT 0, kind, value, position FROM client_contacts WHERE client_id = $1"
         " UNION ALL SELECT 1, NULL, t.name, t.id FROM client_tags x"
-        f" JOIN tags t ON t.id = x.tag_id WHERE x.clients_id = {client_id}"
-        f" UNION ALL SELECT 2, NULL, full_name, id FROM users WHERE id = {user_id}"
+        " JOIN tags t ON t.id = x.tag_id WHERE x.clients_id = $1"
+        " UNION ALL SELECT 2, NULL, full_name, id FROM users WHERE id = $2"
         " ORDER BY 1, 2, 4",
         [client.id, client.responsible_id],  # type: ignore[attr-defined]
     )

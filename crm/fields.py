@@ -16,7 +16,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise import connections
 from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
@@ -33,7 +32,7 @@ from crm.models import (
     FieldValue,
     User,
 )
-from crm.rows import RowReader
+from crm.rows import RowReader, query
 
 _TRUE = {"1", "true", "yes", "on", "да", "y", "+"}
 _FALSE = {"0", "false", "no", "off", "нет", "n", "-", ""}
@@ -418,11 +417,8 @@ async def values_of(client: Client) -> list[tuple[FieldDefinition, Any]]:
     """The client's custom fields in card order (section, position), empty ones included.
     The definitions are `kept_definitions`; the values are read in SQL (a card's hot read)."""
     definitions = await kept_definitions(client.kind)
-    conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    _, rows = await conn.execute_query(
-        f"SELECT {_VALUE_ROWS.select_list()} FROM field_values WHERE client_id = {mark}",
-        [client.id],
+    rows = await query(
+        f"SELECT {_VALUE_ROWS.select_list()} FROM field_values WHERE client_id = $1", [client.id]
     )
     stored = {
         v.definition_id: v  # type: ignore[attr-defined]

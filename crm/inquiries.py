@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
@@ -30,7 +29,7 @@ from crm.models import (
     StageChange,
     User,
 )
-from crm.rows import RowReader, split
+from crm.rows import RowReader, query, split
 from crm.scenarios import default_scenario, stages_of
 
 
@@ -58,13 +57,10 @@ _CONVERSATION_ROWS = RowReader(Conversation)
 async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
     """Waiting inquiries the actor may take, oldest first, with their client, channel and
     conversation: one query (`inquiry_filter` written in SQL), as /inbox asks for it often."""
-    conn = connections.get("default")
-    postgres = conn.capabilities.dialect == "postgres"
-    count, user = ("$1", "$2") if postgres else ("?1", "?2")
     mine = (
         ""
         if await sees_all_clients(actor)
-        else f" AND (c.responsible_id IS NULL OR c.responsible_id = {user})"
+        else " AND (c.responsible_id IS NULL OR c.responsible_id = $2)"
     )
     columns = ", ".join(
         (
@@ -78,12 +74,12 @@ async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
         f"SELECT {columns}"
         " FROM inquiries i JOIN clients c ON c.id = i.client_id"
         " JOIN channels h ON h.id = i.channel_id JOIN conversations a ON a.id = i.conversation_id"
-        f" WHERE i.status = '{InquiryStatus.OPEN.value}' AND {channel_condition(actor, 'h', user)}"
-        f"{mine} ORDER BY i.first_message_at, i.id LIMIT {count}"
+        f" WHERE i.status = '{InquiryStatus.OPEN.value}' AND {channel_condition(actor, 'h', '$2')}"
+        f"{mine} ORDER BY i.first_message_at, i.id LIMIT $1"
     )
     # an admin's read names no user (PostgreSQL refuses a parameter it cannot type)
     params = [max(0, limit)] if actor.is_admin else [max(0, limit), actor.id]
-    _, rows = await conn.execute_query(sql, params)
+    rows = await query(sql, params)
     parts = [split(row, _INQUIRY_ROWS, _CLIENT_ROWS, _CHANNEL_ROWS) for row in rows]
     found = _INQUIRY_ROWS.models(p[0] for p in parts)
     for inquiry, client, channel, conversation in zip(
