@@ -8,59 +8,29 @@ kept per database client, so a database initialised again starts afresh."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from tortoise.expressions import Q
-from tortoise.signals import post_delete, post_save
 
 from crm.channels import channel_filter
 from crm.company import get_company
 from crm.errors import NotFound
+from crm.kept import Kept
 from crm.models import Channel, Client, Company, Conversation, Interest, User
 from crm.rows import RowReader, query
 
 _INTERESTS, _CLIENTS = RowReader(Interest), RowReader(Client)
 COMPANY_TTL = 2.0  # seconds another process's change of the setting may take to apply
-monotonic = time.monotonic
 
 
-class _VisibleToAll:
-    """The setting as last read: per database client, until `expires`."""
-
-    def __init__(self) -> None:
-        self.entry: tuple[object, float, bool] | None = None
-        self.changes = 0  # a read that a save overtook is not kept
-
-    def forget(self) -> None:
-        self.entry = None
-        self.changes += 1
-
-    async def get(self) -> bool:
-        client, now = Company._meta.db, monotonic()
-        if self.entry is not None:
-            cached_client, expires, visible = self.entry
-            if cached_client is client and now < expires:
-                return visible
-        changes = self.changes
-        visible = (await get_company()).clients_visible_to_all
-        if changes == self.changes:
-            self.entry = (client, now + COMPANY_TTL, visible)
-        return visible
+async def _read_visible_to_all(_: None) -> bool:
+    return (await get_company()).clients_visible_to_all
 
 
-_visible_to_all = _VisibleToAll()
-
-
-@post_save(Company)
-@post_delete(Company)
-async def _company_changed(*_: Any, **__: Any) -> None:
-    _visible_to_all.forget()
+_visible_to_all = Kept(_read_visible_to_all, ttl=COMPANY_TTL, model=Company, changed_by=(Company,))
 
 
 async def clients_visible_to_all() -> bool:
     """The company setting, re-read at most every COMPANY_TTL seconds."""
-    return await _visible_to_all.get()
+    return await _visible_to_all.get(None)
 
 
 async def sees_all_clients(actor: User) -> bool:

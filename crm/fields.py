@@ -9,18 +9,17 @@ process within DEFINITIONS_TTL. They are kept per database client, as the stages
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_, Text
+from crm.kept import Kept
 from crm.models import (
     BelongsTo,
     Client,
@@ -38,7 +37,6 @@ _TRUE = {"1", "true", "yes", "on", "да", "y", "+"}
 _FALSE = {"0", "false", "no", "off", "нет", "n", "-", ""}
 MAX_NUMBER = Decimal("1e16")
 DEFINITIONS_TTL = 2.0  # seconds another process's change of the definitions may take to apply
-monotonic = time.monotonic
 
 
 def _require_admin(actor: User | None) -> None:
@@ -197,49 +195,18 @@ async def definitions_for(kind: ClientKind | None = None) -> list[FieldDefinitio
     )
 
 
-class _KeptDefinitions:
-    """`definitions_for` of each kind as last read: per database client, until expired."""
-
-    def __init__(self) -> None:
-        self.client: object = None
-        self.lists: dict[ClientKind | None, tuple[float, list[FieldDefinition]]] = {}
-        self.changes = 0  # a read that a change overtook is not kept
-
-    def forget(self) -> None:
-        self.lists = {}
-        self.changes += 1
-
-    async def get(self, kind: ClientKind | None) -> list[FieldDefinition]:
-        client, now = FieldDefinition._meta.db, monotonic()
-        if client is not self.client:
-            self.client, self.lists = client, {}
-        cached = self.lists.get(kind)
-        if cached is not None and now < cached[0]:
-            return list(cached[1])
-        changes = self.changes
-        definitions = await definitions_for(kind)
-        if changes == self.changes and client is self.client:
-            self.lists[kind] = (now + DEFINITIONS_TTL, definitions)
-        return list(definitions)
-
-
-_definitions = _KeptDefinitions()
-
-
-@post_save(FieldDefinition)
-@post_delete(FieldDefinition)
-@post_save(FieldOption)
-@post_delete(FieldOption)
-@post_save(FieldSection)
-@post_delete(FieldSection)
-async def _definitions_changed(*_: Any, **__: Any) -> None:
-    _definitions.forget()
+_definitions = Kept(
+    definitions_for,
+    ttl=DEFINITIONS_TTL,
+    model=FieldDefinition,
+    changed_by=(FieldDefinition, FieldOption, FieldSection),
+)
 
 
 async def kept_definitions(kind: ClientKind | None = None) -> list[FieldDefinition]:
     """`definitions_for(kind)`, re-read at most every DEFINITIONS_TTL seconds (shared
     instances with their options and section: read them, do not change them)."""
-    return await _definitions.get(kind)
+    return list(await _definitions.get(kind))
 
 
 # --- values ------------------------------------------------------------------------------

@@ -1,22 +1,22 @@
 """Sales scenarios, their ordered stages and stage robots; loss and rejection reasons.
 
 A scenario's stages are read for every deal card, and change rarely, so `stages_of` keeps
-them for STAGES_TTL seconds: a change made in this process (any save or delete of a Stage
-or Scenario, and the writes here) applies at once, one made in another process (the admin
-panel beside a bot worker) within STAGES_TTL. The lists are kept per database client, so a
-database initialised again starts afresh; the writes here read the stages uncached."""
+them for STAGES_TTL seconds (`crm.kept`): a change made in this process (any save or delete
+of a Stage or Scenario, and the writes here) applies at once, one made in another process
+(the admin panel beside a bot worker) within STAGES_TTL. The lists are kept per database
+client, so a database initialised again starts afresh; the writes here read the stages
+uncached."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_
+from crm.kept import Kept
 from crm.models import (
     Interest,
     Reason,
@@ -30,44 +30,6 @@ from crm.models import (
 )
 
 STAGES_TTL = 2.0  # seconds another process's change of a scenario's stages may take to apply
-monotonic = time.monotonic
-
-
-class _StageLists:
-    """Each scenario's stages as last read: per database client, until they expire."""
-
-    def __init__(self) -> None:
-        self.client: object = None
-        self.lists: dict[int, tuple[float, list[Stage]]] = {}
-        self.changes = 0  # a read that a change overtook is not kept
-
-    def forget(self) -> None:
-        self.lists = {}
-        self.changes += 1
-
-    async def get(self, scenario_id: int) -> list[Stage]:
-        client, now = Stage._meta.db, monotonic()
-        if client is not self.client:
-            self.client, self.lists = client, {}
-        cached = self.lists.get(scenario_id)
-        if cached is not None and now < cached[0]:
-            return list(cached[1])
-        changes = self.changes
-        stages = await _read_stages(scenario_id)
-        if changes == self.changes and client is self.client:
-            self.lists[scenario_id] = (now + STAGES_TTL, stages)
-        return list(stages)
-
-
-_stage_lists = _StageLists()
-
-
-@post_save(Stage)
-@post_delete(Stage)
-@post_save(Scenario)
-@post_delete(Scenario)
-async def _stages_changed(*_: Any, **__: Any) -> None:
-    _stage_lists.forget()
 
 
 def _require_admin(actor: User | None) -> None:
@@ -155,11 +117,14 @@ async def default_scenario() -> Scenario | None:
 async def stages_of(scenario_id: int) -> list[Stage]:
     """The scenario's stages in order, re-read at most every STAGES_TTL seconds (shared
     instances: read them, do not change them)."""
-    return await _stage_lists.get(scenario_id)
+    return list(await _stage_lists.get(scenario_id))
 
 
 async def _read_stages(scenario_id: int) -> list[Stage]:
     return await Stage.filter(scenario_id=scenario_id).order_by("position", "id")
+
+
+_stage_lists = Kept(_read_stages, ttl=STAGES_TTL, model=Stage, changed_by=(Stage, Scenario))
 
 
 async def add_stage(

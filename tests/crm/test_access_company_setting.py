@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm import access, company
+from crm import access, company, kept
 from crm.errors import NotFound
 from crm.models import Company
 from tests.crm import factories as f
@@ -24,7 +24,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     moved = Clock()
-    monkeypatch.setattr(access, "monotonic", moved)
+    monkeypatch.setattr(kept, "monotonic", moved)
     return moved
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tortoise.models import Model
 
-from crm import clients, fields
+from crm import clients, fields, kept
 from crm.models import (
     Client,
     ClientContact,
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("db")
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    monkeypatch.setattr(fields, "monotonic", moved := Clock())
+    monkeypatch.setattr(kept, "monotonic", moved := Clock())
     return moved
 
 
@@ -90,7 +90,7 @@ async def test_read_once_per_ttl_per_kind(clock: Clock, monkeypatch: pytest.Monk
         reads.append(kind)
         return await read(kind)
 
-    monkeypatch.setattr(fields, "definitions_for", counting)
+    monkeypatch.setattr(fields._definitions, "load", counting)
     for _ in range(3):
         assert await names(ClientKind.INDIVIDUAL) == ["Все"]
         assert await names(ClientKind.LEGAL) == ["Все", "Юрлица"]

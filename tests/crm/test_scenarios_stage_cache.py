@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm import scenarios
+from crm import kept, scenarios
 from crm.models import Stage
 from tests.crm import factories as f
 from tests.crm.test_access_company_setting import Clock  # the same moved clock
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("db")
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     moved = Clock()
-    monkeypatch.setattr(scenarios, "monotonic", moved)
+    monkeypatch.setattr(kept, "monotonic", moved)
     return moved
 
 
@@ -59,7 +59,7 @@ async def test_read_once_per_ttl_per_scenario(
         reads.append(scenario_id)
         return await read(scenario_id)
 
-    monkeypatch.setattr(scenarios, "_read_stages", counting)
+    monkeypatch.setattr(scenarios._stage_lists, "load", counting)
     for _ in range(3):
         assert await names(one.id) == ["A"]
         assert await names(two.id) == ["X"]
