@@ -24,11 +24,11 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
-from aiogram.types import Message as TelegramMessage
 
 from bot import agenda
 from bot.callbacks import Signer
 from bot.cards import inquiry_card, load_inquiry, message_card, reply_status_card
+from bot.methods import Sent
 from bot.views import Card, Viewer, edit_card, remember, send_card
 from crm import clock, manager_chat, reminders
 from crm.channels import channel_audience
@@ -71,7 +71,7 @@ class Notifier:
 
     async def send(
         self, user: User, card: Card, *, reply_to: int | None = None
-    ) -> tuple[Outcome, list[TelegramMessage]]:
+    ) -> tuple[Outcome, list[Sent]]:
         """Send a card to a manager's chat, marking them blocked on 403."""
         if not reachable(user) or user.telegram_user_id is None:
             return Outcome.SKIPPED, []

@@ -7,14 +7,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from bot import texts
 from bot.callbacks import Keyboard, Signer
+from bot.methods import EditCard, SendCard, Sent
 from bot.texts import Part, h
 from crm import manager_chat
 from crm.i18n import gettext, ngettext, pick_locale
@@ -69,7 +71,7 @@ class Viewer:
     def kind(self, kind: str) -> str:
         return texts.kind_label(kind, self.locale)
 
-    async def send(self, card: Card, *, reply_to: int | None = None) -> list[Message]:
+    async def send(self, card: Card, *, reply_to: int | None = None) -> list[Sent]:
         return await send_card(self.bot, self.chat_id, card, reply_to=reply_to)
 
     async def edit(self, message_id: int, card: Card) -> bool:
@@ -95,9 +97,7 @@ class Card:
         return texts.fit(self.parts)
 
 
-async def remember(
-    user_id: int, sent: Sequence[Message], kind: CardKind, **ids: int | None
-) -> None:
+async def remember(user_id: int, sent: Sequence[Sent], kind: CardKind, **ids: int | None) -> None:
     """Record what the sent messages show: the last one is the card itself; earlier parts
     of a long one are message cards of the same conversation (a reply to them still
     reaches the customer)."""
@@ -105,7 +105,7 @@ async def remember(
         last = index == len(sent) - 1
         await manager_chat.record_card(
             user_id,
-            message.chat.id,
+            message.chat_id,
             message.message_id,
             kind if last else CardKind.MESSAGE,
             conversation_id=ids.get("conversation_id"),
@@ -117,24 +117,31 @@ async def remember(
 
 async def send_card(
     bot: Bot, chat_id: int, card: Card, *, reply_to: int | None = None
-) -> list[Message]:
+) -> list[Sent]:
     """Send the card, split at the limit; the keyboard goes with the last message."""
     chunks = card.texts()
-    sent: list[Message] = []
+    sent: list[Sent] = []
     for index, text in enumerate(chunks):
         last = index == len(chunks) - 1
-        sent.append(
-            await bot.send_message(
-                chat_id,
-                text,
+        answer = await bot(
+            SendCard(
+                chat_id=chat_id,
+                text=text,
                 reply_markup=card.markup if last else None,
                 reply_parameters=(
                     ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                     if reply_to and index == 0
                     else None
                 ),
+                # what Bot.send_message passes besides
+                disable_web_page_preview=Default("link_preview_is_disabled"),
+                reply_to_message_id=None,
+                allow_sending_without_reply=None,
+                receiver_user_id=None,
+                callback_query_id=None,
             )
         )
+        sent.append(Sent.of(cast(dict[str, Any], answer)))
     return sent
 
 
@@ -142,8 +149,14 @@ async def edit_card(bot: Bot, chat_id: int, message_id: int, card: Card) -> bool
     """Replace a card's text and keyboard; False when Telegram has nothing to change or
     the message is gone."""
     try:
-        await bot.edit_message_text(
-            text=card.single(), chat_id=chat_id, message_id=message_id, reply_markup=card.markup
+        await bot(
+            EditCard(
+                text=card.single(),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=card.markup,
+                disable_web_page_preview=Default("link_preview_is_disabled"),  # as Bot does
+            )
         )
     except TelegramBadRequest as exc:
         if "not modified" not in str(exc):

@@ -14,6 +14,7 @@ from bot.callbacks import Action, Pressed
 from bot.cards import send_deal_card
 from bot.dialogs.planning import NEXT_STEP, start_planning
 from bot.dialogs.states import Typing
+from bot.methods import EditCardKeyboard
 from bot.texts import excerpt, h, money
 from bot.views import Card, Viewer
 from crm import deals, interactions, manager_chat
@@ -152,10 +153,12 @@ async def lost(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
 
 async def _keyboard(query: CallbackQuery, viewer: Viewer, markup: object) -> None:
     if query.message is not None:
-        await viewer.bot.edit_message_reply_markup(
-            chat_id=viewer.chat_id,
-            message_id=query.message.message_id,
-            reply_markup=markup,  # type: ignore[arg-type]
+        await viewer.bot(
+            EditCardKeyboard(
+                chat_id=viewer.chat_id,
+                message_id=query.message.message_id,
+                reply_markup=markup,  # type: ignore[arg-type]
+            )
         )
     await query.answer()
 

@@ -121,3 +121,37 @@ def test_json_body_leaves_out_what_the_form_leaves_out() -> None:
     bot = create_bot(TOKEN, "http://127.0.0.1:9")
     body = bot.session.json_body(bot, AnswerCallbackQuery(callback_query_id="q1"))  # type: ignore[attr-defined]
     assert body is not None and json.loads(body) == {"callback_query_id": "q1"}
+
+
+async def test_cards_go_out_as_aiogram_sends_them_and_their_answers_stay_json(
+    api: tuple[Recorder, str],
+) -> None:
+    from bot.callbacks import Keyboard, Signer
+    from bot.methods import EditCard, Sent
+    from bot.views import Card, edit_card, send_card
+
+    recorder, base = api
+    bot = create_bot(TOKEN, base)
+    markup = Keyboard(Signer("s"), 42).add("Deal", "do", 1).markup()
+    try:
+        await bot.send_message(42, "<b>Card</b>", reply_markup=markup)
+        sent = await send_card(bot, 42, Card(["<b>Card</b>"], markup))
+        await bot.edit_message_text("<b>Card</b>", chat_id=42, message_id=7, reply_markup=markup)
+        assert await edit_card(bot, 42, 7, Card(["<b>Card</b>"], markup))
+        answer = await bot(EditCard(text="x", chat_id=42, message_id=7))
+        with pytest.raises(TelegramBadRequest, match="chat not found"):
+            await bot(EditCard(text="x", chat_id=13, message_id=7))
+    finally:
+        await bot.session.close()
+    assert sent == [Sent(chat_id=42, message_id=7)]
+    assert answer == MESSAGE  # Telegram's JSON, not parsed
+    (plain_send, _, p1), (card_send, _, p2), (plain_edit, _, p3), (card_edit, _, p4) = (
+        recorder.requests[:4]
+    )
+    assert (plain_send, card_send, plain_edit, card_edit) == (
+        "sendMessage",
+        "sendMessage",
+        "editMessageText",
+        "editMessageText",
+    )
+    assert p1 == p2 and p3 == p4  # the very same calls
