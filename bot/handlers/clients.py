@@ -3,6 +3,7 @@ section and key persons; notes and tasks from the card."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 
@@ -94,7 +95,9 @@ async def client_card(v: Viewer, client: Client) -> Card:
             v._("INN {inn}", inn=client.inn)
             + (" · " + v._("KPP {kpp}", kpp=client.kpp) if client.kpp else "")
         )
-    details = await clients.card_details(client)
+    details, field_lines = await asyncio.gather(  # side by side
+        clients.card_details(client), custom_field_lines(v, client)
+    )
     for kind, value in details.contacts:
         card.add(("📞 " if kind == ContactKind.PHONE else "✉️ ") + h(value))
     card.add(
@@ -106,7 +109,7 @@ async def client_card(v: Viewer, client: Client) -> Card:
         card.add("👔 " + v._("Responsible: {name}", name=details.responsible))
     if details.tags:
         card.add("🏷 " + ", ".join(h(t) for t in details.tags))
-    card.add(*await custom_field_lines(v, client))
+    card.add(*field_lines)
     if details.persons:
         card.add("", "<b>" + v._("Key persons") + "</b>")
     for person in details.persons:
