@@ -2,7 +2,7 @@
 bare aiogram echo bot measured the same way in the same run.
 
     .venv/bin/python -m bench.bot [--dsn postgresql://postgres@127.0.0.1:5432/crmhub_bench_bot]
-        [--managers 50] [--actions 100] [--think 1] [--results bench/RESULTS.md]
+        [--managers 50] [--actions 100] [--think 1] [--warmup 3] [--results bench/RESULTS.md]
 
 The database named by --dsn is dropped and created afresh (scratch data only). Each of
 --managers bound managers (10 clients and deals each, a few planned calls) sends --actions
@@ -19,9 +19,11 @@ dispatcher on its stdout.
 Latency is measured from the moment the dispatcher receives an update (the bot's clock) to
 the moment the fake records the bot's first answer to it (a message, an edit or a callback
 answer; the harness's clock, the same machine's `time.time()`). Before the timed run every
-manager goes through the script once, untimed: a bot that has run for a while is measured,
-not its first second (PostgreSQL connections opened and their types introspected, code
-paths run for the first time). The echo bot (one handler
+manager goes through the script --warmup times (3), untimed: a bot that has run for a while
+is measured, not its first half minute (the pool's PostgreSQL connections opened, each of
+them preparing each hot statement, code paths run and lazy structures built for the first
+time; with one round the first 20 s of the timed run had a p99 twice the rest's). The
+echo bot (one handler
 answering every message with its text, every button with an empty answer) runs the same
 script in its own child process first. Target: the bot's p99 under 50 ms and within 3x of
 the echo's.
@@ -47,6 +49,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +77,7 @@ FIRST_ID = 910_000
 P99_BUDGET_MS = 50.0
 RATIO = 3.0
 THINK = 1.0  # seconds between a manager's actions, ±50%: see bench/RESULTS.md
+WARMUP = 3  # untimed rounds of the script per manager first (27 actions: ~30 s at THINK)
 ANSWERS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
 SCRIPT = (
     ("message", "/deals"),
@@ -109,7 +113,8 @@ def report_updates(dp: Dispatcher) -> None:
 
 
 def log_gc_pauses() -> None:
-    """Print the garbage collector's passes over 5 ms to stderr (BENCH_BOT_GC=1)."""
+    """Print the garbage collector's passes over 5 ms to stderr (BENCH_BOT_GC=1; the bot's
+    and the harness's)."""
     started: list[float] = [0.0]
 
     def timer(phase: str, info: dict[str, int]) -> None:
@@ -350,6 +355,19 @@ async def run_chats(chats: list[Simulated], actions: int, think: float) -> Phase
     return Phase(timings, time.perf_counter() - started)
 
 
+@contextlib.contextmanager
+def harness_collector_paused() -> Iterator[None]:
+    """This process's garbage collector off while a bot is timed. The harness keeps every
+    call the fake recorded; its full collector passes took 190-330 ms, and an answer that
+    arrives meanwhile is recorded late, counted against whichever bot was being timed."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def phase(kind: str, args: argparse.Namespace, managers: list[tuple[int, str]]) -> Phase:
     """Start a fake and the bot's process, let every manager run the script, stop both."""
     fake = TelegramAPI()
@@ -368,9 +386,11 @@ async def phase(kind: str, args: argparse.Namespace, managers: list[tuple[int, s
             raise RuntimeError(f"the {kind} bot did not start")
         reader = asyncio.create_task(probe.read(child.stdout))
         chats = [Simulated(chat, name, fake, probe) for chat, name in managers]
-        await run_chats(chats, len(SCRIPT), args.think)  # warm-up, untimed: see the docstring
+        # warm-up, untimed: see the docstring
+        await run_chats(chats, args.warmup * len(SCRIPT), args.think)
         cpu = process_cpu(child.pid)
-        result = await run_chats(chats, args.actions, args.think)
+        with harness_collector_paused():
+            result = await run_chats(chats, args.actions, args.think)
         result.cpu_seconds = process_cpu(child.pid) - cpu
         reader.cancel()
         return result
@@ -469,8 +489,8 @@ def report(args: argparse.Namespace, crm: dict[str, float], echo: dict[str, floa
             "",
             f"- machine: {machine()}, PostgreSQL",
             f"- {args.managers} managers x {args.actions} commands and button presses, all at "
-            f"once, through the Bot API fake and long polling; {pace}; after one untimed "
-            "round of the script per manager",
+            f"once, through the Bot API fake and long polling; {pace}; after {args.warmup} "
+            "untimed rounds of the script per manager",
             "- the bot (`ManagerBot`, long polling) in its own process; the fake and the "
             "managers in another",
             "- latency: update received by the dispatcher (bot's clock) -> first answer "
@@ -484,6 +504,8 @@ def report(args: argparse.Namespace, crm: dict[str, float], echo: dict[str, floa
 
 
 async def run(args: argparse.Namespace) -> int:
+    if os.environ.get("BENCH_BOT_GC"):
+        log_gc_pauses()
     await recreate(args.dsn)
     url = normalize_db_url(args.dsn)
     await db.init(url)
@@ -518,6 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=THINK,
         help="seconds a manager waits between actions (±50%%); 0: back to back",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=WARMUP,
+        help="untimed rounds of the script per manager before the timed run",
     )
     parser.add_argument("--results", help="write the figures into this markdown file")
     parser.add_argument("--profile", help="cProfile the crmhub bot's process into this file")
