@@ -21,8 +21,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import BotCommand, BotCommandScopeDefault
@@ -160,6 +161,17 @@ def build_dispatcher(
     dp.include_router(fallback_router())
     factory = setup_dialogs(dp, message_manager=message_manager or CardSafeMessageManager())
     return dp, factory
+
+
+def fsm_storage(redis_url: str | None) -> BaseStorage:
+    """Where the bot keeps each chat's state and dialog stacks: Redis when configured (it
+    survives a restart and is shared by several webhook processes), else this process's
+    memory. aiogram-dialog needs the keys to carry the destiny."""
+    if not redis_url:
+        return MemoryStorage()
+    return RedisStorage.from_url(
+        redis_url, key_builder=DefaultKeyBuilder(prefix="crmhub-bot", with_destiny=True)
+    )
 
 
 def webhook_secret(secret_key: str) -> str:

@@ -17,7 +17,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from admin_web.app import create_app
-from bot.app import ManagerBot
+from bot.app import ManagerBot, fsm_storage
 from crm import db
 from crm.config import Settings
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
@@ -80,6 +80,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
                 wake_outbox=inbox.wake_outbox,
                 api_base=settings.telegram_api_base,
                 public_url=settings.public_url,
+                storage=fsm_storage(settings.redis_url),
             )
             if manager_bot.webhook_mode and web_role:
                 manager_bot.mount(app)
