@@ -14,6 +14,7 @@ from admin_web.views.clients import kind_choices, relation_choices
 from crm import clients as client_service
 from crm import fields
 from crm.access import access_client
+from crm.client_card import get_persons
 from crm.duplicates import REASONS as DUPLICATE_REASONS
 from crm.duplicates import find_duplicates, merge_clients
 from crm.history import list_changes
@@ -68,7 +69,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "emails": [c.value for c in contacts if c.kind == ContactKind.EMAIL],
         "sections": _sections(values),
         "values": values,
-        "persons": await client_service.get_persons(client),
+        "persons": await get_persons(client),
         "interests": await Interest.filter(client_id=client.id)
         .order_by("-id")
         .prefetch_related("stage", "responsible"),

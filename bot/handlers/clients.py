@@ -21,6 +21,7 @@ from bot.texts import excerpt, h
 from bot.views import Card, Viewer
 from crm import clients, fields
 from crm.access import access_client, interest_filter
+from crm.client_card import card_details
 from crm.i18n import format_date
 from crm.models import (
     Client,
@@ -96,7 +97,7 @@ async def client_card(v: Viewer, client: Client) -> Card:
             + (" · " + v._("KPP {kpp}", kpp=client.kpp) if client.kpp else "")
         )
     details, field_lines = await asyncio.gather(  # side by side
-        clients.card_details(client), custom_field_lines(v, client)
+        card_details(client), custom_field_lines(v, client)
     )
     for kind, value in details.contacts:
         card.add(("📞 " if kind == ContactKind.PHONE else "✉️ ") + h(value))

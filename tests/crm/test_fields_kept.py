@@ -12,6 +12,7 @@ import pytest
 from tortoise.models import Model
 
 from crm import clients, fields, kept
+from crm.client_card import card_details
 from crm.models import (
     Client,
     ClientContact,
@@ -171,7 +172,7 @@ async def test_card_details_are_the_orm_reads() -> None:
     nobodys = await f.client(admin, name="Ничей")
     borises = await f.client(boris, name="Бориса")
     for client in (lotus, nobodys, borises):
-        details = await clients.card_details(client)
+        details = await card_details(client)
         contacts = await ClientContact.filter(client_id=client.id).order_by("kind", "position")
         assert details.contacts == [(c.kind, c.value) for c in contacts]
         tags = await client.tags.all().order_by("id").values_list("name", flat=True)
@@ -183,7 +184,7 @@ async def test_card_details_are_the_orm_reads() -> None:
             _fields(p, ContactPerson) for p in persons
         ]
         assert all(not p._partial and p._saved_in_db for p in details.persons)
-    details = await clients.card_details(lotus)
+    details = await card_details(lotus)
     assert [v for _, v in details.contacts] == [
         "b@lotus.ru",
         "a@lotus.ru",
@@ -191,5 +192,5 @@ async def test_card_details_are_the_orm_reads() -> None:
         "+74950000000",
     ]
     assert details.tags == ["важный", "Опт", "бюро"] and details.responsible == anna.full_name
-    assert (await clients.card_details(borises)).responsible == "Борис <Б>"
-    assert (await clients.card_details(nobodys)).responsible is None
+    assert (await card_details(borises)).responsible == "Борис <Б>"
+    assert (await card_details(nobodys)).responsible is None
