@@ -14,6 +14,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, cast
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -31,6 +32,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import BgManagerFactory, setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
 from aiohttp import ClientError, ClientTimeout, web
+from redis.exceptions import RedisError
 
 from bot.callbacks import Signer
 from bot.dialogs import all_dialogs
@@ -172,6 +174,19 @@ def fsm_storage(redis_url: str | None) -> BaseStorage:
     return RedisStorage.from_url(
         redis_url, key_builder=DefaultKeyBuilder(prefix="crmhub-bot", with_destiny=True)
     )
+
+
+async def check_storage(storage: BaseStorage, redis_url: str | None) -> None:
+    """Refuse to start when the configured Redis does not answer: every update would fail."""
+    if not isinstance(storage, RedisStorage):
+        return
+    try:
+        await storage.redis.ping()  # type: ignore[misc]  # redis types sync and async as one
+    except (RedisError, OSError) as exc:
+        await storage.close()
+        parts = urlsplit(redis_url or "")
+        where = f"{parts.hostname or parts.path}:{parts.port or 6379}"  # no password shown
+        raise SystemExit(f"error: CRMHUB_REDIS_URL: no Redis answers at {where} ({exc})") from None
 
 
 def webhook_secret(secret_key: str) -> str:

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     manager_bot_token: str | None = None
     # where the bot keeps what a manager is in the middle of (a dialog, a note being typed):
     # redis://... survives restarts and is shared by webhook workers; unset: in memory
-    redis_url: str | None = None
+    redis_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://")
     telegram_api_base: str = TELEGRAM_API_BASE
     vk_api_base: str = "https://api.vk.ru"
     viber_api_base: str = "https://chatapi.viber.com"

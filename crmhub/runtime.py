@@ -17,7 +17,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from admin_web.app import create_app
-from bot.app import ManagerBot, fsm_storage
+from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
@@ -74,13 +74,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         inbox.mount(app)
         await inbox.preload()
         if settings.manager_bot_token:
+            storage = fsm_storage(settings.redis_url)
+            await check_storage(storage, settings.redis_url)
             manager_bot = ManagerBot(
                 token=settings.manager_bot_token,
                 secret_key=settings.ensure_secret_key(),
                 wake_outbox=inbox.wake_outbox,
                 api_base=settings.telegram_api_base,
                 public_url=settings.public_url,
-                storage=fsm_storage(settings.redis_url),
+                storage=storage,
             )
             if manager_bot.webhook_mode and web_role:
                 manager_bot.mount(app)

@@ -13,14 +13,16 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.app import build_dispatcher, create_bot, fsm_storage
+from bot.app import build_dispatcher, check_storage, create_bot, fsm_storage
 from bot.callbacks import Signer
 from bot.middleware import BoundUsers
 from bot.notify import Notifier
 from crm import deals
+from crm.config import Settings
 from crm.models import Interaction, InteractionKind, Scenario
 from tests.bot.conftest import MANAGER_TOKEN, SECRET_KEY, BotHarness, Clock, bound_manager
 from tests.crm import factories
@@ -99,3 +101,16 @@ async def test_without_redis_state_is_kept_in_memory(db: object, sales: Scenario
 @pytest.fixture
 async def sales(db: object) -> Scenario:
     return await factories.scenario("Sales", ("Lead",), require_next_step=False)
+
+
+async def test_an_unreachable_or_malformed_redis_url_is_refused(unused_tcp_port: int) -> None:
+    url = f"redis://:s3cret@127.0.0.1:{unused_tcp_port}/0"
+    with pytest.raises(SystemExit) as refused:
+        await check_storage(fsm_storage(url), url)
+    message = str(refused.value)
+    assert f"CRMHUB_REDIS_URL: no Redis answers at 127.0.0.1:{unused_tcp_port}" in message
+    assert "s3cret" not in message
+    await check_storage(fsm_storage(None), None)  # memory: nothing to reach
+    with pytest.raises(ValidationError, match="redis_url"):
+        Settings(redis_url="http://127.0.0.1:6379")
+    assert Settings(redis_url="rediss://cache.example:6380/2").redis_url
