@@ -12,9 +12,9 @@ waits for the answer, then --think seconds (±50%), before the next.
 
 Two processes, as in production the bot and Telegram are apart: this one runs the harness
 (the Bot API fake of `tests/fakes` and the simulated managers); the bot runs in a child
-process (`--serve crm|echo`) as it is deployed: `bot.app.ManagerBot` long polling the fake
-at its loopback URL, on PostgreSQL. The child reports each update's arrival at its
-dispatcher on its stdout.
+process (`--serve crm|echo`, `bench/bot_child.py`) as it is deployed: `bot.app.ManagerBot`
+long polling the fake at its loopback URL, on PostgreSQL. The child reports each update's
+arrival at its dispatcher on its stdout.
 
 Latency is measured from the moment the dispatcher receives an update (the bot's clock) to
 the moment the fake records the bot's first answer to it (a message, an edit or a callback
@@ -55,13 +55,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from tortoise import Tortoise
 
+from bench.bot_child import log_gc_pauses, serve
 from bench.results import write_block
 from bench.scratch import recreate
-from bot.app import ManagerBot, create_bot
 from crm import clients, db, deals, scenarios, users
 from crm.config import normalize_db_url
 from crm.interactions import Plan, plan_interaction
@@ -71,8 +69,6 @@ from tests.fakes.telegram_api import TelegramAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 _query_ids = itertools.count(1)
-CRM_TOKEN = "7300000003:AAHbenchManagerBotToken_0000000003"
-ECHO_TOKEN = "7400000004:AAHbenchEchoBotToken_000000000004"
 FIRST_ID = 910_000
 P99_BUDGET_MS = 50.0
 RATIO = 3.0
@@ -90,114 +86,6 @@ SCRIPT = (
     ("message", "/inbox"),
     ("message", "/help"),
 )
-
-
-# -- the bot's process -----------------------------------------------------------------------
-
-
-def report_updates(dp: Dispatcher) -> None:
-    """Write `update_id received finished` (time.time()) to stdout as each update is done."""
-    feed = dp.feed_update
-
-    async def timed(bot: Bot, update: Any, **kwargs: Any) -> Any:
-        received, cpu = time.time(), time.process_time()
-        try:
-            return await feed(bot, update, **kwargs)
-        finally:
-            cpu = time.process_time() - cpu  # this update's alone only when one is in flight
-            os.write(1, f"{update.update_id} {received!r} {time.time()!r} {cpu!r}\n".encode())
-            if os.environ.get("BENCH_BOT_SQL"):
-                sys.stderr.write(f"UPDATE {update.update_id} done\n")
-
-    dp.feed_update = timed  # type: ignore[method-assign]
-
-
-def log_gc_pauses() -> None:
-    """Print the garbage collector's passes over 5 ms to stderr (BENCH_BOT_GC=1; the bot's
-    and the harness's)."""
-    started: list[float] = [0.0]
-
-    def timer(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            started[0] = time.perf_counter()
-        elif (ms := (time.perf_counter() - started[0]) * 1000) > 5:
-            sys.stderr.write(f"gc gen{info['generation']} {ms:.1f} ms at {time.time():.3f}\n")
-
-    gc.callbacks.append(timer)
-
-
-def log_queries() -> None:
-    """Print every query tortoise runs to stderr as `SQL ...` (BENCH_BOT_SQL=1), and
-    `UPDATE n done` after each update: the queries of one action lie between two of those
-    (run with --managers 1 for that to hold)."""
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("SQL %(message)s"))
-    logger = logging.getLogger("tortoise.db_client")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-
-
-def echo_dispatcher() -> Dispatcher:
-    dp = Dispatcher()
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=label[:8])]
-            for label in ("1. deal", "Feed", "Stage", "Back")
-        ]
-    )
-
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "?", reply_markup=keyboard, parse_mode=None)
-
-    async def pressed(query: CallbackQuery) -> None:
-        await query.answer()
-
-    dp.message.register(echo)
-    dp.callback_query.register(pressed)
-    return dp
-
-
-async def serve(args: argparse.Namespace) -> None:
-    """One bot, long polling the fake at --api until SIGTERM; "ready" once it polls."""
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    profile = None
-    if args.profile:
-        import cProfile
-
-        profile = cProfile.Profile()
-    if args.serve == "echo":
-        bot, dp = create_bot(ECHO_TOKEN, args.api), echo_dispatcher()
-        report_updates(dp)
-        task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
-        gc.freeze()  # as ManagerBot.start does
-        os.write(1, b"ready\n")
-        await stop.wait()
-        with contextlib.suppress(RuntimeError):
-            await dp.stop_polling()
-        await asyncio.wait_for(task, 10)
-        return
-    await db.init(normalize_db_url(args.dsn))
-    if os.environ.get("BENCH_BOT_SQL"):
-        log_queries()
-    manager_bot = ManagerBot(
-        token=CRM_TOKEN, secret_key="bench secret", wake_outbox=lambda: None, api_base=args.api
-    )
-    report_updates(manager_bot.dp)
-    if os.environ.get("BENCH_BOT_GC"):
-        log_gc_pauses()
-    await manager_bot.start()
-    os.write(1, b"ready\n")
-    if profile is not None:
-        profile.enable()
-    await stop.wait()
-    if profile is not None:
-        profile.disable()
-        profile.dump_stats(args.profile)
-    await manager_bot.stop()
-    await db.close()
 
 
 # -- the harness ------------------------------------------------------------------------------
