@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -44,6 +44,14 @@ def _kind(value: InteractionKind | str) -> InteractionKind:
         return InteractionKind(value)
     except ValueError:
         raise ValidationFailed.field("kind", N_("Unknown kind of interaction")) from None
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` (aware) in UTC. Every moment stored or bound in SQL is UTC: on SQLite
+    tortoise keeps datetimes as ISO text and compares them as text, so `14:00+03:00` would
+    sort after `11:30+00:00`. A model built by tortoise converts its values to UTC itself;
+    a value assigned before `save()`, given to `update()` or bound in a filter is not."""
+    return moment.astimezone(UTC)
 
 
 # Planned moments outside these years are typing mistakes; near the ends of what datetime
@@ -90,6 +98,7 @@ async def _create_planned(
     kind = _kind(plan.kind)
     await _check_plan(plan, interest)
     lead = (await get_company()).reminder_lead_minutes
+    planned_at = utc(plan.planned_at)
     responsible_id = (
         plan.responsible_id
         or (
@@ -105,9 +114,9 @@ async def _create_planned(
         subject=plan.subject.strip(),
         content=plan.content.strip(),
         state=InteractionState.PLANNED,
-        planned_at=plan.planned_at,
-        sort_at=plan.planned_at,
-        remind_at=plan.planned_at - timedelta(minutes=lead),
+        planned_at=planned_at,
+        sort_at=planned_at,
+        remind_at=planned_at - timedelta(minutes=lead),
     )
 
 
@@ -143,7 +152,7 @@ async def record_done(
             await access_interest(actor, interest_id)
         else:
             await access_client(actor, client_id)
-    moment = at or clock.now()
+    moment = utc(at or clock.now())
     return await Interaction.create(
         client_id=client_id,
         interest_id=interest_id,
@@ -200,7 +209,7 @@ async def complete_interaction(
         else None
     )
     async with in_transaction():
-        now = clock.now()
+        now = utc(clock.now())
         interaction.state = InteractionState.DONE
         interaction.done_at = now
         interaction.sort_at = now
@@ -250,6 +259,7 @@ async def reschedule(interaction_id: int, planned_at: datetime, *, actor: User) 
     if interaction.state != InteractionState.PLANNED:
         raise Conflict(N_("Only a planned interaction can be moved"))
     _check_moment(planned_at)
+    planned_at = utc(planned_at)
     lead = (await get_company()).reminder_lead_minutes
     interaction.planned_at = planned_at
     interaction.sort_at = planned_at

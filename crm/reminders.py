@@ -9,7 +9,7 @@ import asyncio
 import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -17,7 +17,7 @@ from tortoise import connections
 
 from crm import clock
 from crm.claims import claim_rows
-from crm.interactions import access_interaction
+from crm.interactions import access_interaction, utc
 from crm.models import (
     Client,
     ClientKind,
@@ -54,7 +54,7 @@ async def claim_due_reminders(
 
 
 async def mark_reminded(ids: Iterable[int], *, now: datetime | None = None) -> None:
-    await Interaction.filter(id__in=list(ids)).update(reminded_at=now or clock.now())
+    await Interaction.filter(id__in=list(ids)).update(reminded_at=utc(now or clock.now()))
 
 
 async def claim_overdue_nags(
@@ -78,13 +78,13 @@ async def claim_overdue_nags(
 
 
 async def mark_nagged(ids: Iterable[int], *, now: datetime | None = None) -> None:
-    await Interaction.filter(id__in=list(ids)).update(nagged_at=now or clock.now())
+    await Interaction.filter(id__in=list(ids)).update(nagged_at=utc(now or clock.now()))
 
 
 async def snooze(interaction_id: int, until: datetime, *, actor: User) -> Interaction:
     """Remind again at `until` (the "+1 hour" and "Tomorrow" buttons)."""
     interaction = await access_interaction(actor, interaction_id)
-    interaction.remind_at = until
+    interaction.remind_at = utc(until)
     interaction.reminded_at = None
     interaction.remind_claimed_until = None
     await interaction.save()
@@ -213,7 +213,9 @@ def _birthday_persons(rows: Iterable[Sequence[Any]]) -> list[BirthdayPerson]:
 
 async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Interaction]:
     return await Interaction.filter(
-        responsible_id=user_id, state=InteractionState.PLANNED, planned_at__lt=now or clock.now()
+        responsible_id=user_id,
+        state=InteractionState.PLANNED,
+        planned_at__lt=utc(now or clock.now()),
     ).order_by("planned_at")
 
 
@@ -234,11 +236,10 @@ async def day_plan(user_id: int, now: datetime, end: datetime, *, limit: int) ->
     client list."""
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
-    params: list[object] = [user_id, now, end, max(0, limit)]
+    bounds: list[object] = [utc(now), utc(end)]
     if not postgres:  # tortoise stores SQLite datetimes as UTC ISO text (crm.claims)
-        params = [
-            v.astimezone(UTC).isoformat(" ") if isinstance(v, datetime) else v for v in params
-        ]
+        bounds = [v.isoformat(" ") for v in (utc(now), utc(end))]
+    params: list[object] = [user_id, *bounds, max(0, limit)]
     marks = [f"${i}" if postgres else f"?{i}" for i in range(1, 5)]
     columns = f"{INTERACTION_ROWS.select_list('i')}, {_PLAN_CLIENT_ROWS.select_list('c')}"
     part = (
