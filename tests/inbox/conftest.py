@@ -1,21 +1,27 @@
 """Mail servers for the email tests: one real Dovecot (IMAP) for the session, a fresh
-mailbox and an aiosmtpd SMTP server per test. The VK and Viber channels of the inbox's
-end-to-end tests, each with its platform fake."""
+mailbox and an aiosmtpd SMTP server per test. For the inbox's end-to-end tests: the
+webhook routes over HTTP, and Telegram, VK and Viber channels, each with its platform fake."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from crm import channels, clock
 from crm.models import Channel, Message, MessageStatus, User
+from inbox.service import Inbox
 from tests.crm import factories
 from tests.fakes.dovecot import Dovecot, start_dovecot
 from tests.fakes.smtp_server import SmtpServer
+from tests.fakes.telegram_api import TelegramAPI
 from tests.fakes.viber_api import ViberAPI
 from tests.fakes.vk_api import VkAPI
 
@@ -107,3 +113,49 @@ async def viber(admin: User, viber_fake: ViberAPI) -> Channel:
         api_base=viber_fake.base_url,
         actor=admin,
     )
+
+
+# --- the webhook routes, and a Telegram channel ------------------------------------------
+
+TG_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+
+
+@pytest.fixture
+async def inbox(db: object) -> AsyncIterator[Inbox]:
+    hub = Inbox(channel_ttl=0.0)  # channel changes seen at once
+    yield hub
+    await hub.adapters.close()
+
+
+@pytest.fixture
+async def http(inbox: Inbox) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    app = web.Application()
+    inbox.mount(app)
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramAPI]:
+    async with TelegramAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def tg(admin: User, telegram: TelegramAPI) -> Channel:
+    return await channels.create_channel(
+        kind="telegram",
+        name="Магазин",
+        credentials={"token": TG_TOKEN},
+        api_base=telegram.base_url,
+        actor=admin,
+    )
+
+
+def tg_headers(channel: Channel) -> dict[str, str]:
+    return {"X-Telegram-Bot-Api-Secret-Token": channel.credentials["webhook_secret"]}
+
+
+async def post(http: Any, path: str, body: bytes | dict[str, Any], **headers: str) -> Any:
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    return await http.post(path, data=data, headers={"Content-Type": "application/json", **headers})

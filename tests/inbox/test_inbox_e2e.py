@@ -3,15 +3,11 @@ sending through each adapter to the platform fakes on loopback."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from crm import channels, clock, conversations
 from crm.models import (
@@ -30,50 +26,7 @@ from tests.fakes.base import load_fixture
 from tests.fakes.telegram_api import TelegramAPI
 from tests.fakes.viber_api import ViberAPI, signed_callback
 from tests.fakes.vk_api import VkAPI
-from tests.inbox.conftest import VIBER_TOKEN, interrupt
-
-TG_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
-
-
-@pytest.fixture
-async def inbox(db: object) -> AsyncIterator[Inbox]:
-    hub = Inbox(channel_ttl=0.0)  # channel changes seen at once
-    yield hub
-    await hub.adapters.close()
-
-
-@pytest.fixture
-async def http(inbox: Inbox) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    app = web.Application()
-    inbox.mount(app)
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramAPI]:
-    async with TelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def tg(admin: User, telegram: TelegramAPI) -> Channel:
-    return await channels.create_channel(
-        kind="telegram",
-        name="Магазин",
-        credentials={"token": TG_TOKEN},
-        api_base=telegram.base_url,
-        actor=admin,
-    )
-
-
-def tg_headers(channel: Channel) -> dict[str, str]:
-    return {"X-Telegram-Bot-Api-Secret-Token": channel.credentials["webhook_secret"]}
-
-
-async def post(http: Any, path: str, body: bytes | dict[str, Any], **headers: str) -> Any:
-    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    return await http.post(path, data=data, headers={"Content-Type": "application/json", **headers})
+from tests.inbox.conftest import VIBER_TOKEN, interrupt, post, tg_headers
 
 
 async def customer_wrote(
