@@ -48,6 +48,7 @@ def _simple(event: InboundEvent) -> bool:
     return (
         isinstance(event, InboundMessage)
         and not event.edit
+        and not event.opened_chat
         and not event.phone
         and not event.email
         and not event.thread_ids

@@ -1,10 +1,12 @@
 """The hub: every inbound event, from any channel, into the one inbox.
 
 `ingest` resolves the sender to a client (channel identity, then phone, then email; an
-unknown sender becomes a new individual client marked as a lead), finds or opens the
-conversation, stores the message under the unique `(channel, source_id)`, and then either
-adds it to the feed of the client's open interest or opens (or joins) an inquiry.
-A redelivered event finds its message already stored and changes nothing."""
+unknown sender becomes a new individual client marked as a lead, its source the deep link
+it came by, see `inbox.lead_sources`), finds or opens the conversation, stores the message
+under the unique `(channel, source_id)`, and then either adds it to the feed of the
+client's open interest or opens (or joins) an inquiry. A redelivered event finds its
+message already stored and changes nothing. A Telegram `/start` is stored as "customer
+opened the chat (source: X)" in the company's language, the command kept in `meta`."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from tortoise.transactions import in_transaction
 
 from crm import normalize
 from crm.clients import create_client
+from crm.company import get_company
 from crm.duplicates import merge_clients
 from crm.errors import ValidationFailed
+from crm.i18n import N_, gettext
 from crm.interactions import record_done
 from crm.models import (
     Channel,
@@ -39,12 +43,15 @@ from crm.models import (
     Message,
     MessageStatus,
 )
-from inbox import events
+from inbox import events, lead_sources
 from inbox.channels.base import InboundEvent, InboundMessage, StatusUpdate, SubscriptionChange
 
 log = logging.getLogger(__name__)
 
 SOURCE_ID_MAX = 254
+LEAD_SOURCE_MAX = lead_sources.LEAD_SOURCE_MAX
+CHAT_OPENED = N_("Customer opened the chat")
+CHAT_OPENED_FROM = N_("Customer opened the chat (source: {source})")
 
 # A later status never goes back to an earlier one (a late "delivered" after "seen").
 STATUS_RANK = {
@@ -136,7 +143,7 @@ async def _new_lead(
         actor=None,
         name=_display_name(channel, msg),
         is_lead=True,
-        lead_source=(msg.lead_source or channel.name)[:200],
+        lead_source=lead_sources.clean(msg.lead_source) or channel.name[:LEAD_SOURCE_MAX],
         phones=[phone] if phone else [],
         emails=[email] if email else [],
     )
@@ -291,6 +298,18 @@ async def _edit(channel: Channel, msg: InboundMessage) -> Outcome | None:
     return Outcome(message=stored, duplicate=True)
 
 
+async def _opened_chat(msg: InboundMessage) -> InboundMessage:
+    """A `/start [payload]` as managers see it: "customer opened the chat (source: X)" in
+    the company's language instead of the command; the command stays in `meta`."""
+    locale = (await get_company()).default_locale
+    source = lead_sources.clean(msg.lead_source)
+    text = (
+        gettext(CHAT_OPENED_FROM, locale, source=source) if source else gettext(CHAT_OPENED, locale)
+    )
+    meta = {**msg.meta, "service": "chat_opened", "command": msg.text}
+    return replace(msg, text=text, meta=meta)
+
+
 async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
     if msg.edit:
         edited = await _edit(channel, msg)
@@ -299,6 +318,8 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
     stored = await Message.filter(channel_id=channel.id, source_id=msg.source_id).first()
     if stored is not None:
         return Outcome(message=stored, duplicate=True)
+    if msg.opened_chat:
+        msg = await _opened_chat(msg)
     out = Outcome()
     identity = await _resolve(channel, msg, out)
     if not identity.subscribed:
@@ -306,8 +327,8 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
         await identity.save(update_fields=["subscribed", "updated_at"])
     conversation = await _conversation(channel, identity, msg)
     meta: dict[str, Any] = dict(msg.meta)
-    if msg.lead_source:
-        meta["lead_source"] = msg.lead_source
+    if source := lead_sources.clean(msg.lead_source):
+        meta["lead_source"] = source
     try:
         async with in_transaction():
             message = await Message.create(

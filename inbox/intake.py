@@ -15,11 +15,12 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TypeGuard
 
 from crm import clock
 from crm.claims import claim_rows
 from crm.models import Channel, ChannelIdentity, RawEvent, RawEventStatus
-from inbox import batch, hub
+from inbox import batch, hub, lead_sources
 from inbox.channels.base import ChannelAdapter, InboundEvent, InboundMessage, StatusUpdate
 from inbox.channels.registry import Adapters
 
@@ -122,12 +123,52 @@ async def _with_names(
     ]
 
 
+def _sourceless(event: InboundEvent) -> TypeGuard[InboundMessage]:
+    return isinstance(event, InboundMessage) and not event.lead_source and not event.edit
+
+
+async def _with_sources(adapter: ChannelAdapter, channel: Channel, work: Work) -> Work:
+    """Platforms that pass a deep link's parameter before the first message (Viber's
+    `conversation_started`) get it looked up in the raw store for the messages of senders
+    not known yet, so the client they become gets it as lead source."""
+    context_of = getattr(adapter, "context_of", None)
+    first: dict[str, int] = {}  # sender -> the raw event of their first message here
+    for raw, events in work:
+        for event in events:
+            if _sourceless(event):
+                first.setdefault(event.external_user_id, raw.id)
+    if context_of is None or not first:
+        return work
+    known = await ChannelIdentity.filter(
+        channel_id=channel.id, external_id__in=list(first)
+    ).values_list("external_id", flat=True)
+    for external_id in known:
+        first.pop(str(external_id), None)
+    sources = await lead_sources.viber_contexts(channel.id, first, context_of) if first else {}
+    if not sources:
+        return work
+    return [
+        (
+            raw,
+            [
+                replace(e, lead_source=sources[e.external_user_id])
+                if _sourceless(e) and e.external_user_id in sources
+                else e
+                for e in events
+            ],
+        )
+        for raw, events in work
+    ]
+
+
 async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurrency: int) -> None:
     """The whole batch at once (known senders in one transaction); if that fails, sender
     by sender so one bad event holds up only its own sender."""
+    adapter = await adapters.get(channel)
+    work = await _with_sources(adapter, channel, work)
     try:
         parsed = [event for _, events in work for event in events]
-        parsed = await _with_names(await adapters.get(channel), channel, parsed)
+        parsed = await _with_names(adapter, channel, parsed)
         await batch.ingest_many(channel, parsed)
     except Exception:
         log.warning("batch of %s events on channel %s failed; one by one", len(work), channel.id)

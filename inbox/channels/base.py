@@ -49,7 +49,10 @@ class InboundMessage:
     email: str | None = None
     attachments: tuple[Attachment, ...] = ()
     edit: bool = False  # True: update the stored text of `source_id`, keep the original
-    lead_source: str | None = None  # Telegram /start payload, ...
+    lead_source: str | None = None  # a deep link's parameter (inbox.lead_sources)
+    # The customer opened the chat (Telegram `/start [payload]`): a command their app sent,
+    # not words of theirs; the hub stores it as a "customer opened the chat" line.
+    opened_chat: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict)  # subject, Message-ID, References...
     thread_ids: tuple[str, ...] = ()  # email: In-Reply-To and References, newest first
 

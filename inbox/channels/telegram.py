@@ -235,6 +235,7 @@ def parse_message(message: dict[str, Any], *, edit: bool, update_id: Any) -> Inb
     if chat.get("type") != "private" or not isinstance(sender, dict) or sender.get("is_bot"):
         return None
     text = str(message.get("text") or message.get("caption") or "")
+    command = str(message.get("text") or "")
     attachments = list(media_attachments(message))
     meta: dict[str, Any] = {"update_id": update_id}
     if sender.get("username"):
@@ -280,7 +281,8 @@ def parse_message(message: dict[str, Any], *, edit: bool, update_id: Any) -> Inb
         phone=phone,
         attachments=tuple(attachments),
         edit=edit,
-        lead_source=None if edit else start_payload(text),
+        lead_source=None if edit else start_payload(command),
+        opened_chat=not edit and is_start(command),
         meta=meta,
     )
 
@@ -318,12 +320,20 @@ def media_attachments(message: dict[str, Any]) -> list[Attachment]:
     return found
 
 
+def is_start(text: str) -> bool:
+    """`/start`, `/start PAYLOAD` or `/start@bot ...`: what Telegram sends for a customer
+    who presses Start (or follows t.me/bot?start=PAYLOAD)."""
+    command = text.split(maxsplit=1)[0] if text.strip() else ""
+    return command == "/start" or command.startswith("/start@")
+
+
 def start_payload(text: str) -> str | None:
     """The deep-link payload of `/start PAYLOAD` (t.me/bot?start=PAYLOAD)."""
-    command, _, payload = text.partition(" ")
-    if command != "/start":
+    if not is_start(text):
         return None
-    return payload.strip() or None
+    parts = text.split(maxsplit=1)
+    payload = parts[1].strip() if len(parts) > 1 else ""
+    return payload or None
 
 
 def profile_name(user: Mapping[str, Any]) -> str:

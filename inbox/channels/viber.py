@@ -128,6 +128,21 @@ class ViberAdapter:
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed Viber {kind} callback: {exc!r}") from exc
 
+    def context_of(self, body: bytes) -> tuple[str, str] | None:
+        """The user and deep-link context (`viber://pa?chatURI=...&context=C`) of a stored
+        `conversation_started` body; None for any other body. The context reaches the
+        customer's first message through the raw store (`inbox.lead_sources`)."""
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(event, dict) or event.get("event") != "conversation_started":
+            return None
+        user = event.get("user")
+        if not isinstance(user, dict) or not user.get("id"):
+            return None
+        return str(user["id"]), str(event.get("context") or "")
+
     # -- API -------------------------------------------------------------------------------
 
     async def _call(self, method: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -362,9 +362,15 @@ def parse_message(message: Mapping[str, Any], *, edit: bool) -> InboundMessage |
         sent_at=timestamp(message["date"]),
         attachments=tuple(attachments),
         edit=edit,
-        lead_source=None if edit else (str(message["ref"]) if message.get("ref") else None),
+        lead_source=None if edit else deep_link(message),
         meta=meta,
     )
+
+
+def deep_link(message: Mapping[str, Any]) -> str | None:
+    """`ref` and `ref_source` of vk.me/<community>?ref=R&ref_source=S, as "R / S"."""
+    parts = [str(message[key]).strip() for key in ("ref", "ref_source") if message.get(key)]
+    return " / ".join(p for p in parts if p) or None
 
 
 def parse_attachment(item: Mapping[str, Any]) -> Attachment:
