@@ -15,7 +15,8 @@ from admin_web.api import routes as api_routes
 from admin_web.errors import crm_errors
 from admin_web.imports_runner import ImportJobs
 from admin_web.keys import IMPORTS, LIMITER, SETTINGS, STATE, WebState
-from admin_web.security import LoginLimiter, csrf_protect, secure_headers
+from admin_web.login_limit import LoginLimiter, login_limiter
+from admin_web.security import csrf_protect, secure_headers
 from admin_web.views import ROUTES
 from crm import db
 from crm.config import Settings
@@ -64,10 +65,13 @@ def create_app(settings: Settings, *, limiter: LoginLimiter | None = None) -> we
         client_max_size=50 * 1024**2,
     )
     app[SETTINGS] = settings
-    app[LIMITER] = limiter or LoginLimiter()
+    # Redis when configured (shared by every web process), else this process's memory.
+    app[LIMITER] = limiter or login_limiter(settings.redis_url)
     app[STATE] = WebState()
     app[IMPORTS] = ImportJobs(settings.data_dir / "imports")
+    app.on_startup.append(_check_limiter)
     app.on_cleanup.append(_stop_imports)
+    app.on_cleanup.append(_close_limiter)
     render.setup(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", STATIC, append_version=False)
@@ -80,3 +84,11 @@ def create_app(settings: Settings, *, limiter: LoginLimiter | None = None) -> we
 
 async def _stop_imports(app: web.Application) -> None:
     await app[IMPORTS].stop()
+
+
+async def _check_limiter(app: web.Application) -> None:
+    await app[LIMITER].check()
+
+
+async def _close_limiter(app: web.Application) -> None:
+    await app[LIMITER].close()

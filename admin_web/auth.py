@@ -3,6 +3,7 @@ every handler starts with (`require_user`, `require_admin`)."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -11,12 +12,14 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from admin_web.keys import LIMITER, STATE, USER
+from admin_web.login_limit import LimiterUnavailable
 from admin_web.render import flash, gettext_for, local_path, redirect, render
 from crm.errors import PermissionDenied
 from crm.i18n import N_
 from crm.models import User
 from crm.users import hash_password, verify_password
 
+log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 routes = web.RouteTableDef()
 
@@ -103,34 +106,46 @@ async def login(request: web.Request) -> web.StreamResponse:
     email = str(form.get("email", "")).strip().lower()
     password = str(form.get("password", ""))
     limiter = request.app[LIMITER]
+    # Counted by the email typed, whether or not an account has it, and by the address.
     keys = (f"email:{email}", f"ip:{_client_address(request)}")
-    locked = limiter.locked_for(*keys)
-    if locked is not None:
-        minutes = max(1, int(locked.total_seconds() + 59) // 60)
-        message = gettext_for(
-            request,
-            N_("Too many failed attempts. Try again in {minutes} min."),
-            minutes=minutes,
-        )
-        return await render(
-            request, "login.html", {"error": message, "email": email, "next": ""}, status=429
-        )
+    try:
+        locked = await limiter.locked_for(*keys)
+        if locked is not None:
+            minutes = max(1, int(locked.total_seconds() + 59) // 60)
+            message = N_("Too many failed attempts. Try again in {minutes} min.")
+            return await _refused(request, email, 429, message, minutes=minutes)
+        user = await _authenticate(email, password)
+        if user is None:
+            await limiter.failed(*keys)
+            return await _refused(request, email, 401, N_("Wrong email or password"))
+        await limiter.succeeded(*keys)
+    except LimiterUnavailable as exc:
+        log.error("login refused: the shared lock-out count cannot be reached (%s)", exc)
+        message = N_("Logging in is not possible right now. Try again in a minute.")
+        return await _refused(request, email, 503, message)
+    await log_in(request, user)
+    target = local_path(form.get("next")) or ("/settings" if user.is_admin else "/")
+    return redirect(target)
+
+
+async def _authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, else None."""
     user = await User.filter(email=email).first() if email else None
     if user is None or not user.password_hash or not user.is_active:
         # The same argon2 work as for a real account, so that the time taken does not
         # tell which emails have one.
         verify_password(_stand_in(), password)
-        user = None
-    if user is None or not verify_password(user, password):
-        limiter.failed(*keys)
-        message = gettext_for(request, N_("Wrong email or password"))
-        return await render(
-            request, "login.html", {"error": message, "email": email, "next": ""}, status=401
-        )
-    limiter.succeeded(*keys)
-    await log_in(request, user)
-    target = local_path(form.get("next")) or ("/settings" if user.is_admin else "/")
-    return redirect(target)
+        return None
+    return user if verify_password(user, password) else None
+
+
+async def _refused(
+    request: web.Request, email: str, status: int, message: str, **params: object
+) -> web.StreamResponse:
+    error = gettext_for(request, message, **params)
+    return await render(
+        request, "login.html", {"error": error, "email": email, "next": ""}, status=status
+    )
 
 
 @routes.post("/logout")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from admin_web.imports_runner import ImportJobs
-from admin_web.security import LoginLimiter
+from admin_web.login_limit import LoginLimiter
 from crm.config import Settings
 from crm.models import User
 

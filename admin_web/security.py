@@ -1,19 +1,16 @@
-"""Secure headers, CSRF tokens and the login rate limit."""
+"""Secure headers and CSRF tokens (the login lock-out is in `admin_web.login_limit`)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
 
-from crm import clock
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.normalize import storable
@@ -124,59 +121,3 @@ async def _read_form(request: web.Request) -> MultiDictProxy[Any]:
         return await request.post()
     except UnicodeDecodeError:
         raise web.HTTPBadRequest() from None
-
-
-# --- login rate limit -------------------------------------------------------------------------
-
-
-@dataclass
-class _Failures:
-    times: list[datetime] = field(default_factory=list)
-    locked_until: datetime | None = None
-
-
-class LoginLimiter:
-    """Failed logins per email and per client address: after `limit` failures within
-    `window`, that key is locked out for `lockout`. Kept in the process (a restart or
-    another process starts afresh, which only makes it more lenient)."""
-
-    def __init__(
-        self,
-        limit: int = 5,
-        window: timedelta = timedelta(minutes=15),
-        lockout: timedelta = timedelta(minutes=15),
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self.lockout = lockout
-        self._keys: dict[str, _Failures] = {}
-
-    def locked_for(self, *keys: str) -> timedelta | None:
-        """How long the longest lock-out among `keys` still lasts, or None."""
-        now = clock.now()
-        longest: timedelta | None = None
-        for key in keys:
-            entry = self._keys.get(key)
-            if entry is None or entry.locked_until is None:
-                continue
-            if entry.locked_until <= now:
-                del self._keys[key]
-                continue
-            left = entry.locked_until - now
-            longest = left if longest is None or left > longest else longest
-        return longest
-
-    def failed(self, *keys: str) -> None:
-        now = clock.now()
-        for key in keys:
-            entry = self._keys.setdefault(key, _Failures())
-            entry.times = [t for t in entry.times if now - t < self.window] + [now]
-            if len(entry.times) >= self.limit:
-                entry.locked_until = now + self.lockout
-                entry.times = []
-        if len(self._keys) > 100_000:  # a flood of random keys must not grow without end
-            self._keys = {k: v for k, v in self._keys.items() if v.locked_until}
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._keys.pop(key, None)
