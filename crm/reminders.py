@@ -27,7 +27,7 @@ from crm.models import (
     RelationType,
     User,
 )
-from crm.rows import RowReader, split
+from crm.rows import RowReader, query, split
 
 LEASE = timedelta(minutes=5)
 INTERACTION_ROWS = RowReader(Interaction)
@@ -212,11 +212,69 @@ def _birthday_persons(rows: Iterable[Sequence[Any]]) -> list[BirthdayPerson]:
 
 
 async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Interaction]:
+    """Every overdue planned interaction of `user_id`, soonest first (a model each: for a
+    count and the first few, `overdue_head` reads a fixed amount)."""
     return await Interaction.filter(
         responsible_id=user_id,
         state=InteractionState.PLANNED,
         planned_at__lt=utc(now or clock.now()),
-    ).order_by("planned_at")
+    ).order_by("planned_at", "id")
+
+
+def _bound(moment: datetime, postgres: bool) -> object:
+    """A moment bound in SQL: UTC, as tortoise's ISO text on SQLite (crm.claims)."""
+    return utc(moment) if postgres else utc(moment).isoformat(" ")
+
+
+_PLAN_CLIENT_ROWS = RowReader(Client)
+
+
+def _planned_part(condition: str, limit: str, name: str, extra: str = "") -> str:
+    """One manager's ($1) planned interactions matching `condition`, each joined with its
+    client, soonest first, stopped at `limit`: an index range scan on (responsible_id,
+    state, planned_at). `extra` adds columns after the client's."""
+    columns = f"{INTERACTION_ROWS.select_list('i')}, {_PLAN_CLIENT_ROWS.select_list('c')}"
+    return (
+        f"SELECT * FROM (SELECT {columns}{extra}"
+        " FROM interactions i JOIN clients c ON c.id = i.client_id"
+        # literal 'planned': the planner then knows which rows the state selects
+        f" WHERE i.responsible_id = $1 AND i.state = 'planned' AND {condition}"
+        f" ORDER BY i.planned_at, i.id LIMIT {limit}) {name}"
+    )
+
+
+def _with_clients(rows: Iterable[Sequence[Any]]) -> list[Interaction]:
+    """Interactions from rows of `_planned_part`, each with its `client`, in row order."""
+    parts = [split(row, INTERACTION_ROWS, _PLAN_CLIENT_ROWS) for row in rows]
+    found = INTERACTION_ROWS.models(p[0] for p in parts)
+    for interaction, client in zip(
+        found, _PLAN_CLIENT_ROWS.models(p[1] for p in parts), strict=True
+    ):
+        interaction.client = client
+    return found
+
+
+class Overdue(NamedTuple):
+    """A manager's overdue planned interactions as the morning digest shows them."""
+
+    total: int  # how many there are
+    first: list[Interaction]  # the first `limit` of them, soonest first, with their clients
+
+
+async def overdue_head(user_id: int, now: datetime, *, limit: int) -> Overdue:
+    """How many planned interactions of `user_id` are overdue at `now`, and the first
+    `limit` of them with their clients: one query whatever their number (the count is an
+    index-only scan; only the rows shown are read and built)."""
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    count = (
+        ", (SELECT COUNT(*) FROM interactions WHERE responsible_id = $1"
+        " AND state = 'planned' AND planned_at < $2)"
+    )
+    # at least one row, so that the count comes back even when none is to be shown
+    sql = _planned_part("i.planned_at < $2", "$3", "overdue", count)
+    rows = await query(sql, [user_id, _bound(now, postgres), max(1, limit)])
+    total = int(split(rows[0], INTERACTION_ROWS, _PLAN_CLIENT_ROWS)[-1][0]) if rows else 0
+    return Overdue(total=total, first=_with_clients(rows)[: max(0, limit)])
 
 
 class DayPlan(NamedTuple):
@@ -226,41 +284,20 @@ class DayPlan(NamedTuple):
     later: list[Interaction]  # planned from `now` until the day's end, soonest first
 
 
-_PLAN_CLIENT_ROWS = RowReader(Client)
-
-
 async def day_plan(user_id: int, now: datetime, end: datetime, *, limit: int) -> DayPlan:
     """The first `limit` planned interactions of `user_id` already overdue at `now` and
     the first `limit` of those from `now` until `end`, their clients loaded: one query
     (two index range scans stopped at the limit) instead of one per part and per
     client list."""
-    conn = connections.get("default")
-    postgres = conn.capabilities.dialect == "postgres"
-    bounds: list[object] = [utc(now), utc(end)]
-    if not postgres:  # tortoise stores SQLite datetimes as UTC ISO text (crm.claims)
-        bounds = [v.isoformat(" ") for v in (utc(now), utc(end))]
-    params: list[object] = [user_id, *bounds, max(0, limit)]
-    marks = [f"${i}" if postgres else f"?{i}" for i in range(1, 5)]
-    columns = f"{INTERACTION_ROWS.select_list('i')}, {_PLAN_CLIENT_ROWS.select_list('c')}"
-    part = (
-        f"SELECT * FROM (SELECT {columns} FROM interactions i JOIN clients c ON c.id = i.client_id"
-        # literal 'planned': the planner then knows which rows the state selects
-        f" WHERE i.responsible_id = {marks[0]} AND i.state = 'planned' AND {{}}"
-        f" ORDER BY i.planned_at, i.id LIMIT {marks[3]}) {{}}"
-    )
+    postgres = connections.get("default").capabilities.dialect == "postgres"
     sql = " UNION ALL ".join(
         (
-            part.format(f"i.planned_at < {marks[1]}", "overdue"),
-            part.format(f"i.planned_at >= {marks[1]} AND i.planned_at < {marks[2]}", "later"),
+            _planned_part("i.planned_at < $2", "$4", "overdue"),
+            _planned_part("i.planned_at >= $2 AND i.planned_at < $3", "$4", "later"),
         )
     )
-    _, rows = await conn.execute_query(sql, params)
-    parts = [split(row, INTERACTION_ROWS) for row in rows]
-    found = INTERACTION_ROWS.models(p[0] for p in parts)
-    for interaction, client in zip(
-        found, _PLAN_CLIENT_ROWS.models(p[1] for p in parts), strict=True
-    ):
-        interaction.client = client
+    params = [user_id, _bound(now, postgres), _bound(end, postgres), max(0, limit)]
+    found = _with_clients(await query(sql, params))
     # UNION ALL keeps no order by itself: each part in its order again (few rows)
     found.sort(key=attrgetter("planned_at", "id"))
     return DayPlan(

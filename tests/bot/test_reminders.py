@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from tortoise import connections
 
 from bot.app import create_bot
 from bot.callbacks import Signer
@@ -246,6 +248,54 @@ async def test_the_digest_comes_at_nine_in_each_managers_timezone(
     assert "Ivan Far East" in boris_digest and "Olga" not in boris_digest
     assert await DigestSent.filter(sent_at__isnull=False).count() == 2
     assert not await Interest.filter(title="nothing").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/agenda.digest_card still reads every overdue row (reminders.overdue_of);"
+    " reminders.overdue_head reads the count and the 15 shown",
+)
+async def test_the_digest_reads_as_much_for_240_overdue_as_for_3(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest says how many are overdue and lists 15; the database reads neither more
+    queries nor more rows than for the 15 shown, however many are overdue."""
+    with time_machine.travel(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick=False):
+        anna = await bound_manager(ANNA, timezone="Europe/Moscow")  # 09:00 = 06:00 UTC
+        boris = await bound_manager(BORIS, timezone="Asia/Vladivostok")  # 09:00 = 23:00 UTC
+        for manager, overdue in ((anna, 240), (boris, 3)):
+            client = await factories.client(manager, name=f"Client of {manager.id}")
+            for n in range(overdue):
+                await plan_interaction(
+                    Plan("call", clock.now() + timedelta(hours=1, minutes=n), subject=f"#{n}"),
+                    actor=manager,
+                    client_id=client.id,
+                )
+    reads: list[int] = []
+    db_client = type(connections.get("default"))
+    original = db_client.execute_query
+
+    async def counting(self: Any, sql: str, values: Any = None) -> Any:
+        found = await original(self, sql, values)
+        reads.append(len(found[1]))
+        return found
+
+    monkeypatch.setattr(db_client, "execute_query", counting)
+    read = {}
+    for chat, moment in (
+        (BORIS, datetime(2026, 3, 9, 23, 0, tzinfo=UTC)),
+        (ANNA, datetime(2026, 3, 10, 6, 0, tzinfo=UTC)),
+    ):
+        reads.clear()
+        with time_machine.travel(moment, tick=False):
+            assert await harness.notifier.send_digests_once() == 1
+        read[chat] = (len(reads), sum(reads))
+        digest = harness.last_to(chat)["text"]
+        overdue = 240 if chat == ANNA else 3
+        assert f"Overdue: {overdue}" in digest and "#0" in digest
+        assert (f"#{min(overdue, 15) - 1}" in digest) and f"#{min(overdue, 15)}" not in digest
+    (queries, rows), (boris_queries, boris_rows) = read[ANNA], read[BORIS]
+    assert queries == boris_queries and rows - boris_rows == 15 - 3
 
 
 async def test_blocking_and_restarting_the_bot_is_noticed_at_once(harness: BotHarness) -> None:

@@ -3,10 +3,13 @@ replaced give: overdue and the rest of the day, each soonest first, with their c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tortoise import connections
 from tortoise.models import Model
 
 from crm import interactions, reminders
@@ -76,3 +79,51 @@ async def test_overdue_and_later_as_the_orm_reads_them() -> None:
 async def test_nothing_planned_is_an_empty_plan() -> None:
     anna = await f.manager()
     assert await reminders.day_plan(anna.id, NOW, END, limit=15) == ([], [])
+
+
+@contextmanager
+def counted_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL statements run on the default connection while inside."""
+    seen: list[str] = []
+    client = type(connections.get("default"))
+    for method in ("execute_query", "execute_query_dict", "execute_insert", "execute_many"):
+        original = getattr(client, method)
+
+        async def counting(self: Any, sql: str, *args: Any, _run: Any = original) -> Any:
+            seen.append(sql)
+            return await _run(self, sql, *args)
+
+        monkeypatch.setattr(client, method, counting)
+    yield seen
+    monkeypatch.undo()
+
+
+async def test_overdue_head_is_one_query_however_many_are_overdue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    anna, boris = await f.manager(), await f.manager()
+    shop = await f.client(anna, name="Магазин")
+    firm = await f.client(anna, name="Фирма", kind="legal", inn="7707083893")
+    theirs = await f.client(boris, name="Чужой")
+    await _plan(boris, theirs, NOW - timedelta(hours=1))  # another manager's
+    await _plan(anna, shop, NOW)  # at this very moment: not overdue
+    made = 0
+    for total in (3, 240):
+        for n in range(made, total):
+            await _plan(anna, (shop, firm)[n % 2], NOW - timedelta(minutes=n + 1))
+        made = total
+        with counted_queries(monkeypatch) as seen:
+            head = await reminders.overdue_head(anna.id, NOW, limit=15)
+        assert len(seen) == 1, seen
+        everything = await reminders.overdue_of(anna.id, now=NOW)
+        assert head.total == len(everything) == total
+        shown = everything[:15]
+        await Interaction.fetch_for_list(shown, "client")
+        assert [_fields(i, Interaction) for i in head.first] == [
+            _fields(i, Interaction) for i in shown
+        ]
+        assert [_fields(i.client, Client) for i in head.first] == [
+            _fields(i.client, Client) for i in shown
+        ]
+    assert await reminders.overdue_head(anna.id, NOW, limit=0) == (240, [])
+    assert await reminders.overdue_head(boris.id, NOW - timedelta(days=1), limit=15) == (0, [])
