@@ -16,7 +16,7 @@ from stdnum.ru import inn as ru_inn
 from tortoise import connections
 from tortoise.context import TortoiseContext
 
-from crm import clients, demo, interactions, reminders
+from crm import clients, demo, demo_words, interactions, reminders
 from crm.models import (
     Client,
     ClientContact,
@@ -53,7 +53,7 @@ async def test_generate_makes_valid_consistent_data(db: TortoiseContext) -> None
     stats = await demo.generate(N, seed=3, progress=lambda d, t: ticks.append((d, t)), now=T0)
 
     assert ticks[-1] == (N, N)
-    assert stats["users"] == 1 + len(demo.MANAGER_NAMES)
+    assert stats["users"] == 1 + len(demo_words.MANAGER_NAMES)
     assert stats["clients"] == await Client.all().count() == N
     assert stats["client_contacts"] == await ClientContact.all().count()
     assert stats["contact_persons"] == await ContactPerson.all().count() > 0
@@ -63,7 +63,7 @@ async def test_generate_makes_valid_consistent_data(db: TortoiseContext) -> None
     assert stats["field_values"] == await FieldValue.all().count() > 0
     tagged = await _rows("SELECT COUNT(*) AS n FROM client_tags")
     assert stats["client_tags"] == tagged[0]["n"] > 0
-    assert await Tag.all().count() == len(demo.TAGS)
+    assert await Tag.all().count() == len(demo_words.TAGS)
 
     # both kinds, every INN checksum-valid and of its kind's length, KPP with it
     kinds = Counter[str]()
@@ -102,7 +102,7 @@ async def test_references_point_at_existing_rows_of_the_right_scenario(
     await demo.generate(N, seed=5, now=T0)
     stage_scenario = {s.id: s.scenario_id for s in await Stage.all()}  # type: ignore[attr-defined]
     scenario_ids = set(await Scenario.all().values_list("id", flat=True))
-    assert len(scenario_ids) == len(demo.SCENARIOS)
+    assert len(scenario_ids) == len(demo_words.SCENARIOS)
     for interest in await Interest.all():
         assert stage_scenario[interest.stage_id] == interest.scenario_id  # type: ignore[attr-defined]
         assert interest.status in ("open", "won", "lost")
@@ -175,7 +175,7 @@ async def test_rerun_appends_without_collisions_and_services_still_work(
     assert again["users"] == 0
     assert await Client.all().count() == 240
     assert await User.all().count() == first["users"]
-    assert await Scenario.all().count() == len(demo.SCENARIOS)
+    assert await Scenario.all().count() == len(demo_words.SCENARIOS)
     assert await Interaction.all().count() == first["interactions"] + again["interactions"]
     inns = [c.inn for c in await Client.filter(inn__isnull=False)]
     assert len(set(inns)) == len(inns)
