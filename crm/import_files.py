@@ -1,20 +1,31 @@
 """Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`) and XLSX;
-which client field a column heading means (remembered from the last import)."""
+which client field a column heading means (remembered from the last import); how long the
+uploaded files are kept once their import has ended."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import logging
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from crm import clock
+from crm.config import Settings
 from crm.errors import ValidationFailed
 from crm.i18n import N_
-from crm.models import FieldDefinition, ImportMapping
+from crm.models import FieldDefinition, ImportJob, ImportMapping, ImportStatus
+
+log = logging.getLogger(__name__)
 
 # Client fields a column can be mapped to; custom fields are "field:<id>".
 TARGETS = (
@@ -205,3 +216,55 @@ async def remember_mapping(headers: list[str], mapping: dict[int, str]) -> None:
         elif existing.target != target:
             existing.target = target
             await existing.save(update_fields=["target", "updated_at"])
+
+
+# --- keeping the uploaded files ---------------------------------------------------------------
+
+
+class ImportRetention(BaseSettings):
+    """CRMHUB_IMPORT_RETENTION_DAYS: how many days the files of an import (the uploaded
+    table, the failed rows) are kept after it finished or failed. Read like `Settings`."""
+
+    model_config = Settings.model_config
+
+    import_retention_days: int = Field(default=30, ge=1, le=36500)
+
+
+async def forget_ended_imports(folder: Path, *, keep_days: int) -> int:
+    """Delete the folders of imports that finished or failed more than `keep_days` ago and
+    return how many imports lost their files (the job rows stay, without file paths).
+
+    Only a job's own folder directly under `folder` is deleted, and only when no other job
+    still needs it (pending, running, or ended more recently). Uploads no job was made
+    from yet (still being mapped) are not looked at."""
+    cutoff = clock.now() - timedelta(days=keep_days)
+    ended = await ImportJob.filter(
+        status__in=(ImportStatus.DONE, ImportStatus.FAILED), finished_at__lte=cutoff
+    ).exclude(path="")
+    if not ended:
+        return 0
+    needed = await (
+        ImportJob.exclude(path="")
+        .exclude(id__in=[job.id for job in ended])
+        .values_list("path", flat=True)
+    )
+    ended_paths = {job.id: job.path for job in ended}
+    gone = await asyncio.to_thread(_delete_folders, folder, ended_paths, [str(p) for p in needed])
+    if gone:
+        await ImportJob.filter(id__in=gone).update(path="", failed_path="")
+        log.info("import files deleted after %s days: jobs %s", keep_days, gone)
+    return len(gone)
+
+
+def _delete_folders(folder: Path, ended: dict[int, str], needed: list[str]) -> list[int]:
+    """Delete each ended job's folder that is directly under `folder` and holds no needed
+    file; the ids of the jobs whose folder went."""
+    root = folder.resolve()
+    kept = {Path(path).resolve().parent for path in needed}
+    gone = []
+    for job_id, path in ended.items():
+        own = Path(path).resolve().parent
+        if own.parent == root and own not in kept:
+            shutil.rmtree(own, ignore_errors=True)
+            gone.append(job_id)
+    return gone

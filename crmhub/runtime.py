@@ -3,7 +3,8 @@ scheduler; everything stops cleanly on SIGINT/SIGTERM.
 
 The manager bot: its webhook is served with the web app (`--role web`), its long polling and
 its scheduler ticks (reminders, digests) run in a worker (`--role worker`); `all`, the
-default, does both. Inbox events are pushed to managers wherever the inbox runs."""
+default, does both. Inbox events are pushed to managers wherever the inbox runs. Uploaded
+import files are written where the web app runs, so their retention ticks there too."""
 
 from __future__ import annotations
 
@@ -12,19 +13,23 @@ import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from admin_web.app import create_app
+from admin_web.keys import IMPORTS
 from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
+from crm.import_files import ImportRetention, forget_ended_imports
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
 log = logging.getLogger("crmhub")
 
 Tick = Callable[[], Awaitable[object]]
+IMPORT_FILES_TICK = 3600.0  # seconds
 
 
 def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
@@ -43,9 +48,15 @@ def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
     return scheduler
 
 
+def import_files_tick(folder: Path, keep_days: int) -> Tick:
+    """Deletes the files of imports that ended more than `keep_days` ago."""
+    return lambda: forget_ended_imports(folder, keep_days=keep_days)
+
+
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set or a termination signal arrives."""
     settings.ensure_secret_key()
+    keep_imports = ImportRetention().import_retention_days  # an invalid value stops us here
     url = settings.db_url()
     await db.migrate(url)
     await db.init(url)
@@ -93,6 +104,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             await site.start()
             log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
         ticks = manager_bot.ticks() if manager_bot is not None and worker_role else {}
+        if web_role:  # uploads are written to this process's data dir
+            forget_files = import_files_tick(app[IMPORTS].folder, keep_imports)
+            ticks["import-files"] = (forget_files, IMPORT_FILES_TICK)
         scheduler = build_scheduler(ticks)
         scheduler.start()
         if worker_role:  # raw events, the outbox, stage robots and pollers
