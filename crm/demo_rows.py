@@ -68,6 +68,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 DAY = 86_400
 YEAR = 365 * DAY
 LEAD = 15 * 60  # reminder lead, as the company default
+NAG_AFTER = 3600  # crm.reminders.claim_overdue_nags: an hour past the planned time
+# A fresh demo looks like a CRM whose worker runs: the reminders and nags whose time has
+# come were sent, but for the reminders of a handful of steps starting within the lead
+# (the first step to come, then each with the chance NEAR), which the bot's first tick
+# sends. Every step overdue or due left unsent made thousands at once on a big demo.
+DUE_REMINDERS = 5
+NEAR = 0.03
 
 
 def weighted(pairs: dict[str, int]) -> list[str]:
@@ -118,6 +125,7 @@ class Builder:
         self.scenario_pool = [default] * 4 + others
         self.female_patronymics = [p[:-3] + "вна" for p in PATRONYMICS]
         self.latin: dict[str, str] = {}
+        self.due_left = DUE_REMINDERS
 
     def chunk(self, n: int) -> Rows:
         self.rows = {table: [] for table in COLUMNS}
@@ -291,34 +299,41 @@ class Builder:
             self._planned(cid, iid, responsible, times[-1])
 
     def _past(self, cid: int, iid: int | None, responsible: int | None, moment: int) -> None:
-        """A done (sometimes cancelled) interaction; about half of them had been planned."""
+        """A done (sometimes cancelled) interaction; about half of them had been planned,
+        and their reminders (and nags, when done an hour late) were sent."""
         r = self.rng
         kind = r.choice(self.kinds)
         cancelled = r.random() < 0.06
-        planned = remind = reminded = None
+        planned = remind = reminded = nagged = None
         origin = moment
         if cancelled or r.random() < 0.55:
             origin = (moment - r.randrange(0, 7200)) // 900 * 900
             planned, remind = _at(origin), _at(origin - LEAD)
-            reminded = remind if r.random() < 0.9 else None
+            reminded = _at(origin - LEAD + r.randrange(0, 60))
+            if moment > origin + NAG_AFTER + 60:
+                nagged = _at(origin + NAG_AFTER + r.randrange(0, 60))
         at = _at(moment)
         self.rows["interactions"].append((
             self._id("interactions"), _at(origin - r.randrange(600, 3 * DAY)), at, cid, iid,
             responsible, kind, r.choice(SUBJECTS[kind]), "" if cancelled else r.choice(RESULTS),
             "cancelled" if cancelled else "done", planned, None if cancelled else at,
-            planned if cancelled else at, remind, reminded, None,
+            planned if cancelled else at, remind, reminded, nagged,
         ))  # fmt: skip
 
     def _planned(self, cid: int, iid: int, responsible: int | None, last: int) -> None:
-        """The next step: mostly in the future, some overdue (reminded or not yet)."""
+        """The next step: mostly in the future, some overdue (reminded, and nagged about
+        once an hour late), a handful within the reminder lead (reminders due: see
+        DUE_REMINDERS)."""
         r, now = self.rng, self.now_ts
         reminded = nagged = None
         if r.random() < 0.15:
             planned = (now - r.randrange(600, 14 * DAY)) // 900 * 900
-            if r.random() < 0.75:
-                reminded = _at(planned - LEAD + r.randrange(0, 60))
-                if planned < now - 3600 and r.random() < 0.6:
-                    nagged = _at(min(planned + 3600 + r.randrange(0, 300), now))
+            reminded = _at(planned - LEAD + r.randrange(0, 60))
+            if planned < now - NAG_AFTER:
+                nagged = _at(min(planned + NAG_AFTER + r.randrange(0, 60), now))
+        elif self.due_left and (self.due_left == DUE_REMINDERS or r.random() < NEAR):
+            self.due_left -= 1
+            planned = (now + r.randrange(60, LEAD)) // 60 * 60  # reminder time has come
         else:
             planned = (now + r.randrange(1200, 30 * DAY)) // 900 * 900 + 900
         kind = r.choice(self.planned_kinds)

@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from stdnum.ru import inn as ru_inn
 from tortoise import connections
 from tortoise.context import TortoiseContext
 
-from crm import clients, demo, demo_words, interactions, reminders
+from crm import clients, demo, demo_rows, demo_words, interactions, reminders
 from crm.models import (
     Client,
     ClientContact,
@@ -165,6 +165,31 @@ async def test_reminders_birthdays_and_feed_work_on_the_generated_data(
     done = [i.sort_at for i in feed if i.state != InteractionState.PLANNED]
     assert done == sorted(done, reverse=True)
     assert all(i.interest_id == interest_id for i in feed)  # type: ignore[attr-defined]
+
+
+async def test_a_fresh_demo_has_sent_its_past_reminders_and_nags(db: TortoiseContext) -> None:
+    """As in a CRM whose worker runs: every reminder whose time has come was sent, every
+    step an hour overdue was nagged about, but for a handful of steps starting within the
+    reminder lead, which the bot's first tick shows (not thousands at once)."""
+    await demo.generate(600, seed=11, now=T0)
+    lead = timedelta(seconds=demo_rows.LEAD)
+    due = await reminders.claim_due_reminders(now=T0, limit=10_000)
+    assert 1 <= len(due) <= demo_rows.DUE_REMINDERS
+    assert all(T0 < i.planned_at <= T0 + lead for i in due)  # type: ignore[operator]
+    assert await reminders.claim_overdue_nags(now=T0, limit=10_000) == []
+
+    planned = await Interaction.filter(state=InteractionState.PLANNED)
+    overdue = [i for i in planned if i.planned_at < T0]  # type: ignore[operator]
+    assert overdue and all(i.reminded_at is not None for i in overdue)
+    assert all(i.nagged_at for i in overdue if i.planned_at < T0 - timedelta(hours=1))  # type: ignore[operator]
+    coming = [i for i in planned if i.planned_at > T0 + lead]  # type: ignore[operator]
+    assert coming and all(i.reminded_at is None and i.nagged_at is None for i in coming)
+    had_plan = await Interaction.filter(
+        state__in=[InteractionState.DONE, InteractionState.CANCELLED], planned_at__isnull=False
+    )
+    assert had_plan and all(i.reminded_at is not None for i in had_plan)
+    moments = [m for i in await Interaction.all() for m in (i.reminded_at, i.nagged_at) if m]
+    assert moments and max(moments) <= T0
 
 
 async def test_rerun_appends_without_collisions_and_services_still_work(
