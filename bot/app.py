@@ -11,6 +11,7 @@ import contextlib
 import gc
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, cast
@@ -21,7 +22,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
@@ -31,13 +32,14 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import BgManagerFactory, setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
-from aiohttp import ClientError, ClientTimeout, web
+from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.callbacks import Signer
 from bot.dialogs import all_dialogs
 from bot.dialogs.messages import CardSafeMessageManager
 from bot.handlers import fallback_router, feature_routers
+from bot.methods import post_json
 from bot.middleware import ActingUser, BoundUsers
 from bot.notify import Notifier
 from crm.i18n import N_, SUPPORTED_LOCALES, gettext
@@ -59,7 +61,6 @@ COMMANDS = {
 }
 
 Tick = Callable[[], Awaitable[object]]
-JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class Session(AiohttpSession):
@@ -97,23 +98,13 @@ class Session(AiohttpSession):
         body = self.json_body(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
-        session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        try:
-            async with session.post(
-                url,
-                data=body,
-                headers=JSON_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
-            ) as resp:
-                raw_result = await resp.text()
-        except TimeoutError as e:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from e
-        except ClientError as e:
-            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
-        response = self.check_response(
-            bot=bot, method=method, status_code=resp.status, content=raw_result
-        )
+        status, content = await post_json(bot, method.__api_method__, body, timeout, method)
+        if status == 200 and method.__returning__ is bool:  # answerCallbackQuery and the like
+            with contextlib.suppress(ValueError):
+                answer = json.loads(content)
+                if isinstance(answer, dict) and answer.get("ok") is True:
+                    return cast(TelegramType, bool(answer.get("result")))
+        response = self.check_response(bot=bot, method=method, status_code=status, content=content)
         return cast(TelegramType, response.result)
 
     def check_response(

@@ -12,10 +12,10 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery
 
 SEP = "|"
 DIALOG_SEP = "\x1d"  # aiogram-dialog's separator between intent id and widget data
@@ -67,20 +67,32 @@ class Signer:
         return Action(name, tuple(args))
 
 
+class Button(TypedDict):
+    """An inline keyboard button as the Bot API takes it."""
+
+    text: str
+    callback_data: str
+
+
+class Markup(TypedDict):
+    """An inline keyboard as the Bot API takes it (`bot.methods.call` sends it as is)."""
+
+    inline_keyboard: list[list[Button]]
+
+
 class Keyboard:
-    """Inline keyboards whose buttons are signed for one Telegram user."""
+    """Inline keyboards whose buttons are signed for one Telegram user, built as the JSON
+    Telegram takes: a card's keyboard is sent without aiogram's models (`bot.views`)."""
 
     def __init__(self, signer: Signer, telegram_user_id: int) -> None:
         self.signer = signer
         self.user = telegram_user_id
-        self.rows: list[list[InlineKeyboardButton]] = []
+        self.rows: list[list[Button]] = []
 
-    def button(self, text: str, name: str, *args: object) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            text=text, callback_data=self.signer.pack(self.user, name, *args)
-        )
+    def button(self, text: str, name: str, *args: object) -> Button:
+        return {"text": text, "callback_data": self.signer.pack(self.user, name, *args)}
 
-    def row(self, *buttons: InlineKeyboardButton) -> Keyboard:
+    def row(self, *buttons: Button) -> Keyboard:
         if buttons:
             self.rows.append(list(buttons))
         return self
@@ -89,8 +101,8 @@ class Keyboard:
         """One button on a row of its own."""
         return self.row(self.button(text, name, *args))
 
-    def markup(self) -> InlineKeyboardMarkup | None:
-        return InlineKeyboardMarkup(inline_keyboard=self.rows) if self.rows else None
+    def markup(self) -> Markup | None:
+        return {"inline_keyboard": self.rows} if self.rows else None
 
 
 def is_dialog_data(data: str | None) -> bool:

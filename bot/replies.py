@@ -83,7 +83,7 @@ async def send_reply(
     attachments = await attachments_of(viewer.bot, message)
     text = message.text or message.caption or ""
     if attachments is None or not (text.strip() or attachments):
-        await message.answer(viewer._("Only text, photos and documents can be sent to a customer."))
+        await viewer.say(viewer._("Only text, photos and documents can be sent to a customer."))
         return False
     queued = await conversations.queue_reply(
         conversation_id, actor=viewer.user, text=text, attachments=attachments

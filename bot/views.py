@@ -7,16 +7,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from aiogram import Bot
-from aiogram.client.default import Default
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from bot import texts
-from bot.callbacks import Keyboard, Signer
-from bot.methods import EditCard, SendCard, Sent
+from bot.callbacks import Keyboard, Markup, Signer
+from bot.methods import Sent, call, defaults
 from bot.texts import Part, h
 from crm import manager_chat
 from crm.i18n import gettext, ngettext, pick_locale
@@ -74,8 +72,15 @@ class Viewer:
     async def send(self, card: Card, *, reply_to: int | None = None) -> list[Sent]:
         return await send_card(self.bot, self.chat_id, card, reply_to=reply_to)
 
+    async def say(self, html: str) -> list[Sent]:
+        """A short answer: `html` (escaped where it holds data) as a card of its own."""
+        return await self.send(Card([html]))
+
     async def edit(self, message_id: int, card: Card) -> bool:
         return await edit_card(self.bot, self.chat_id, message_id, card)
+
+    async def edit_keyboard(self, message_id: int, markup: Markup | None) -> bool:
+        return await edit_keyboard(self.bot, self.chat_id, message_id, markup)
 
 
 @dataclass
@@ -83,7 +88,7 @@ class Card:
     """A message: HTML parts (long quotes split) and a keyboard on its last message."""
 
     parts: list[Part] = field(default_factory=list)
-    markup: InlineKeyboardMarkup | None = None
+    markup: Markup | None = None
 
     def add(self, *parts: Part | None) -> Card:
         """Append lines (None is skipped; "" is an empty line)."""
@@ -122,44 +127,45 @@ async def send_card(
     chunks = card.texts()
     sent: list[Sent] = []
     for index, text in enumerate(chunks):
-        last = index == len(chunks) - 1
-        answer = await bot(
-            SendCard(
-                chat_id=chat_id,
-                text=text,
-                reply_markup=card.markup if last else None,
-                reply_parameters=(
-                    ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-                    if reply_to and index == 0
-                    else None
-                ),
-                # what Bot.send_message passes besides
-                disable_web_page_preview=Default("link_preview_is_disabled"),
-                reply_to_message_id=None,
-                allow_sending_without_reply=None,
-                receiver_user_id=None,
-                callback_query_id=None,
-            )
-        )
-        sent.append(Sent.of(cast(dict[str, Any], answer)))
+        params: dict[str, Any] = {"chat_id": chat_id, "text": text, **defaults(bot)}
+        if reply_to and index == 0:
+            reply = {"message_id": reply_to, "allow_sending_without_reply": True}
+            if "parse_mode" in params:  # a bot default aiogram applies to quotes too
+                reply["quote_parse_mode"] = params["parse_mode"]
+            params["reply_parameters"] = reply
+        if card.markup is not None and index == len(chunks) - 1:
+            params["reply_markup"] = card.markup
+        sent.append(Sent.of(await call(bot, "sendMessage", params)))
     return sent
 
 
 async def edit_card(bot: Bot, chat_id: int, message_id: int, card: Card) -> bool:
     """Replace a card's text and keyboard; False when Telegram has nothing to change or
     the message is gone."""
+    params: dict[str, Any] = {
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": card.single(),
+        **defaults(bot),
+    }
+    if card.markup is not None:
+        params["reply_markup"] = card.markup
+    return await _edit(bot, "editMessageText", params)
+
+
+async def edit_keyboard(bot: Bot, chat_id: int, message_id: int, markup: Markup | None) -> bool:
+    """Replace a card's keyboard (None: remove it); False as for `edit_card`."""
+    params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id}
+    if markup is not None:
+        params["reply_markup"] = markup
+    return await _edit(bot, "editMessageReplyMarkup", params)
+
+
+async def _edit(bot: Bot, name: str, params: dict[str, Any]) -> bool:
     try:
-        await bot(
-            EditCard(
-                text=card.single(),
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=card.markup,
-                disable_web_page_preview=Default("link_preview_is_disabled"),  # as Bot does
-            )
-        )
+        await call(bot, name, params)
     except TelegramBadRequest as exc:
         if "not modified" not in str(exc):
-            log.info("card %s/%s not edited: %s", chat_id, message_id, exc)
+            log.info("card %s/%s not edited: %s", params["chat_id"], params["message_id"], exc)
         return False
     return True

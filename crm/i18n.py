@@ -26,6 +26,7 @@ def N_(message: str) -> str:
     return message
 
 
+@lru_cache(maxsize=64)
 def pick_locale(locale: str | None) -> str:
     """The supported locale closest to `locale` (`en-US` -> `en`), else the default."""
     if locale:

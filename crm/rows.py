@@ -38,6 +38,7 @@ class _Plan:
         self.timezone = get_default_timezone()
         utc = str(self.timezone) == "UTC"
         self.columns = columns
+        self.select_lists: dict[str, str] = {}  # by table alias
         self.attrs = tuple(meta.fields_db_projection_reverse[c] for c in columns)
         self.enums: list[tuple[int, dict[Any, Any]]] = []
         self.datetimes: list[tuple[int, Field[Any]]] = []
@@ -78,8 +79,12 @@ class RowReader(Generic[M]):
 
     def select_list(self, alias: str = "") -> str:
         """The columns for a SELECT or RETURNING list, qualified by `alias` if given."""
-        prefix = f"{alias}." if alias else ""
-        return ", ".join(prefix + column for column in self.plan().columns)
+        plan = self.plan()
+        listed = plan.select_lists.get(alias)
+        if listed is None:
+            prefix = f"{alias}." if alias else ""
+            listed = plan.select_lists[alias] = ", ".join(prefix + c for c in plan.columns)
+        return listed
 
     def plan(self) -> _Plan:
         # Planned on first use (the models must be bound to a database), again if the

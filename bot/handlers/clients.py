@@ -39,11 +39,11 @@ RESULTS = 10
 async def search(message: Message, command: CommandObject, viewer: Viewer) -> None:
     query = (command.args or "").strip()
     if not query:
-        await message.answer(viewer._("Send /client and a name, phone, email or INN."))
+        await viewer.say(viewer._("Send /client and a name, phone, email or INN."))
         return
     found = await clients.search_clients(viewer.user, query, limit=RESULTS + 1)
     if not found:
-        await message.answer(viewer._("No client matches “{query}”.", query=query))
+        await viewer.say(viewer._("No client matches “{query}”.", query=query))
         return
     if len(found) == 1:
         await viewer.send(await client_card(viewer, found[0]))

@@ -10,11 +10,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
-from bot.callbacks import Action, Pressed
+from bot.callbacks import Action, Markup, Pressed
 from bot.cards import send_deal_card
 from bot.dialogs.planning import NEXT_STEP, start_planning
 from bot.dialogs.states import Typing
-from bot.methods import EditCardKeyboard
 from bot.texts import excerpt, h, money
 from bot.views import Card, Viewer
 from crm import deals, interactions, manager_chat
@@ -151,15 +150,9 @@ async def lost(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
     await query.answer(viewer.gettext("Lost"))
 
 
-async def _keyboard(query: CallbackQuery, viewer: Viewer, markup: object) -> None:
+async def _keyboard(query: CallbackQuery, viewer: Viewer, markup: Markup | None) -> None:
     if query.message is not None:
-        await viewer.bot(
-            EditCardKeyboard(
-                chat_id=viewer.chat_id,
-                message_id=query.message.message_id,
-                reply_markup=markup,  # type: ignore[arg-type]
-            )
-        )
+        await viewer.edit_keyboard(query.message.message_id, markup)
     await query.answer()
 
 
@@ -183,7 +176,7 @@ async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None
     data = await state.get_data()
     text = (message.text or message.caption or "").strip()
     if not text:
-        await message.answer(viewer._("A note is text. Send it, or /cancel."))
+        await viewer.say(viewer._("A note is text. Send it, or /cancel."))
         return
     await interactions.record_done(
         actor=viewer.user,
@@ -193,7 +186,7 @@ async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None
         content=text,
     )
     await state.clear()
-    await message.answer("📝 " + viewer._("Note saved."))
+    await viewer.say("📝 " + viewer._("Note saved."))
 
 
 def router() -> Router:

@@ -9,7 +9,7 @@ from bot.views import Viewer
 
 
 async def unknown_message(message: Message, viewer: Viewer) -> None:
-    await message.answer(viewer._("I did not understand that. /help lists what I can do."))
+    await viewer.say(viewer._("I did not understand that. /help lists what I can do."))
 
 
 async def unknown_button(query: CallbackQuery, viewer: Viewer) -> None:

@@ -29,7 +29,7 @@ from inbox import outbox
 async def list_inquiries(message: Message, viewer: Viewer) -> None:
     waiting = await inquiries.open_inquiries(viewer.user, limit=30)
     if not waiting:
-        await message.answer(viewer._("No inquiries are waiting."))
+        await viewer.say(viewer._("No inquiries are waiting."))
         return
     card = Card().add("📥 <b>" + viewer._("Waiting inquiries: {n}", n=len(waiting)) + "</b>")
     kb = viewer.keyboard()
@@ -77,10 +77,8 @@ async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> No
         )
         return
     if query.message is not None:
-        await viewer.bot.edit_message_reply_markup(
-            chat_id=viewer.chat_id,
-            message_id=query.message.message_id,
-            reply_markup=cards.reasons_keyboard(viewer, inquiry.id, listed).markup,
+        await viewer.edit_keyboard(
+            query.message.message_id, cards.reasons_keyboard(viewer, inquiry.id, listed).markup
         )
     await query.answer(viewer.gettext("Why reject it?"))
 

@@ -11,7 +11,7 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import Action, Pressed
 from bot.middleware import REFUSAL, BoundUsers
-from bot.views import Viewer
+from bot.views import Card, Viewer
 from crm import manager_chat, users
 from crm.errors import CrmError, PermissionDenied
 from crm.i18n import N_, SUPPORTED_LOCALES, gettext
@@ -60,13 +60,13 @@ async def welcome(message: Message, user: User) -> None:
 
 
 async def start_bound(message: Message, viewer: Viewer) -> None:
-    await message.answer(
+    await viewer.say(
         viewer._("Hello, {name}!", name=viewer.user.full_name) + "\n\n" + help_text(viewer)
     )
 
 
 async def show_help(message: Message, viewer: Viewer) -> None:
-    await message.answer(help_text(viewer))
+    await viewer.say(help_text(viewer))
 
 
 async def cancel(
@@ -75,13 +75,13 @@ async def cancel(
     await state.clear()
     if dialog_manager.has_context():
         await dialog_manager.reset_stack()
-    await message.answer(viewer._("Cancelled."))
+    await viewer.say(viewer._("Cancelled."))
 
 
 async def language(message: Message, viewer: Viewer) -> None:
     kb = viewer.keyboard()
     kb.row(*(kb.button(name, "lg", code) for code, name in LANGUAGES.items()))
-    await message.answer(viewer._("Choose the language"), reply_markup=kb.markup())
+    await viewer.send(Card([viewer._("Choose the language")], kb.markup()))
 
 
 async def set_language(

@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyParameters,
+)
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -46,7 +51,9 @@ class Recorder:
                 {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
                 status=400,
             )
-        return web.json_response({"ok": True, "result": MESSAGE})
+        return web.json_response(
+            {"ok": True, "result": True if method == "answerCallbackQuery" else MESSAGE}
+        )
 
 
 @pytest.fixture
@@ -127,31 +134,63 @@ async def test_cards_go_out_as_aiogram_sends_them_and_their_answers_stay_json(
     api: tuple[Recorder, str],
 ) -> None:
     from bot.callbacks import Keyboard, Signer
-    from bot.methods import EditCard, Sent
-    from bot.views import Card, edit_card, send_card
+    from bot.methods import Sent, call
+    from bot.views import Card, edit_card, edit_keyboard, send_card
 
     recorder, base = api
     bot = create_bot(TOKEN, base)
     markup = Keyboard(Signer("s"), 42).add("Deal", "do", 1).markup()
+    model = InlineKeyboardMarkup.model_validate(markup)
     try:
-        await bot.send_message(42, "<b>Card</b>", reply_markup=markup)
+        await bot.send_message(42, "<b>Card</b>", reply_markup=model)
         sent = await send_card(bot, 42, Card(["<b>Card</b>"], markup))
-        await bot.edit_message_text("<b>Card</b>", chat_id=42, message_id=7, reply_markup=markup)
+        await bot.edit_message_text("<b>Card</b>", chat_id=42, message_id=7, reply_markup=model)
         assert await edit_card(bot, 42, 7, Card(["<b>Card</b>"], markup))
-        answer = await bot(EditCard(text="x", chat_id=42, message_id=7))
+        await bot.edit_message_reply_markup(chat_id=42, message_id=7, reply_markup=model)
+        assert await edit_keyboard(bot, 42, 7, markup)
+        await bot.send_message(
+            42,
+            "<b>Re</b>",
+            reply_parameters=ReplyParameters(message_id=5, allow_sending_without_reply=True),
+        )
+        await send_card(bot, 42, Card(["<b>Re</b>"]), reply_to=5)
+        answer = await call(bot, "editMessageText", {"chat_id": 42, "message_id": 7, "text": "x"})
         with pytest.raises(TelegramBadRequest, match="chat not found"):
-            await bot(EditCard(text="x", chat_id=13, message_id=7))
+            await call(bot, "editMessageText", {"chat_id": 13, "message_id": 7, "text": "x"})
+        assert not await edit_card(bot, 13, 7, Card(["x"]))  # refused: False, not raised
     finally:
         await bot.session.close()
     assert sent == [Sent(chat_id=42, message_id=7)]
     assert answer == MESSAGE  # Telegram's JSON, not parsed
-    (plain_send, _, p1), (card_send, _, p2), (plain_edit, _, p3), (card_edit, _, p4) = (
-        recorder.requests[:4]
-    )
-    assert (plain_send, card_send, plain_edit, card_edit) == (
+    calls = recorder.requests[:8]
+    assert [method for method, _, _ in calls] == [
         "sendMessage",
         "sendMessage",
         "editMessageText",
         "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageReplyMarkup",
+        "sendMessage",
+        "sendMessage",
+    ]
+    for (_, _, aiograms), (_, _, ours) in zip(calls[::2], calls[1::2], strict=True):
+        assert ours == aiograms  # the very same calls, defaults and all
+    assert all(content_type == "application/json" for _, content_type, _ in calls)
+
+
+async def test_a_callback_answer_is_read_without_aiograms_models(
+    api: tuple[Recorder, str],
+) -> None:
+    recorder, base = api
+    bot = create_bot(TOKEN, base)
+    try:
+        assert await bot.answer_callback_query("q1", text="Done") is True
+        with pytest.raises(TelegramBadRequest, match="chat not found"):
+            await bot.edit_message_reply_markup(chat_id=13, message_id=7)
+    finally:
+        await bot.session.close()
+    assert recorder.requests[0] == (
+        "answerCallbackQuery",
+        "application/json",
+        {"callback_query_id": "q1", "text": "Done"},
     )
-    assert p1 == p2 and p3 == p4  # the very same calls
