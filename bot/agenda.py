@@ -105,13 +105,11 @@ async def digest_card(v: Viewer, day: date, now: datetime) -> Card:
             card.add(f"{n}. {h(interest.title)} · {h(interest.client.name)}")
             if n <= BUTTONS:
                 kb.add(f"📅 {n}. {excerpt(interest.title, 40)}", "do", interest.id)
-    overdue = await reminders.overdue_of(user_id, now=now)
-    if overdue:
-        shown = overdue[:LIST_LIMIT]
-        await Interaction.fetch_for_list(shown, "client")
-        card.add("", "<b>" + v._("Overdue: {n}", n=len(overdue)) + "</b>")
-        card.add(*(_interaction_line(v, n, item) for n, item in enumerate(shown, 1)))
-    if not (birthdays or stale or overdue):
+    overdue = await reminders.overdue_head(user_id, now, limit=LIST_LIMIT)
+    if overdue.total:
+        card.add("", "<b>" + v._("Overdue: {n}", n=overdue.total) + "</b>")
+        card.add(*(_interaction_line(v, n, item) for n, item in enumerate(overdue.first, 1)))
+    if not (birthdays or stale or overdue.total):
         card.add(v._("Nothing urgent: no birthdays, no overdue steps, every deal has a plan."))
     card.markup = kb.markup()
     return card

@@ -250,11 +250,6 @@ async def test_the_digest_comes_at_nine_in_each_managers_timezone(
     assert not await Interest.filter(title="nothing").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/agenda.digest_card still reads every overdue row (reminders.overdue_of);"
-    " reminders.overdue_head reads the count and the 15 shown",
-)
 async def test_the_digest_reads_as_much_for_240_overdue_as_for_3(
     harness: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
