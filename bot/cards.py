@@ -56,6 +56,11 @@ def client_clock(v: Viewer, client: Client) -> str:
     return "🕑 " + v._("client time {time}", time=format_time(local, v.locale, str(local.tzinfo)))
 
 
+# as inbox.hub stores them in the company's language; shown in the manager's
+CHAT_OPENED = N_("Customer opened the chat")
+CHAT_OPENED_FROM = N_("Customer opened the chat (source: {source})")
+
+
 def attachments_line(v: Viewer, attachments: Iterable[Mapping[str, Any]]) -> str:
     names = []
     for item in attachments:
@@ -68,7 +73,15 @@ def attachments_line(v: Viewer, attachments: Iterable[Mapping[str, Any]]) -> str
 
 def message_parts(v: Viewer, message: Message) -> list[str | Quote]:
     parts: list[str | Quote] = []
-    if message.text:
+    meta = message.meta if isinstance(message.meta, dict) else {}
+    if meta.get("service") == "chat_opened":  # a `/start`: not the customer's words
+        source = meta.get("lead_source")
+        parts.append(
+            "🚪 <i>"
+            + (v._(CHAT_OPENED_FROM, source=source) if source else v._(CHAT_OPENED))
+            + "</i>"
+        )
+    elif message.text:
         parts.append(Quote(message.text))
     if line := attachments_line(v, message.attachments):
         parts.append(line)

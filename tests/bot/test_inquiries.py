@@ -3,8 +3,12 @@ from the card, the other managers' cards updated; hostile text and forged button
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from crm import scenarios
 from crm.models import Channel, Inquiry, InquiryStatus, Interest, ReasonKind, User
+from inbox import hub
+from inbox.channels.base import InboundMessage
 from tests.bot.conftest import BotHarness, bound_manager, button_data, customer_writes
 
 ANNA, BORIS = 620001, 620002
@@ -122,3 +126,31 @@ async def test_inbox_lists_waiting_inquiries_and_opens_one(
     conversation = harness.last_to(ANNA)
     assert "second" in conversation["text"] and "more from Olga" in conversation["text"]
     assert "Accept" in str(conversation["reply_markup"])
+
+
+async def test_a_customer_opening_the_chat_shows_as_a_service_line_in_each_managers_language(
+    harness: BotHarness, shop: Channel
+) -> None:
+    await bound_manager(ANNA, full_name="Anna", locale="en")
+    await bound_manager(BORIS, full_name="Boris", locale="ru")
+    await hub.ingest(
+        shop,
+        InboundMessage(
+            source_id="5551002:900001",
+            external_user_id="5551002",
+            text="/start spring_<b>sale</b>",
+            sent_at=datetime.now(UTC),
+            profile_name="Lena",
+            lead_source="spring_<b>sale</b>",
+            opened_chat=True,
+        ),
+    )
+    await harness.notifier.drain()
+
+    english, russian = harness.last_to(ANNA)["text"], harness.last_to(BORIS)["text"]
+    assert "Customer opened the chat (source: spring_<b>sale</b>)" in english
+    assert "Клиент открыл чат (источник: spring_<b>sale</b>)" in russian
+    for text in (english, russian):
+        assert "/start" not in text  # the command is not shown as the customer's words
+    sent = harness.api.calls_to("sendMessage")[-1].params["text"]
+    assert "spring_&lt;b&gt;sale&lt;/b&gt;" in sent  # escaped for the HTML parse mode
