@@ -1,7 +1,11 @@
 """The bot's side of `bench.bot`: the process the harness starts (`python -m bench.bot
---serve crm|echo`), running `ManagerBot` or the bare aiogram echo bot against the Bot API
-fake, reporting each update's receipt and CPU on stdout; and the diagnostics it can turn on
-(BENCH_BOT_SQL, BENCH_BOT_GC, --profile)."""
+--serve crm|echo|echo-json`), running `ManagerBot` or the bare aiogram echo bot against the
+Bot API fake, reporting each update's receipt and CPU on stdout; and the diagnostics it can
+turn on (BENCH_BOT_SQL, BENCH_BOT_GC, --profile).
+
+The echo bot is aiogram as shipped (`echo`: its own aiohttp session, forms out, every answer
+parsed into models), or the same handler on crmhub's Bot API session (`echo-json`:
+`bot.app.Session`, JSON bodies, answers it need not read left unparsed)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import time
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.app import ManagerBot, create_bot
@@ -99,8 +105,13 @@ async def serve(args: argparse.Namespace) -> None:
         import cProfile
 
         profile = cProfile.Profile()
-    if args.serve == "echo":
-        bot, dp = create_bot(ECHO_TOKEN, args.api), echo_dispatcher()
+    if args.serve in ("echo", "echo-json"):
+        dp = echo_dispatcher()
+        if args.serve == "echo":
+            api = TelegramAPIServer.from_base(args.api)
+            bot = Bot(ECHO_TOKEN, session=AiohttpSession(api=api))
+        else:
+            bot = create_bot(ECHO_TOKEN, args.api)
         report_updates(dp)
         task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
         gc.freeze()  # as ManagerBot.start does
