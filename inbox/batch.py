@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from crm import clock
+from crm.interactions import utc
 from crm.models import (
     Channel,
     ChannelIdentity,
@@ -145,9 +146,11 @@ def _json(attr: str, value: object) -> str:
 async def _insert(
     channel: Channel, fast: list[InboundMessage], known: dict[str, _Known]
 ) -> dict[str, Message]:
-    """The messages stored, by source id; inside the caller's transaction."""
+    """The messages stored, by source id; inside the caller's transaction. Moments are
+    UTC (the models' fields convert what they write; the raw PostgreSQL INSERT binds them
+    itself, and the models built from its rows keep what it bound)."""
     conn = connections.get("default")
-    now = clock.now()
+    now = utc(clock.now())
     values = {
         "created_at": now,
         "updated_at": now,
@@ -169,7 +172,7 @@ async def _insert(
             "attachments": [a.as_dict() for a in msg.attachments],
             "meta": dict(msg.meta),
             "source_id": msg.source_id,
-            "sent_at": msg.sent_at,
+            "sent_at": utc(msg.sent_at),
         }
         for msg in fast
     ]

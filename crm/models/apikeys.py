@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from tortoise import fields
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.users import User
@@ -24,8 +24,8 @@ class ApiKey(Timestamped):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    last_used_at = fields.DatetimeField(null=True)
-    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = UtcDatetimeField(null=True)
+    revoked_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "api_keys"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.indexes import Index
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.conversations import Conversation, Inquiry, Message
@@ -69,7 +69,7 @@ class DigestSent(Timestamped):
         "models.User", related_name="digests", on_delete=fields.CASCADE
     )
     day = fields.DateField()
-    sent_at = fields.DatetimeField(null=True)
+    sent_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "digests_sent"

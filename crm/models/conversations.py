@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise import fields
 from tortoise.indexes import Index
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.channels import Channel, ChannelIdentity
@@ -32,7 +32,7 @@ class Conversation(Timestamped):
     interest: fields.ForeignKeyNullableRelation[Interest] = fields.ForeignKeyField(
         "models.Interest", related_name="conversations", null=True, on_delete=fields.SET_NULL
     )
-    last_message_at = fields.DatetimeField(null=True)
+    last_message_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "conversations"
@@ -75,10 +75,10 @@ class Message(Timestamped):
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     attempts = fields.SmallIntField(default=0)
-    next_attempt_at = fields.DatetimeField(null=True)
-    claimed_until = fields.DatetimeField(null=True)
+    next_attempt_at = UtcDatetimeField(null=True)
+    claimed_until = UtcDatetimeField(null=True)
     last_error = fields.TextField(default="")
-    sent_at = fields.DatetimeField(null=True)
+    sent_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "messages"
@@ -109,11 +109,11 @@ class Inquiry(Timestamped):
         "models.Channel", related_name="inquiries", on_delete=fields.CASCADE
     )
     status = fields.CharEnumField(InquiryStatus, max_length=10, default=InquiryStatus.OPEN)
-    first_message_at = fields.DatetimeField()
+    first_message_at = UtcDatetimeField()
     decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    decided_at = fields.DatetimeField(null=True)
+    decided_at = UtcDatetimeField(null=True)
     response_seconds = fields.IntField(null=True)
     interest: fields.ForeignKeyNullableRelation[Interest] = fields.ForeignKeyField(
         "models.Interest", related_name=False, null=True, on_delete=fields.SET_NULL
@@ -144,8 +144,8 @@ class RawEvent(Timestamped):
     status = fields.CharEnumField(RawEventStatus, max_length=10, default=RawEventStatus.PENDING)
     error = fields.TextField(default="")
     attempts = fields.SmallIntField(default=0)
-    claimed_until = fields.DatetimeField(null=True)  # lease of the worker processing it
-    processed_at = fields.DatetimeField(null=True)
+    claimed_until = UtcDatetimeField(null=True)  # lease of the worker processing it
+    processed_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "raw_events"

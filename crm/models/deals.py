@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.indexes import Index
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.clients import Client
@@ -43,7 +43,7 @@ class Interest(Timestamped):
     loss_reason: fields.ForeignKeyNullableRelation[Reason] = fields.ForeignKeyField(
         "models.Reason", related_name="lost_interests", null=True, on_delete=fields.RESTRICT
     )
-    closed_at = fields.DatetimeField(null=True)
+    closed_at = UtcDatetimeField(null=True)
     source = fields.CharField(max_length=200, default="")
 
     class Meta:
@@ -68,7 +68,7 @@ class StageChange(Timestamped):
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     robots_done = fields.BooleanField(default=False)
-    robots_claimed_until = fields.DatetimeField(null=True)  # lease of the robot runner
+    robots_claimed_until = UtcDatetimeField(null=True)  # lease of the robot runner
     robots_attempts = fields.SmallIntField(default=0)
     robots_error = fields.TextField(default="")
 

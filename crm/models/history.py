@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.indexes import Index
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.clients import Client
@@ -44,7 +44,7 @@ class MergeRecord(Timestamped):
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    undone_at = fields.DatetimeField(null=True)
+    undone_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "merge_records"

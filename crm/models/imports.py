@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.users import User
@@ -36,7 +36,7 @@ class ImportJob(Timestamped):
     started_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    finished_at = fields.DatetimeField(null=True)
+    finished_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "import_jobs"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.indexes import Index
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.clients import Client
@@ -47,15 +47,15 @@ class Interaction(Timestamped):
     subject = fields.CharField(max_length=300, default="")
     content = fields.TextField(default="")
     state = fields.CharEnumField(InteractionState, max_length=10, default=InteractionState.PLANNED)
-    planned_at = fields.DatetimeField(null=True)
-    done_at = fields.DatetimeField(null=True)
+    planned_at = UtcDatetimeField(null=True)
+    done_at = UtcDatetimeField(null=True)
     # The moment the feed sorts by: planned_at while planned, done_at once done.
-    sort_at = fields.DatetimeField()
-    remind_at = fields.DatetimeField(null=True)
-    reminded_at = fields.DatetimeField(null=True)
-    remind_claimed_until = fields.DatetimeField(null=True)
-    nagged_at = fields.DatetimeField(null=True)
-    nag_claimed_until = fields.DatetimeField(null=True)
+    sort_at = UtcDatetimeField()
+    remind_at = UtcDatetimeField(null=True)
+    reminded_at = UtcDatetimeField(null=True)
+    remind_claimed_until = UtcDatetimeField(null=True)
+    nagged_at = UtcDatetimeField(null=True)
+    nag_claimed_until = UtcDatetimeField(null=True)
     message_id = fields.BigIntField(null=True)
 
     class Meta:

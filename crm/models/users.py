@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from tortoise import fields
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 
 class Role(StrEnum):
@@ -59,8 +59,8 @@ class Invite(Timestamped):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invites", on_delete=fields.CASCADE
     )
-    expires_at = fields.DatetimeField()
-    used_at = fields.DatetimeField(null=True)
+    expires_at = UtcDatetimeField()
+    used_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "invites"
