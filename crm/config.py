@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm.errors import ValidationFailed
+from crm.i18n import N_, Text
 
 TELEGRAM_API_BASE = "https://api.telegram.org"
 
@@ -34,6 +38,9 @@ class Settings(BaseSettings):
     vk_api_base: str = "https://api.vk.ru"
     viber_api_base: str = "https://chatapi.viber.com"
     role: str = Field(default="all", pattern="^(all|web|worker)$")
+    # days the files of an import (the uploaded table, the failed rows) are kept after it
+    # finished or failed (crm.import_files.forget_ended_imports)
+    import_retention_days: int = Field(default=30, ge=1)
 
     def db_url(self) -> str:
         """The tortoise database URL; an SQLite file in the data dir by default."""
@@ -54,6 +61,36 @@ class Settings(BaseSettings):
             path.write_text(self.secret_key)
             path.chmod(0o600)
         return self.secret_key
+
+
+# What an operator is told about a refused value, per setting (translated where shown).
+PROBLEMS = {"import_retention_days": N_("A positive whole number expected")}
+
+
+class _Locale(BaseSettings):
+    model_config = Settings.model_config
+
+    default_locale: str = "ru"
+
+
+def settings_locale() -> str:
+    """CRMHUB_DEFAULT_LOCALE alone, read like Settings: the language to refuse them in."""
+    return _Locale().default_locale
+
+
+def load_settings(**values: Any) -> Settings:
+    """Settings from the environment (and `values`). A refused value of a setting listed in
+    PROBLEMS raises ValidationFailed naming its variable (CRMHUB_...), which the command
+    line prints in the operator's language (settings_locale()); others keep pydantic's own."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        names = [str(error["loc"][0]) for error in exc.errors() if error["loc"]]
+        if not names or any(name not in PROBLEMS for name in names):
+            raise
+        raise ValidationFailed(
+            fields={f"CRMHUB_{name.upper()}": Text(PROBLEMS[name]) for name in names}
+        ) from None
 
 
 def normalize_db_url(url: str) -> str:

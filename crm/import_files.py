@@ -16,11 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings
-
 from crm import clock
-from crm.config import Settings
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.models import FieldDefinition, ImportJob, ImportMapping, ImportStatus
@@ -221,13 +217,8 @@ async def remember_mapping(headers: list[str], mapping: dict[int, str]) -> None:
 # --- keeping the uploaded files ---------------------------------------------------------------
 
 
-class ImportRetention(BaseSettings):
-    """CRMHUB_IMPORT_RETENTION_DAYS: how many days the files of an import (the uploaded
-    table, the failed rows) are kept after it finished or failed. Read like `Settings`."""
-
-    model_config = Settings.model_config
-
-    import_retention_days: int = Field(default=30, ge=1, le=36500)
+# More days than this keep files forever anyway, and would overflow a datetime.
+LONGEST_RETENTION_DAYS = 36500
 
 
 async def forget_ended_imports(folder: Path, *, keep_days: int) -> int:
@@ -237,7 +228,7 @@ async def forget_ended_imports(folder: Path, *, keep_days: int) -> int:
     Only a job's own folder directly under `folder` is deleted, and only when no other job
     still needs it (pending, running, or ended more recently). Uploads no job was made
     from yet (still being mapped) are not looked at."""
-    cutoff = clock.now() - timedelta(days=keep_days)
+    cutoff = clock.now() - timedelta(days=min(keep_days, LONGEST_RETENTION_DAYS))
     ended = await ImportJob.filter(
         status__in=(ImportStatus.DONE, ImportStatus.FAILED), finished_at__lte=cutoff
     ).exclude(path="")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from crm import db
-from crm.config import Settings
+from crm.config import Settings, load_settings, settings_locale
 from crm.errors import CrmError
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -377,18 +377,25 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     unparsed.set_defaults(func=cmd_inbox_unparsed)
 
 
+def _refused(exc: CrmError, locale: str) -> int:
+    print(f"error: {exc.render(locale)}", file=sys.stderr)
+    for name, message in exc.field_messages(locale).items():
+        print(f"  {name}: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
     func: Command = args.func
+    try:
+        settings = load_settings()
+    except CrmError as exc:
+        return _refused(exc, settings_locale())
     try:
         return asyncio.run(func(settings, args))
     except CrmError as exc:
-        print(f"error: {exc.render(settings.default_locale)}", file=sys.stderr)
-        for name, message in exc.field_messages(settings.default_locale).items():
-            print(f"  {name}: {message}", file=sys.stderr)
-        return 2
+        return _refused(exc, settings.default_locale)
     except KeyboardInterrupt:
         return 130
 

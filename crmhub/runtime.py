@@ -23,7 +23,7 @@ from admin_web.keys import IMPORTS
 from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
-from crm.import_files import ImportRetention, forget_ended_imports
+from crm.import_files import forget_ended_imports
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
 log = logging.getLogger("crmhub")
@@ -56,7 +56,6 @@ def import_files_tick(folder: Path, keep_days: int) -> Tick:
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set or a termination signal arrives."""
     settings.ensure_secret_key()
-    keep_imports = ImportRetention().import_retention_days  # an invalid value stops us here
     url = settings.db_url()
     await db.migrate(url)
     await db.init(url)
@@ -105,7 +104,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             log.info("crmhub listening on http://%s:%s", settings.web_host, settings.web_port)
         ticks = manager_bot.ticks() if manager_bot is not None and worker_role else {}
         if web_role:  # uploads are written to this process's data dir
-            forget_files = import_files_tick(app[IMPORTS].folder, keep_imports)
+            forget_files = import_files_tick(app[IMPORTS].folder, settings.import_retention_days)
             ticks["import-files"] = (forget_files, IMPORT_FILES_TICK)
         scheduler = build_scheduler(ticks)
         scheduler.start()

@@ -12,7 +12,9 @@ import time_machine
 
 from admin_web.keys import IMPORTS
 from crm import clock
-from crm.import_files import ImportRetention, forget_ended_imports
+from crm.config import load_settings
+from crm.errors import ValidationFailed
+from crm.import_files import forget_ended_imports
 from crm.models import ImportJob, ImportStatus
 from tests.admin_web.conftest import Browser
 from tests.admin_web.import_data import rows, write_csv
@@ -122,9 +124,23 @@ async def test_nothing_outside_the_imports_folder_is_touched(
 
 def test_the_retention_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CRMHUB_IMPORT_RETENTION_DAYS", raising=False)
-    assert ImportRetention().import_retention_days == 30
+    assert load_settings().import_retention_days == 30
     monkeypatch.setenv("CRMHUB_IMPORT_RETENTION_DAYS", "7")
-    assert ImportRetention().import_retention_days == 7
-    monkeypatch.setenv("CRMHUB_IMPORT_RETENTION_DAYS", "0")
-    with pytest.raises(ValueError, match="import_retention_days"):
-        ImportRetention()
+    assert load_settings().import_retention_days == 7
+    for wrong in ("0", "-3", "two weeks", "1.5"):
+        monkeypatch.setenv("CRMHUB_IMPORT_RETENTION_DAYS", wrong)
+        with pytest.raises(ValidationFailed) as refused:
+            load_settings()
+        assert refused.value.field_messages("en") == {
+            "CRMHUB_IMPORT_RETENTION_DAYS": "A positive whole number expected"
+        }
+        assert refused.value.field_messages("ru") == {
+            "CRMHUB_IMPORT_RETENTION_DAYS": "Ожидается целое положительное число"
+        }
+
+
+async def test_a_retention_of_a_million_days_keeps_the_files(as_admin: Browser) -> None:
+    folder = as_admin.app[IMPORTS].folder
+    old = await ended_job(folder, "e" * 32, days_ago=40)
+    assert await forget_ended_imports(folder, keep_days=10**9) == 0
+    assert on_disk(old.path)

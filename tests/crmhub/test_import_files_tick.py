@@ -16,7 +16,7 @@ from tortoise.context import TortoiseContext
 from crm import clock, db
 from crm.config import Settings
 from crm.models import ImportJob, ImportStatus
-from crmhub import runtime
+from crmhub import cli, runtime
 from tests.crmhub.test_run import free_port
 
 
@@ -87,3 +87,17 @@ async def test_the_web_role_forgets_old_import_files(
         assert [task.result() for task in ran] == [1]
         assert not old.exists()
     assert recent.exists()
+
+
+def test_a_wrong_retention_stops_the_command_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CRMHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CRMHUB_DEFAULT_LOCALE", "en")
+    monkeypatch.setenv("CRMHUB_IMPORT_RETENTION_DAYS", "0")
+    assert cli.main(["migrate"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: Please correct the highlighted fields",
+        "  CRMHUB_IMPORT_RETENTION_DAYS: A positive whole number expected",
+    ]
+    assert not (tmp_path / "crmhub.sqlite3").exists()  # nothing ran
