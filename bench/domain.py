@@ -15,7 +15,9 @@ three ways: through tortoise, through the pool, on a held connection.
 
 - feed      `interactions.interest_feed` of the interest with the most interactions
 - claim     `reminders.claim_due_reminders` (100 rows); the claimed leases are reset after
-            every call (untimed), so each call has the same work to do
+            every call (untimed), so each call has the same work to do. The demo data has
+            only a handful of due reminders, so the run adds 100 of its own (untimed, marked)
+            and deletes them at the end: a fresh or a reused database claims 100 rows
 - birthdays `reminders.birthdays_on(today)`: clients and key persons
 - bulk      `clients.bulk_update` of the relation type of 10,000 clients with history rows;
             the value alternates, so every call changes every row
@@ -36,7 +38,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -47,11 +49,13 @@ from tortoise import connections
 from bench.results import write_block
 from crm import clients, clock, db, demo, interactions, reminders, sql_indexes
 from crm.config import normalize_db_url
-from crm.models import Client, RelationType, User
+from crm.models import Client, Interaction, InteractionKind, InteractionState, RelationType, User
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/crmhub_bench"
 BULK = 10_000
 CLAIM_LIMIT = 100
+# The subject of the due reminders the run adds for the claim case (and deletes after it).
+CLAIM_MARK = "bench.domain: due reminder"
 RATIO = 1.5
 
 FEED_SQL = """
@@ -186,6 +190,46 @@ async def bulk_ids(raw: Any) -> list[int]:
         BULK,
     )
     return [int(r["id"]) for r in rows]
+
+
+async def remove_due_reminders(raw: Any) -> int:
+    """Delete the reminders a run added (this one's, or a crashed one's)."""
+    status = await raw.execute(
+        "DELETE FROM interactions WHERE subject = $1 AND state = 'planned'", CLAIM_MARK
+    )
+    return int(status.split()[-1])
+
+
+async def add_due_reminders(raw: Any, admin: User) -> int:
+    """CLAIM_LIMIT planned calls of the admin whose reminders are due (untimed setup), so
+    the claim case has 100 rows to claim however few due reminders the data holds."""
+    await remove_due_reminders(raw)
+    client_id = await raw.fetchval(
+        "SELECT id FROM clients WHERE merged_into_id IS NULL ORDER BY id LIMIT 1"
+    )
+    now = clock.now()
+    planned_at = now + timedelta(minutes=30)
+    await Interaction.bulk_create(
+        [
+            Interaction(
+                client_id=client_id,
+                responsible_id=admin.id,
+                kind=InteractionKind.CALL,
+                state=InteractionState.PLANNED,
+                subject=CLAIM_MARK,
+                planned_at=planned_at,
+                sort_at=planned_at,
+                remind_at=now - timedelta(minutes=n + 1),
+            )
+            for n in range(CLAIM_LIMIT)
+        ]
+    )
+    due = await raw.fetchval(
+        "SELECT COUNT(*) FROM interactions WHERE state = 'planned' AND remind_at <= $1"
+        " AND reminded_at IS NULL",
+        now,
+    )
+    return int(due)
 
 
 def build_cases(
@@ -377,8 +421,9 @@ async def run(args: argparse.Namespace) -> int:
             created: list[str] = []
             if args.proposed_indexes:
                 created = await create_proposed_indexes(raw)
+            admin = await User.get(email="admin@demo.local")
+            due = await add_due_reminders(raw, admin)
             try:
-                admin = await User.get(email="admin@demo.local")
                 interest_id, feed_size = await pick_interest(raw)
                 ids = await bulk_ids(raw)
                 day = clock.now().date()
@@ -400,6 +445,7 @@ async def run(args: argparse.Namespace) -> int:
                     )
                 floor = await query_floor(raw, pool, args.runs)
             finally:
+                await remove_due_reminders(raw)
                 for name in created:  # only those this run made
                     await raw.execute(f"DROP INDEX IF EXISTS {name}")
     when = datetime.now(UTC)
@@ -413,7 +459,8 @@ async def run(args: argparse.Namespace) -> int:
         + (f"; generated in this run in {built:.1f} s" if built is not None else ""),
         f"- median of {args.runs * 4} warm runs ({args.runs} for the bulk update; "
         f"{args.warmup} warm-up), ORM and raw interleaved; "
-        f"the feed's interest has {feed_size} interactions",
+        f"the feed's interest has {feed_size} interactions; {due:,} due reminders"
+        f" ({CLAIM_LIMIT} of them added for the claim case and deleted after it)",
         "- baselines: the same SQL straight on asyncpg, a connection from the same pool per call",
         f"- target: ORM <= {RATIO}x raw and under the budget",
         f"- fixed cost of one query: `SELECT 1` {floor[0]:.3f} ms through tortoise,"
