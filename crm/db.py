@@ -37,10 +37,13 @@ async def _keep_session(connection: object) -> None:
     still rolls back an unfinished transaction on release, so the reset is skipped."""
 
 
-def connection_config(db_url: str) -> str | dict[str, Any]:
-    """SQLite: the URL as it is. PostgreSQL: the URL expanded, with the pool's settings."""
+def connection_config(db_url: str) -> dict[str, Any]:
+    """The URL expanded: SQLite on `crm.sqlite_engine` (UPPER and LOWER for every alphabet),
+    PostgreSQL with the pool's settings."""
     if not is_postgres(db_url):
-        return db_url
+        config = expand_db_url(db_url)
+        config["engine"] = "crm.sqlite_engine"
+        return config
     config = expand_db_url(with_pool(db_url))
     config["credentials"]["reset"] = _keep_session
     return config

@@ -200,6 +200,20 @@ async def test_search_by_name_phone_email_inn_respects_visibility() -> None:
     assert await clients.search_clients(m1, "s@x.ru") == []
 
 
+async def test_search_ignores_case_in_every_alphabet() -> None:
+    """SQLite folds only ASCII itself: crm.sqlite_engine gives it Unicode UPPER/LOWER."""
+    m = await f.manager()
+    ivan = await f.client(m, name="Иван Петров")
+    olga = await f.client(m, name="ЁЛКИН и Ко")
+    await f.client(m, name="Müller GmbH")
+    assert [c.id for c in await clients.search_clients(m, "иван")] == [ivan.id]
+    assert [c.id for c in await clients.search_clients(m, "ПЕТРОВ")] == [ivan.id]
+    assert [c.id for c in await clients.search_clients(m, "ёлкин")] == [olga.id]
+    assert [c.name for c in await clients.search_clients(m, "MÜLLER")] == ["Müller GmbH"]
+    assert await clients.search_clients(m, "иванов") == []
+    assert await clients.search_clients(m, "%") == []  # LIKE's wildcards stay literal
+
+
 @pytest.mark.parametrize(
     "responsible",
     ["abc", "\u00b2", "\u0661", "-1", "1" * 5000, 2**40],
