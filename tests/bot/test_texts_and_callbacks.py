@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import MAX_DATA, Signer
+from bot.callbacks import MAX_DATA, Pressed, Signer
 from bot.texts import LIMIT, Quote, fit, pack, visible_length
 from tests.fakes.telegram_api import parse_html
 
@@ -66,3 +66,30 @@ def test_callback_data_is_checked_for_size_and_separators() -> None:
         signer.pack(1, "x", "y" * 60)
     with pytest.raises(ValueError, match="may not contain"):
         signer.pack(1, "x", "a|b")
+
+
+def test_a_routers_buttons_are_looked_at_only_for_its_own_actions() -> None:
+    from aiogram import Router
+
+    from bot.handlers import feature_routers, gate_buttons
+
+    def gate_of(router: Router) -> frozenset[str] | None:
+        gates = [f.callback for f in router.callback_query._handler.filters or ()]
+        return gates[0].names if gates else None  # type: ignore[attr-defined]
+
+    for router in feature_routers():
+        handlers = router.callback_query.handlers
+        names = {
+            name
+            for handler in handlers
+            for f in handler.filters or ()
+            for name in f.callback.names  # type: ignore[attr-defined]
+        }
+        assert gate_of(router) == (frozenset(names) if handlers else None), router.name
+
+    async def anything(query: object) -> None: ...
+
+    mixed = Router()
+    mixed.callback_query.register(anything, Pressed("a"))
+    mixed.callback_query.register(anything)  # not keyed: the router must stay open
+    assert gate_of(gate_buttons(mixed)) is None
