@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from tortoise import connections
-from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -451,25 +450,3 @@ async def update_person(
 def client_local_time(client: Client, now: datetime | None = None) -> datetime:
     """The client's current local time (business region's timezone)."""
     return local_time(client.timezone or "Europe/Moscow", now or clock.now())
-
-
-async def search_clients(actor: User, query: str, limit: int = 20) -> list[Client]:
-    """Visible clients matching a name part, phone, email or INN."""
-    text = query.strip()
-    if not text:
-        return []
-    visible = await client_filter(actor)
-    by_contact: list[int] = []
-    phone = normalize.phone_or_none(text)
-    if phone:
-        by_contact += await ClientContact.filter(kind=ContactKind.PHONE, value=phone).values_list(
-            "client_id", flat=True
-        )  # type: ignore[arg-type]
-    if "@" in text:
-        by_contact += await ClientContact.filter(
-            kind=ContactKind.EMAIL, value=text.lower()
-        ).values_list("client_id", flat=True)  # type: ignore[arg-type]
-    condition = Q(name__icontains=text) | Q(id__in=by_contact or [0])
-    if text.isdigit() and len(text) in (10, 12):
-        condition |= Q(inn=text)
-    return await Client.filter(visible).filter(condition).order_by("name").limit(limit)

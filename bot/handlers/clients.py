@@ -19,7 +19,7 @@ from bot.dialogs.planning import start_planning
 from bot.dialogs.states import Typing
 from bot.texts import excerpt, h
 from bot.views import Card, Viewer
-from crm import clients, fields
+from crm import client_search, fields
 from crm.access import access_client, interest_filter
 from crm.client_card import card_details
 from crm.i18n import format_date
@@ -41,7 +41,7 @@ async def search(message: Message, command: CommandObject, viewer: Viewer) -> No
     if not query:
         await viewer.say(viewer._("Send /client and a name, phone, email or INN."))
         return
-    found = await clients.search_clients(viewer.user, query, limit=RESULTS + 1)
+    found = await client_search.search_clients(viewer.user, query, limit=RESULTS + 1)
     if not found:
         await viewer.say(viewer._("No client matches “{query}”.", query=query))
         return

@@ -1,0 +1,53 @@
+"""Finding a client by a name part, phone, email or INN (the bot's /client), in one SQL
+read: the bot runs it on every search, and the same filter through the ORM cost four times
+the CPU. Case is ignored in every alphabet (on SQLite through `crm.sqlite_engine`), and
+LIKE's wildcards in the query are matched literally."""
+
+from __future__ import annotations
+
+from crm import normalize
+from crm.access import sees_all_clients
+from crm.models import Client, ContactKind, User
+from crm.rows import RowReader, query
+
+_CLIENTS = RowReader(Client)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_clients(actor: User, text: str, limit: int = 20) -> list[Client]:
+    """Visible clients (merged-away ones excluded) whose name holds `text`, or with `text`
+    as a phone, an email or an INN, by name."""
+    text = text.strip()
+    if not text:
+        return []
+    params: list[object] = [_like_pattern(text)]
+    matches = ["UPPER(c.name) LIKE UPPER($1) ESCAPE '\\'"]
+    contacts = []
+    if phone := normalize.phone_or_none(text):
+        contacts.append((ContactKind.PHONE, phone))
+    if "@" in text:
+        contacts.append((ContactKind.EMAIL, text.lower()))
+    for kind, value in contacts:
+        params += [kind.value, value]
+        matches.append(
+            f"c.id IN (SELECT client_id FROM client_contacts"
+            f" WHERE kind = ${len(params) - 1} AND value = ${len(params)})"
+        )
+    if text.isdigit() and len(text) in (10, 12):
+        params.append(text)
+        matches.append(f"c.inn = ${len(params)}")
+    visible = ""
+    if not await sees_all_clients(actor):
+        params.append(actor.id)
+        visible = f" AND c.responsible_id = ${len(params)}"
+    rows = await query(
+        f"SELECT {_CLIENTS.select_list('c')} FROM clients c"
+        f" WHERE c.merged_into_id IS NULL{visible} AND ({' OR '.join(matches)})"
+        f" ORDER BY c.name, c.id LIMIT {int(limit)}",
+        params,
+    )
+    return _CLIENTS.models(rows)
