@@ -7,6 +7,7 @@ Buttons carry the view: `interest | client | kind code | whole | page`."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiogram import Router
@@ -74,15 +75,25 @@ def _line(v: Viewer, n: int, item: Interaction) -> str:
 async def feed_card(v: Viewer, view: View) -> Card:
     kinds = [KIND_CODES[view.kind]] if view.kind in KIND_CODES else []
     limit = (view.page + 1) * PAGE + 1
-    if view.interest_id:
+    if view.interest_id and not view.whole:
+        # the access check and the feed side by side (one round trip's wait); the feed is
+        # used only once the check passed, else the check's error is raised
+        checked, read = await asyncio.gather(
+            access_interest(v.user, view.interest_id),
+            interactions.feed(interest_id=view.interest_id, kinds=kinds, limit=limit),
+            return_exceptions=True,
+        )
+        if isinstance(checked, BaseException):
+            raise checked
+        if isinstance(read, BaseException):
+            raise read
+        title, items = checked.title, read
+    elif view.interest_id:
         interest = await access_interest(v.user, view.interest_id)
         title = interest.title
         # checked just now: the feed itself, without interest_feed's second check
-        if view.whole:
-            client_id: int = interest.client_id  # type: ignore[attr-defined]
-            items = await interactions.feed(client_id=client_id, kinds=kinds, limit=limit)
-        else:
-            items = await interactions.feed(interest_id=interest.id, kinds=kinds, limit=limit)
+        client_id: int = interest.client_id  # type: ignore[attr-defined]
+        items = await interactions.feed(client_id=client_id, kinds=kinds, limit=limit)
     else:
         client = await access_client(v.user, view.client_id)
         title = client.name

@@ -180,6 +180,18 @@ async def test_a_manager_cannot_open_a_deal_of_someone_else(
     assert harness.answer(query)["text"] == "Not found"
     assert all("Boris's deal" not in m["text"] for m in harness.sent_to(ANNA))
     assert anna.id != boris.id
+    # nor its feed, read side by side with the access check: nothing of it is shown
+    await plan_interaction(
+        Plan(kind="call", planned_at=datetime(2031, 1, 5, 10, tzinfo=UTC), subject="Secret call"),
+        actor=boris,
+        interest_id=theirs.id,
+    )
+    sent_before = len(harness.sent_to(ANNA))
+    feed = harness.signer.pack(ANNA, "fd", theirs.id, 0, "-", 0, 0)
+    query = await harness.press_data(ANNA, harness.user_message(ANNA, text="x"), feed)
+    assert harness.answer(query)["text"] == "Not found"
+    assert len(harness.sent_to(ANNA)) == sent_before
+    assert all("Secret call" not in m["text"] for m in harness.sent_to(ANNA))
 
 
 async def test_cancel_closes_the_dialog_and_its_buttons_say_they_are_outdated(
