@@ -49,8 +49,8 @@ def _kind(value: InteractionKind | str) -> InteractionKind:
 def utc(moment: datetime) -> datetime:
     """`moment` (aware) in UTC. Every moment stored or bound in SQL is UTC: on SQLite
     tortoise keeps datetimes as ISO text and compares them as text, so `14:00+03:00` would
-    sort after `11:30+00:00`. A model built by tortoise converts its values to UTC itself;
-    a value assigned before `save()`, given to `update()` or bound in a filter is not."""
+    sort after `11:30+00:00`. The models' datetime fields (`crm.models.base`) convert what
+    tortoise writes or binds; this is for moments bound in raw SQL."""
     return moment.astimezone(UTC)
 
 
