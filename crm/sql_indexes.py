@@ -42,13 +42,25 @@ INDEXES: list[SqlIndex] = [
 ]
 
 
+# Created by later migrations of their own; `ensure` makes them too.
+CHAT_OPENED_PREDICATE = "body LIKE '%conversation_started%'"
+_CHAT_OPENED_SQL = (
+    "CREATE INDEX IF NOT EXISTS raw_events_chat_opened ON raw_events (channel_id, created_at)"
+    f" WHERE {CHAT_OPENED_PREDICATE}"
+)
+# inbox.lead_sources: a Viber customer's first message looks back at their opened chats
+# (migration 0003)
+RAW_EVENTS_CHAT_OPENED = SqlIndex("raw_events_chat_opened", _CHAT_OPENED_SQL, _CHAT_OPENED_SQL)
+LATER: list[SqlIndex] = [RAW_EVENTS_CHAT_OPENED]
+
+
 def drop_sql(index: SqlIndex) -> str:
     """The reverse of the index's CREATE (the same on both databases)."""
     return f"DROP INDEX IF EXISTS {index.name}"
 
 
 async def ensure(conn: BaseDBAsyncClient) -> None:
-    """Create the missing indexes of INDEXES on `conn` (idempotent)."""
+    """Create the missing indexes of INDEXES and LATER on `conn` (idempotent)."""
     postgres = conn.capabilities.dialect == "postgres"
-    for index in INDEXES:
+    for index in (*INDEXES, *LATER):
         await conn.execute_script(index.create_postgres if postgres else index.create_sqlite)

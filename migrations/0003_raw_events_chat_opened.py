@@ -6,8 +6,10 @@ the lookup repeats the predicate literally, as a partial index requires)."""
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-NAME = "raw_events_chat_opened"
-PREDICATE = "body LIKE '%conversation_started%'"
+from crm.sql_indexes import CHAT_OPENED_PREDICATE, RAW_EVENTS_CHAT_OPENED, drop_sql
+
+NAME = RAW_EVENTS_CHAT_OPENED.name
+PREDICATE = CHAT_OPENED_PREDICATE  # inbox.lead_sources repeats it literally
 
 
 class Migration(migrations.Migration):
@@ -17,8 +19,7 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.RunSQL(
-            f"CREATE INDEX IF NOT EXISTS {NAME} ON raw_events (channel_id, created_at)"
-            f" WHERE {PREDICATE}",
-            reverse_sql=f"DROP INDEX IF EXISTS {NAME}",
+            RAW_EVENTS_CHAT_OPENED.create_postgres,  # the same SQL on both databases
+            reverse_sql=drop_sql(RAW_EVENTS_CHAT_OPENED),
         )
     ]
