@@ -60,6 +60,24 @@ def backend() -> str:
     return BACKEND
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile a catalog whose .po is newer than its .mo (`make` does it; a bare `pytest`
+    after editing a .po would otherwise test the old translations, or English)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    locales = Path(__file__).resolve().parent.parent / "locales"
+    for po in locales.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the PostgreSQL pass, run only the tests that use a database."""
     if BACKEND != "postgres":
