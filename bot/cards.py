@@ -31,6 +31,7 @@ from crm.models import (
     User,
 )
 from crm.scenarios import stages_of
+from inbox.lead_sources import CHAT_OPENED, CHAT_OPENED_FROM
 
 ATTACHMENT_LABELS = {
     "photo": N_("photo"),
@@ -54,11 +55,6 @@ def client_clock(v: Viewer, client: Client) -> str:
     """The client's local time with its label ("🕑 client time 14:05"), as HTML."""
     local = client_local_time(client)
     return "🕑 " + v._("client time {time}", time=format_time(local, v.locale, str(local.tzinfo)))
-
-
-# as inbox.hub stores them in the company's language; shown in the manager's
-CHAT_OPENED = N_("Customer opened the chat")
-CHAT_OPENED_FROM = N_("Customer opened the chat (source: {source})")
 
 
 def attachments_line(v: Viewer, attachments: Iterable[Mapping[str, Any]]) -> str:

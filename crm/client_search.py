@@ -5,6 +5,8 @@ LIKE's wildcards in the query are matched literally."""
 
 from __future__ import annotations
 
+from tortoise.filters import escape_like
+
 from crm import normalize
 from crm.access import sees_all_clients
 from crm.models import Client, ContactKind, User
@@ -13,18 +15,13 @@ from crm.rows import RowReader, query
 _CLIENTS = RowReader(Client)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def search_clients(actor: User, text: str, limit: int = 20) -> list[Client]:
     """Visible clients (merged-away ones excluded) whose name holds `text`, or with `text`
     as a phone, an email or an INN, by name."""
     text = text.strip()
     if not text:
         return []
-    params: list[object] = [_like_pattern(text)]
+    params: list[object] = [f"%{escape_like(text)}%"]  # tortoise's escaping, as icontains
     matches = ["UPPER(c.name) LIKE UPPER($1) ESCAPE '\\'"]
     contacts = []
     if phone := normalize.phone_or_none(text):

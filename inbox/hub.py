@@ -23,7 +23,7 @@ from crm.clients import create_client
 from crm.company import get_company
 from crm.duplicates import merge_clients
 from crm.errors import ValidationFailed
-from crm.i18n import N_, gettext
+from crm.i18n import gettext
 from crm.interactions import record_done
 from crm.models import (
     Channel,
@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 
 SOURCE_ID_MAX = 254
 LEAD_SOURCE_MAX = lead_sources.LEAD_SOURCE_MAX
-CHAT_OPENED = N_("Customer opened the chat")
-CHAT_OPENED_FROM = N_("Customer opened the chat (source: {source})")
 
 # A later status never goes back to an earlier one (a late "delivered" after "seen").
 STATUS_RANK = {
@@ -304,7 +302,9 @@ async def _opened_chat(msg: InboundMessage) -> InboundMessage:
     locale = (await get_company()).default_locale
     source = lead_sources.clean(msg.lead_source)
     text = (
-        gettext(CHAT_OPENED_FROM, locale, source=source) if source else gettext(CHAT_OPENED, locale)
+        gettext(lead_sources.CHAT_OPENED_FROM, locale, source=source)
+        if source
+        else gettext(lead_sources.CHAT_OPENED, locale)
     )
     meta = {**msg.meta, "service": "chat_opened", "command": msg.text}
     return replace(msg, text=text, meta=meta)

@@ -27,8 +27,14 @@ from datetime import UTC, timedelta
 from tortoise import connections
 
 from crm import clock
+from crm.i18n import N_
 from crm.models import Client
 from crm.rows import query
+
+# A customer's `/start` as managers see it: stored so by inbox.hub in the company's language,
+# shown by the bot in each manager's.
+CHAT_OPENED = N_("Customer opened the chat")
+CHAT_OPENED_FROM = N_("Customer opened the chat (source: {source})")
 
 LEAD_SOURCE_MAX: int = Client._meta.fields_map["lead_source"].max_length  # type: ignore[attr-defined]
 
