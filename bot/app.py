@@ -36,6 +36,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.callbacks import Signer
+from bot.dialog_gate import DialogFree, skip_dialogs_where_free
 from bot.dialogs import all_dialogs
 from bot.dialogs.messages import CardSafeMessageManager
 from bot.handlers import fallback_router, feature_routers
@@ -137,7 +138,8 @@ def build_dispatcher(
 ) -> tuple[Dispatcher, BgManagerFactory]:
     """The dispatcher: every update acts as its bound CRM user (ActingUser, which keeps
     them briefly in `bound_users`), then the feature routers, the dialogs, and the
-    fallback."""
+    fallback. aiogram-dialog's middlewares see only what a dialog can concern
+    (`bot.dialog_gate`)."""
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         signer=signer,
@@ -147,12 +149,14 @@ def build_dispatcher(
     acting = ActingUser(signer, bound_users)
     notifier.forget_user = acting.bound_users.forget
     dp.update.outer_middleware(acting)
-    for router in feature_routers():
+    features = feature_routers()
+    for router in features:
         dp.include_router(router)
     for dialog in all_dialogs():
         dp.include_router(dialog)
     dp.include_router(fallback_router())
     factory = setup_dialogs(dp, message_manager=message_manager or CardSafeMessageManager())
+    skip_dialogs_where_free(dp, DialogFree(features))
     return dp, factory
 
 

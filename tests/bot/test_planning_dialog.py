@@ -69,12 +69,17 @@ async def manager_with_deal() -> tuple[User, Interest]:
     return anna, interest
 
 
+async def open_planning(chat: Chat) -> None:
+    """From /deals to the deal card's Plan button: the dialog asks for the kind."""
+    await chat.client.send("/deals")
+    await chat.click(r"1\. Kitchen", chat.bot_message())
+    await chat.click(r"📅 Plan", chat.bot_message())
+
+
 async def test_plan_from_the_deal_card_with_the_clients_time_beside(chat: Chat) -> None:
     with time_machine.travel(NOW, tick=True):
         anna, interest = await manager_with_deal()
-        await chat.client.send("/deals")
-        await chat.click(r"1\. Kitchen", chat.bot_message())
-        await chat.click(r"📅 Plan", chat.bot_message())
+        await open_planning(chat)
 
         shown = chat.dialog()
         assert shown.text is not None and "Plan an interaction with Lotus" in shown.text
@@ -103,9 +108,7 @@ async def test_plan_from_the_deal_card_with_the_clients_time_beside(chat: Chat) 
 async def test_typed_time_and_going_back(chat: Chat) -> None:
     with time_machine.travel(NOW, tick=True):
         _, interest = await manager_with_deal()
-        await chat.client.send("/deals")
-        await chat.click(r"1\. Kitchen", chat.bot_message())
-        await chat.click(r"📅 Plan", chat.bot_message())
+        await open_planning(chat)
         await chat.click(r".*Call")
         await chat.click(r"« Back")
         await chat.click(r".*Task")
