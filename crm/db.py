@@ -13,6 +13,8 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as migrate_api
 
+from crm import kept
+
 MODELS = ["crm.models"]
 
 # tortoise passes TimeField values (company working hours) to sqlite3 as `datetime.time`,
@@ -78,6 +80,7 @@ async def init(db_url: str) -> None:
 
 
 async def close() -> None:
+    await kept.drain()  # background reloads finish on the connections they began on
     await Tortoise.close_connections()
 
 

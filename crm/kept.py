@@ -6,10 +6,17 @@ initialised again starts afresh). A save or delete of any of its `changed_by` mo
 process forgets everything at once (tortoise's signals); writes that send no signals
 (`bulk_create`, `update()`) call `forget()` themselves. A change made by another process (the
 admin panel beside a bot worker) applies within `ttl`. A read that a change overtook is not
-kept."""
+kept.
+
+A value asked for in the second half of its `ttl` is read again in the background while the
+kept one is returned (`REFRESH_AFTER`): under steady use no caller waits for the reload, and
+what is returned is still never older than `ttl` (a reload keeps its value from the moment
+it began). `drain()` waits for the reloads in flight (`crm.db.close` calls it)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
@@ -21,6 +28,15 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 monotonic = time.monotonic  # tests move it
+log = logging.getLogger(__name__)
+REFRESH_AFTER = 0.5  # of the ttl: a value asked for later than this is reloaded beside
+_reloads: set[asyncio.Task[None]] = set()  # every Kept's reloads in flight
+
+
+async def drain() -> None:
+    """Wait for the background reloads in flight (before the database closes)."""
+    while _reloads:
+        await asyncio.gather(*_reloads, return_exceptions=True)
 
 
 class Kept(Generic[K, V]):
@@ -37,6 +53,7 @@ class Kept(Generic[K, V]):
         self.model = model  # whose database client the values belong to
         self.client: object = None
         self.values: dict[K, tuple[float, V]] = {}
+        self.reloading: set[K] = set()
         self.changes = 0
         watched = tuple(changed_by)
         if watched:
@@ -57,9 +74,25 @@ class Kept(Generic[K, V]):
             self.client, self.values = client, {}
         cached = self.values.get(key)
         if cached is not None and now < cached[0]:
+            if now >= cached[0] - self.ttl * (1 - REFRESH_AFTER) and key not in self.reloading:
+                self.reloading.add(key)
+                task = asyncio.create_task(self._reload(key, client, now))
+                _reloads.add(task)
+                task.add_done_callback(_reloads.discard)
             return cached[1]
+        return await self._load(key, client, now)
+
+    async def _load(self, key: K, client: object, now: float) -> V:
         changes = self.changes
         value = await self.load(key)
         if changes == self.changes and client is self.client:
             self.values[key] = (now + self.ttl, value)
         return value
+
+    async def _reload(self, key: K, client: object, now: float) -> None:
+        try:
+            await self._load(key, client, now)
+        except Exception:  # the next caller past the ttl reads in the foreground and sees it
+            log.warning("reloading a kept value failed", exc_info=True)
+        finally:
+            self.reloading.discard(key)

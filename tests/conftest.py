@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from tortoise.context import TortoiseContext
 
-from crm import sql_indexes
+from crm import kept, sql_indexes
 from crm.config import normalize_db_url
 from crm.db import tortoise_config
 
@@ -117,6 +117,7 @@ async def db(backend: str, db_url: str) -> AsyncIterator[TortoiseContext]:
         try:
             yield ctx
         finally:
+            await kept.drain()  # as crm.db.close does
             await ctx.close_connections()
 
 
