@@ -68,7 +68,7 @@ class DialogFree:
             text = event.text
             if not text or text[0] != "/":
                 return False
-            name = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+            name = text.split(maxsplit=1)[0][1:]  # as aiogram's Command reads it
             return "@" not in name and name in self.commands
         return False
 

@@ -3,14 +3,15 @@ commands whose handlers take no dialog manager, and an open dialog is unharmed b
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import time_machine
-from aiogram import F, Router
+from aiogram import F, Router, types
 from aiogram.filters import Command
 from aiogram_dialog import DialogManager
 
-from bot.callbacks import Pressed
+from bot.callbacks import Action, Pressed
 from bot.dialog_gate import DialogFree
 from bot.handlers import feature_routers
 from crm.models import Interaction, InteractionState
@@ -35,6 +36,32 @@ async def _takes_dialogs(message: Any, dialog_manager: DialogManager) -> None: .
 
 
 async def _plain(message: Any) -> None: ...
+
+
+def test_only_plain_commands_and_signed_buttons_pass_by() -> None:
+    free = DialogFree(feature_routers())
+    user = types.User(id=1, is_bot=False, first_name="A")
+    private = types.Chat(id=1, type="private")
+
+    def message(text: str | None, caption: str | None = None) -> types.Message:
+        return types.Message(
+            message_id=1,
+            date=datetime.now(UTC),
+            chat=private,
+            from_user=user,
+            text=text,
+            caption=caption,
+        )
+
+    assert free(message("/deals"), {})
+    assert free(message("/client Anna Petrova"), {})
+    for typed in ("/ deals", "/deals@shop_bot", "/cancel", "/Deals", "deals", "/unknown"):
+        assert not free(message(typed), {}), typed
+    assert not free(message(None, caption="/deals"), {})  # a photo: aiogram-dialog sees it
+    query = types.CallbackQuery(id="q", from_user=user, chat_instance="1", data="do|1|x")
+    assert free(query, {"action": Action("do", ("1",))})
+    assert not free(query, {"action": Action("dp", ("1",))})  # Plan opens the dialog
+    assert not free(query, {})  # a dialog's own button: no signed action
 
 
 def test_a_name_is_free_only_when_every_handler_of_it_is() -> None:
