@@ -11,7 +11,8 @@ kept.
 A value asked for in the second half of its `ttl` is read again in the background while the
 kept one is returned (`REFRESH_AFTER`): under steady use no caller waits for the reload, and
 what is returned is still never older than `ttl` (a reload keeps its value from the moment
-it began). `drain()` waits for the reloads in flight (`crm.db.close` calls it)."""
+it began); not inside a transaction, whose connection a reload beside would share. `drain()`
+waits for the reloads in flight (`crm.db.close` calls it)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 from tortoise.signals import post_delete, post_save
 
@@ -74,7 +76,9 @@ class Kept(Generic[K, V]):
             self.client, self.values = client, {}
         cached = self.values.get(key)
         if cached is not None and now < cached[0]:
-            if now >= cached[0] - self.ttl * (1 - REFRESH_AFTER) and key not in self.reloading:
+            late = now >= cached[0] - self.ttl * (1 - REFRESH_AFTER)
+            # never beside a transaction: the reload would share its connection
+            if late and key not in self.reloading and not isinstance(client, TransactionalDBClient):
                 self.reloading.add(key)
                 task = asyncio.create_task(self._reload(key, client, now))
                 _reloads.add(task)

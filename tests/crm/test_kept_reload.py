@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from crm import kept, scenarios
 from crm.models import Stage
@@ -65,6 +66,19 @@ async def test_a_value_asked_for_late_is_reloaded_beside(clock: Clock, reads: li
     clock.now += TTL  # past every reload: read in the foreground
     await names(s.id)
     assert len(reads) == 4
+
+
+async def test_no_reload_beside_a_transaction(clock: Clock, reads: list[int]) -> None:
+    s = await f.scenario(stages=("A",))
+    async with in_transaction():  # its connection is its own: nothing may run beside it
+        assert await names(s.id) == ["A"]
+        clock.now += TTL * 0.75
+        assert await names(s.id) == ["A"]
+        await Stage.filter(scenario_id=s.id).update(name="B")
+        await kept.drain()
+        assert reads == [s.id]
+    clock.now += TTL  # outside, past the ttl: read afresh
+    assert await names(s.id) == ["B"]
 
 
 async def test_one_reload_at_a_time_per_key(clock: Clock, reads: list[int]) -> None:
