@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # days the files of an import (the uploaded table, the failed rows) are kept after it
     # finished or failed (crm.import_files.forget_ended_imports)
     import_retention_days: int = Field(default=30, ge=1)
+    # days a processed webhook body or polled update is kept in raw_events
+    # (inbox.raw_retention.forget_processed_events; pending and unparsed ones stay)
+    raw_event_retention_days: int = Field(default=30, ge=1)
 
     def db_url(self) -> str:
         """The tortoise database URL; an SQLite file in the data dir by default."""
@@ -64,7 +67,10 @@ class Settings(BaseSettings):
 
 
 # What an operator is told about a refused value, per setting (translated where shown).
-PROBLEMS = {"import_retention_days": N_("A positive whole number expected")}
+PROBLEMS = {
+    "import_retention_days": N_("A positive whole number expected"),
+    "raw_event_retention_days": N_("A positive whole number expected"),
+}
 
 
 class _Locale(BaseSettings):

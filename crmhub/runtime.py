@@ -4,7 +4,8 @@ scheduler; everything stops cleanly on SIGINT/SIGTERM.
 The manager bot: its webhook is served with the web app (`--role web`), its long polling and
 its scheduler ticks (reminders, digests) run in a worker (`--role worker`); `all`, the
 default, does both. Inbox events are pushed to managers wherever the inbox runs. Uploaded
-import files are written where the web app runs, so their retention ticks there too."""
+import files are written where the web app runs, so their retention ticks there too; the
+raw store's retention ticks in the worker, which processes the raw events."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
 from crm.import_files import forget_ended_imports
+from inbox.raw_retention import forget_processed_events
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
 log = logging.getLogger("crmhub")
 
 Tick = Callable[[], Awaitable[object]]
 IMPORT_FILES_TICK = 3600.0  # seconds
+RAW_EVENTS_TICK = 3600.0  # seconds
 
 
 def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
@@ -51,6 +54,11 @@ def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
 def import_files_tick(folder: Path, keep_days: int) -> Tick:
     """Deletes the files of imports that ended more than `keep_days` ago."""
     return lambda: forget_ended_imports(folder, keep_days=keep_days)
+
+
+def raw_events_tick(keep_days: int) -> Tick:
+    """Deletes the raw events processed more than `keep_days` ago."""
+    return lambda: forget_processed_events(keep_days=keep_days)
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
@@ -106,6 +114,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         if web_role:  # uploads are written to this process's data dir
             forget_files = import_files_tick(app[IMPORTS].folder, settings.import_retention_days)
             ticks["import-files"] = (forget_files, IMPORT_FILES_TICK)
+        if worker_role:  # where the raw events are processed
+            forget_raw = raw_events_tick(settings.raw_event_retention_days)
+            ticks["raw-events"] = (forget_raw, RAW_EVENTS_TICK)
         scheduler = build_scheduler(ticks)
         scheduler.start()
         if worker_role:  # raw events, the outbox, stage robots and pollers
