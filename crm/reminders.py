@@ -27,7 +27,7 @@ from crm.models import (
     RelationType,
     User,
 )
-from crm.rows import RowReader, query, split
+from crm.rows import RowReader, moment, query, split
 
 LEASE = timedelta(minutes=5)
 INTERACTION_ROWS = RowReader(Interaction)
@@ -221,11 +221,6 @@ async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Inter
     ).order_by("planned_at", "id")
 
 
-def _bound(moment: datetime, postgres: bool) -> object:
-    """A moment bound in SQL: UTC, as tortoise's ISO text on SQLite (crm.claims)."""
-    return utc(moment) if postgres else utc(moment).isoformat(" ")
-
-
 _PLAN_CLIENT_ROWS = RowReader(Client)
 
 
@@ -265,14 +260,13 @@ async def overdue_head(user_id: int, now: datetime, *, limit: int) -> Overdue:
     """How many planned interactions of `user_id` are overdue at `now`, and the first
     `limit` of them with their clients: one query whatever their number (the count is an
     index-only scan; only the rows shown are read and built)."""
-    postgres = connections.get("default").capabilities.dialect == "postgres"
     count = (
         ", (SELECT COUNT(*) FROM interactions WHERE responsible_id = $1"
         " AND state = 'planned' AND planned_at < $2)"
     )
     # at least one row, so that the count comes back even when none is to be shown
     sql = _planned_part("i.planned_at < $2", "$3", "overdue", count)
-    rows = await query(sql, [user_id, _bound(now, postgres), max(1, limit)])
+    rows = await query(sql, [user_id, moment(now), max(1, limit)])
     total = int(split(rows[0], INTERACTION_ROWS, _PLAN_CLIENT_ROWS)[-1][0]) if rows else 0
     return Overdue(total=total, first=_with_clients(rows)[: max(0, limit)])
 
@@ -289,14 +283,13 @@ async def day_plan(user_id: int, now: datetime, end: datetime, *, limit: int) ->
     the first `limit` of those from `now` until `end`, their clients loaded: one query
     (two index range scans stopped at the limit) instead of one per part and per
     client list."""
-    postgres = connections.get("default").capabilities.dialect == "postgres"
     sql = " UNION ALL ".join(
         (
             _planned_part("i.planned_at < $2", "$4", "overdue"),
             _planned_part("i.planned_at >= $2 AND i.planned_at < $3", "$4", "later"),
         )
     )
-    params = [user_id, _bound(now, postgres), _bound(end, postgres), max(0, limit)]
+    params = [user_id, moment(now), moment(end), max(0, limit)]
     found = _with_clients(await query(sql, params))
     # UNION ALL keeps no order by itself: each part in its order again (few rows)
     found.sort(key=attrgetter("planned_at", "id"))

@@ -14,7 +14,7 @@ re-labelled `ZoneInfo("UTC")` (equal values; a zone other than UTC is converted)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from tortoise import connections
@@ -163,6 +163,15 @@ def for_driver(sql: str, dialect: str) -> str:
     dialect: SQLite takes the same numbers as ?1, ?2, ... (a parameter used twice is bound
     once either way). The SQL must hold no other `$`."""
     return sql if dialect == "postgres" else sql.replace("$", "?")
+
+
+def moment(value: datetime) -> object:
+    """A moment bound in SQL on the default connection: UTC; on SQLite as tortoise's ISO
+    text (how it stores them, so that they compare as stored)."""
+    utc = value.astimezone(UTC)
+    return (
+        utc if connections.get("default").capabilities.dialect == "postgres" else utc.isoformat(" ")
+    )
 
 
 async def query(sql: str, params: Sequence[Any] = ()) -> list[Any]:

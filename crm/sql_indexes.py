@@ -51,7 +51,13 @@ _CHAT_OPENED_SQL = (
 # inbox.lead_sources: a Viber customer's first message looks back at their opened chats
 # (migration 0003)
 RAW_EVENTS_CHAT_OPENED = SqlIndex("raw_events_chat_opened", _CHAT_OPENED_SQL, _CHAT_OPENED_SQL)
-LATER: list[SqlIndex] = [RAW_EVENTS_CHAT_OPENED]
+# inbox.raw_retention: the processed bodies past the retention, oldest first (migration 0005)
+_PROCESSED_SQL = (
+    "CREATE INDEX IF NOT EXISTS raw_events_processed ON raw_events (processed_at)"
+    " WHERE status = 'processed'"
+)
+RAW_EVENTS_PROCESSED = SqlIndex("raw_events_processed", _PROCESSED_SQL, _PROCESSED_SQL)
+LATER: list[SqlIndex] = [RAW_EVENTS_CHAT_OPENED, RAW_EVENTS_PROCESSED]
 
 
 def drop_sql(index: SqlIndex) -> str:

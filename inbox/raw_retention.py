@@ -16,18 +16,24 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from tortoise.expressions import Q
-
 from crm import clock
 from crm.import_files import LONGEST_RETENTION_DAYS
-from crm.models import RawEvent, RawEventStatus
+from crm.models import RawEvent
+from crm.rows import moment, query
+from crm.sql_indexes import CHAT_OPENED_PREDICATE
 from inbox.lead_sources import CONTEXT_WINDOW
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000  # ids per DELETE: a large backlog never holds one long transaction
-# What `lead_sources.OPENED_PREDICATE` looks for in a body.
-CHAT_OPENED = "conversation_started"
+# Oldest first along the partial index raw_events_processed (crm/sql_indexes.py, migration
+# 0005), which 'processed' spelled out lets the planner use even in a generic plan; the
+# scan stops at the cutoff instead of walking every processed row still kept.
+_OLDEST = (
+    "SELECT id FROM raw_events WHERE status = 'processed' AND processed_at < $1"
+    f" AND NOT ({CHAT_OPENED_PREDICATE} AND created_at >= $2)"
+    " ORDER BY processed_at LIMIT $3"
+)
 
 
 async def forget_processed_events(*, keep_days: int, batch: int = BATCH) -> int:
@@ -35,13 +41,11 @@ async def forget_processed_events(*, keep_days: int, batch: int = BATCH) -> int:
     return how many went. Pending and unparsed events stay, and so do opened Viber chats
     the lead-source lookup may still read."""
     now = clock.now()
-    old = RawEvent.filter(
-        status=RawEventStatus.PROCESSED,
-        processed_at__lt=now - timedelta(days=min(keep_days, LONGEST_RETENTION_DAYS)),
-    ).exclude(Q(body__contains=CHAT_OPENED, created_at__gte=now - CONTEXT_WINDOW))
+    cutoff = now - timedelta(days=min(keep_days, LONGEST_RETENTION_DAYS))
+    params = [moment(cutoff), moment(now - CONTEXT_WINDOW), batch]
     deleted = 0
     while True:
-        ids = await old.order_by("id").limit(batch).values_list("id", flat=True)
+        ids = [row[0] for row in await query(_OLDEST, params)]
         if ids:
             deleted += await RawEvent.filter(id__in=ids).delete()
         if len(ids) < batch:

@@ -3,21 +3,16 @@ with a scheduler tick where the web app runs (uploads are written there), not in
 
 from __future__ import annotations
 
-import asyncio
-import gc
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.context import TortoiseContext
 
 from crm import clock, db
-from crm.config import Settings
 from crm.models import ImportJob, ImportStatus
 from crmhub import cli, runtime
-from tests.crmhub.test_run import free_port
+from tests.crmhub.ticks import serve_until_tick
 
 
 async def ended_import(url: str, folder: Path, days_ago: int) -> Path:
@@ -50,41 +45,15 @@ async def test_the_web_role_forgets_old_import_files(
     old = await ended_import(url, data / "imports", days_ago=12)
     recent = await ended_import(url, data / "imports", days_ago=8)
     monkeypatch.setenv("CRMHUB_IMPORT_RETENTION_DAYS", "10")
-    ticks: dict[str, Any] = {}
-    ran: list[asyncio.Task[object]] = []
-    stop = asyncio.Event()
-
-    def scheduler(given: dict[str, Any]) -> AsyncIOScheduler:
-        """Records the ticks and runs the import one at once, inside `serve` (its database)."""
-        ticks.update(given)
-        if "import-files" in given:
-            tick, seconds = given["import-files"]
-            assert seconds == runtime.IMPORT_FILES_TICK
-            ran.append(asyncio.ensure_future(tick()))
-            ran[-1].add_done_callback(lambda _: stop.set())
-        else:
-            asyncio.get_running_loop().call_soon(stop.set)
-        return AsyncIOScheduler(timezone="UTC")
-
-    monkeypatch.setattr(runtime, "build_scheduler", scheduler)
-    settings = Settings(
-        data_dir=data,
-        database_url=url,
-        web_port=free_port(),
-        role=role,
-        secret_key="s" * 48,
-        manager_bot_token=None,
-        redis_url=None,
+    ticks, ran = await serve_until_tick(
+        "import-files", url=url, data_dir=data, role=role, monkeypatch=monkeypatch
     )
-    try:
-        await asyncio.wait_for(runtime.serve(settings, stop=stop), 60)
-    finally:
-        gc.unfreeze()
     assert ("import-files" in ticks) == (role != "worker")
     if role == "worker":
         assert old.exists()
     else:
-        assert [task.result() for task in ran] == [1]
+        assert ticks["import-files"][1] == runtime.IMPORT_FILES_TICK
+        assert ran == [1]
         assert not old.exists()
     assert recent.exists()
 
