@@ -36,7 +36,10 @@ _reloads: set[asyncio.Task[None]] = set()  # every Kept's reloads in flight
 
 
 async def drain() -> None:
-    """Wait for the background reloads in flight (before the database closes)."""
+    """Wait for this event loop's background reloads in flight (before the database
+    closes); those of a loop already gone are dropped."""
+    loop = asyncio.get_running_loop()
+    _reloads.difference_update([t for t in _reloads if t.get_loop() is not loop])
     while _reloads:
         await asyncio.gather(*_reloads, return_exceptions=True)
 

@@ -135,3 +135,16 @@ async def test_a_failed_reload_leaves_the_next_read_to_the_foreground(
     clock.now += TTL * 0.3  # past the first read's ttl: nothing newer was kept
     await Stage.filter(scenario_id=s.id).update(name="Z")
     assert await names(s.id) == ["Z"]
+
+
+def test_drain_drops_the_reloads_of_an_event_loop_gone() -> None:
+    other = asyncio.new_event_loop()
+    stuck = other.create_task(asyncio.sleep(3600))  # a reload its loop never finished
+    kept._reloads.add(stuck)
+    try:
+        asyncio.run(asyncio.wait_for(kept.drain(), 5))  # neither hangs nor mixes loops
+        assert stuck not in kept._reloads
+    finally:
+        stuck.cancel()
+        other.run_until_complete(asyncio.gather(stuck, return_exceptions=True))
+        other.close()
