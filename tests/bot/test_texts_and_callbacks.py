@@ -93,3 +93,46 @@ def test_a_routers_buttons_are_looked_at_only_for_its_own_actions() -> None:
     mixed.callback_query.register(anything, Pressed("a"))
     mixed.callback_query.register(anything)  # not keyed: the router must stay open
     assert gate_of(gate_buttons(mixed)) is None
+
+
+async def test_a_routers_commands_are_looked_at_only_for_its_own_names() -> None:
+    from datetime import UTC, datetime
+
+    from aiogram import Router, types
+    from aiogram.filters import Command, StateFilter
+
+    from bot.dialogs.states import Typing
+    from bot.handlers import Commands, feature_routers, gate_commands
+
+    def gate_of(router: Router) -> Commands | None:
+        gates = [f.callback for f in router.message._handler.filters or ()]
+        return gates[0] if gates and isinstance(gates[0], Commands) else None
+
+    gated = {r.name: gate_of(r) for r in feature_routers()}
+    assert gated["bot.handlers.agenda"] is not None
+    assert gated["bot.handlers.agenda"].names == {"today"}
+    assert gated["bot.handlers.start"] is not None
+    assert {"start", "help", "cancel", "lang"} <= gated["bot.handlers.start"].names
+    # a typed note or a reply to a card is taken there: those routers stay open
+    assert gated["bot.handlers.deals"] is None and gated["bot.handlers.inbox"] is None
+
+    today = gated["bot.handlers.agenda"]
+    chat = types.Chat(id=1, type="private")
+
+    def message(text: str | None = None, caption: str | None = None) -> types.Message:
+        return types.Message(
+            message_id=1, date=datetime.now(UTC), chat=chat, text=text, caption=caption
+        )
+
+    for passing in ("/today", "/today tomorrow", "/Today@shop_bot"):  # Command decides then
+        assert await today(message(passing)), passing
+    assert await today(message(caption="/today"))
+    for refused in ("/deals", "today", "/", "/ today"):
+        assert not await today(message(refused)), refused
+
+    async def anything(message: object) -> None: ...
+
+    mixed = Router()
+    mixed.message.register(anything, Command("x"))
+    mixed.message.register(anything, StateFilter(Typing.note))  # not keyed by a command
+    assert gate_of(gate_commands(mixed)) is None
