@@ -25,11 +25,16 @@ them preparing each hot statement, code paths run and lazy structures built for 
 time; with one round the first 20 s of the timed run had a p99 twice the rest's).
 
 The echo bot (one handler answering every message with its text, every button with an
-empty answer) runs the same script first, twice, each time in its own child process: as
-bare aiogram (aiogram's own session: the baseline the target names), then on crmhub's Bot
-API session (`bot.app.Session`: JSON bodies, answers it need not read left unparsed), the
-stricter comparison, also printed. Target: the bot's p99 under 50 ms and within 3x of the
-bare aiogram echo's.
+empty answer) runs the same script twice, each in its own child process: as bare aiogram
+(aiogram's own session: the baseline the target names), and on crmhub's Bot API session
+(`bot.app.Session`: JSON bodies, answers it need not read left unparsed), the stricter
+comparison, also printed. The three bots are up for the whole run, each with its own fake;
+after the warm-ups they are timed in turns, --segments (4) stretches of --actions/--segments
+actions each, in the order echo, echo-json, crm, crm, echo-json, echo, echo, ...: a virtual
+machine whose speed drifts within minutes (seen here: up to 40% in an hour) then weighs on
+the three alike, where timing them one after the other charged it to the last. Only the bot
+being timed gets updates; the others wait in their long poll. Target: the bot's p99 under
+50 ms and within 3x of the bare aiogram echo's.
 
 Diagnostics (environment): BENCH_BOT_TRACE=1 prints each action's latency and the bot
 process's CPU while it was handled (that action's own with --managers 1); BENCH_BOT_SQL=1
@@ -76,6 +81,8 @@ FIRST_ID = 910_000
 P99_BUDGET_MS = 50.0
 RATIO = 3.0
 THINK = 1.0  # seconds between a manager's actions, ±50%: see bench/RESULTS.md
+SEGMENTS = 4  # timed segments per bot, taken in turns: see segment_order
+KINDS = ("echo", "echo-json", "crm")
 WARMUP = 3  # untimed rounds of the script per manager first (27 actions: ~30 s at THINK)
 ANSWERS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
 SCRIPT = (
@@ -227,13 +234,15 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_chats(chats: list[Simulated], actions: int, think: float) -> Phase:
-    """Every chat runs the script at once; `think` seconds (±50%) before each action."""
+async def run_chats(
+    chats: list[Simulated], actions: int, think: float, jitter: random.Random, first: int = 0
+) -> Phase:
+    """Every chat runs steps first..first+actions of the script at once; `think` seconds
+    (±50%, drawn from `jitter`) before each action."""
     timings: dict[str, list[float]] = defaultdict(list)
-    jitter = random.Random(7)
 
     async def one(chat: Simulated) -> None:
-        for step in range(actions):
+        for step in range(first, first + actions):
             if think:
                 await asyncio.sleep(think * jitter.uniform(0.5, 1.5))
             kind, text = SCRIPT[step % len(SCRIPT)]
@@ -259,8 +268,39 @@ def harness_collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-async def phase(kind: str, args: argparse.Namespace, managers: list[tuple[int, str]]) -> Phase:
-    """Start a fake and the bot's process, let every manager run the script, stop both."""
+@dataclass
+class Running:
+    """One bot's process with its own fake and probe, kept up for the whole run."""
+
+    kind: str
+    fake: TelegramAPI
+    child: asyncio.subprocess.Process
+    reader: asyncio.Task[None]
+    chats: list[Simulated]
+    jitter: random.Random = field(default_factory=lambda: random.Random(7))
+    done: int = 0  # script steps run so far (warm-up included)
+    timed: Phase = field(default_factory=lambda: Phase(defaultdict(list), 0.0))
+
+    async def warm_up(self, steps: int, think: float) -> None:
+        await run_chats(self.chats, steps, think, self.jitter, self.done)
+        self.done += steps
+
+    async def segment(self, steps: int, think: float) -> None:
+        """Time `steps` more actions of every manager; added to what this bot has so far."""
+        cpu = process_cpu(self.child.pid)
+        with harness_collector_paused():
+            result = await run_chats(self.chats, steps, think, self.jitter, self.done)
+        self.timed.cpu_seconds += process_cpu(self.child.pid) - cpu
+        self.timed.seconds += result.seconds
+        for kind, values in result.timings.items():
+            self.timed.timings[kind] += values
+        self.done += steps
+
+
+async def start_bot(
+    kind: str, args: argparse.Namespace, managers: list[tuple[int, str]]
+) -> Running:
+    """A fake and the bot's process long polling it, once the bot says it is ready."""
     fake = TelegramAPI()
     await fake.start()
     probe = Probe()
@@ -275,21 +315,29 @@ async def phase(kind: str, args: argparse.Namespace, managers: list[tuple[int, s
         ready = await asyncio.wait_for(child.stdout.readline(), 60)
         if ready.strip() != b"ready":
             raise RuntimeError(f"the {kind} bot did not start")
-        reader = asyncio.create_task(probe.read(child.stdout))
-        chats = [Simulated(chat, name, fake, probe) for chat, name in managers]
-        # warm-up, untimed: see the docstring
-        await run_chats(chats, args.warmup * len(SCRIPT), args.think)
-        cpu = process_cpu(child.pid)
-        with harness_collector_paused():
-            result = await run_chats(chats, args.actions, args.think)
-        result.cpu_seconds = process_cpu(child.pid) - cpu
-        reader.cancel()
-        return result
-    finally:
-        if child.returncode is None:
-            child.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(child.wait(), 30)
-        await fake.stop()
+    except BaseException:
+        await stop_bot(child, fake)
+        raise
+    reader = asyncio.create_task(probe.read(child.stdout))
+    chats = [Simulated(chat, name, fake, probe) for chat, name in managers]
+    return Running(kind, fake, child, reader, chats)
+
+
+async def stop_bot(child: asyncio.subprocess.Process, fake: TelegramAPI) -> None:
+    if child.returncode is None:
+        child.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(child.wait(), 30)
+    await fake.stop()
+
+
+def segment_order(kinds: tuple[str, ...], segments: int) -> list[str]:
+    """Which bot each timed segment belongs to: the kinds in turn, every other round
+    reversed (A B C C B A A B C ...), so that a machine whose speed drifts during the run
+    weighs on every bot alike instead of on whichever was timed last."""
+    order: list[str] = []
+    for n in range(segments):
+        order += kinds if n % 2 == 0 else tuple(reversed(kinds))
+    return order
 
 
 async def populate(managers: int) -> list[tuple[int, str]]:
@@ -397,6 +445,8 @@ def report(
             "untimed rounds of the script per manager",
             "- the bot (`ManagerBot`, long polling) in its own process; the fake and the "
             "managers in another",
+            f"- the three bots timed in turns, {args.segments} segments each (echo, echo-json, "
+            "crm, then the reverse, ...)",
             "- latency: update received by the dispatcher (bot's clock) -> first answer "
             "recorded by the fake (harness's clock, same machine)",
             f"- target: p99 under {P99_BUDGET_MS:.0f} ms and within {RATIO:.0f}x of the bare "
@@ -419,9 +469,20 @@ async def run(args: argparse.Namespace) -> int:
         managers = await populate(args.managers)
     finally:
         await db.close()
-    echo = summary(await phase("echo", args, managers))
-    echo_json = summary(await phase("echo-json", args, managers))
-    crm_s = summary(await phase("crm", args, managers))
+    bots: dict[str, Running] = {}
+    try:
+        for kind in KINDS:
+            bots[kind] = await start_bot(kind, args, managers)
+        for bot in bots.values():  # warm-up, untimed: see the docstring
+            await bot.warm_up(args.warmup * len(SCRIPT), args.think)
+        per_segment = max(1, args.actions // args.segments)
+        for kind in segment_order(KINDS, args.segments):
+            await bots[kind].segment(per_segment, args.think)
+    finally:
+        for bot in bots.values():
+            bot.reader.cancel()
+            await stop_bot(bot.child, bot.fake)
+    echo, echo_json, crm_s = (summary(bots[kind].timed) for kind in KINDS)
     block = report(args, crm_s, echo, echo_json)
     print(block)
     if args.results:
@@ -440,6 +501,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--managers", type=int, default=50)
     parser.add_argument("--actions", type=int, default=100)
+    parser.add_argument(
+        "--segments",
+        type=int,
+        default=SEGMENTS,
+        help="timed segments per bot, the bots taking turns (--actions split among them)",
+    )
     parser.add_argument(
         "--think",
         type=float,
