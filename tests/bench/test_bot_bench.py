@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bench.bot import KINDS, segment_order
+from bench.bot_harness import KINDS, segment_order
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--managers", "2", "--actions", "6", "--segments", "2", "--warmup", "1", "--think", "0"]
