@@ -53,7 +53,8 @@ from inbox.channels.base import (
     SendError,
     StatusUpdate,
 )
-from inbox.channels.email_mime import build_message, message_ids, parse_email, reply_subject
+from inbox.channels.email_compose import build_message, reply_subject
+from inbox.channels.email_mime import message_ids, parse_email
 from inbox.channels.email_reports import find_bounce, is_auto_reply
 from inbox.channels.email_transport import (
     ImapWatcher,

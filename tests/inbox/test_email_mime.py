@@ -12,16 +12,14 @@ from pathlib import Path
 import pytest
 
 from inbox.channels.base import InboundMessage
+from inbox.channels.email_compose import build_message, build_reply, reply_subject
 from inbox.channels.email_mime import (
     MAX_REFERENCES,
-    build_message,
-    build_reply,
     decode_bytes,
     decode_header_text,
     extract_attachments,
     html_to_text,
     parse_email,
-    reply_subject,
 )
 from inbox.channels.email_providers import detect
 

@@ -11,7 +11,8 @@ import aioimaplib
 import pytest
 
 from inbox.channels.base import SendError
-from inbox.channels.email_mime import build_message, parse_email
+from inbox.channels.email_compose import build_message
+from inbox.channels.email_mime import parse_email
 from inbox.channels.email_transport import (
     ImapWatcher,
     MailboxConfig,
