@@ -1,6 +1,6 @@
 """Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`) and XLSX;
 which client field a column heading means (remembered from the last import); how long the
-uploaded files are kept once their import has ended."""
+uploaded files are kept once their import has ended, or when none was started from them."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ SYNONYMS = {
     "lead_source": ("source", "источник", "lead source"),
 }
 MAX_COLUMNS = 200
+# The panel's upload folder holds this beside the file (its name and stored name) until an
+# import is started from it; `forget_abandoned_uploads` knows an upload by it.
+UPLOAD_META = "meta.json"
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ async def forget_ended_imports(folder: Path, *, keep_days: int) -> int:
 
     Only a job's own folder directly under `folder` is deleted, and only when no other job
     still needs it (pending, running, or ended more recently). Uploads no job was made
-    from yet (still being mapped) are not looked at."""
+    from yet (still being mapped) are `forget_abandoned_uploads`' concern."""
     cutoff = clock.now() - timedelta(days=min(keep_days, LONGEST_RETENTION_DAYS))
     ended = await ImportJob.filter(
         status__in=(ImportStatus.DONE, ImportStatus.FAILED), finished_at__lte=cutoff
@@ -258,4 +261,39 @@ def _delete_folders(folder: Path, ended: dict[int, str], needed: list[str]) -> l
         if own.parent == root and own not in kept:
             shutil.rmtree(own, ignore_errors=True)
             gone.append(job_id)
+    return gone
+
+
+async def forget_abandoned_uploads(folder: Path, *, keep_days: int) -> int:
+    """Delete the panel's uploads no import was started from (the admin uploaded a file and
+    left the mapping page) once they are `keep_days` old; how many went.
+
+    Only folders directly under `folder` that hold UPLOAD_META written more than `keep_days`
+    ago and that no import job's file lies in: a folder an import was made from is
+    `forget_ended_imports`' concern, and anything else (the command line's folders, loose
+    files) is left alone."""
+    if not await asyncio.to_thread(folder.is_dir):  # nothing uploaded yet
+        return 0
+    days = min(keep_days, LONGEST_RETENTION_DAYS)
+    cutoff = clock.now().timestamp() - days * 86400
+    used = await ImportJob.exclude(path="").values_list("path", flat=True)
+    gone = await asyncio.to_thread(_delete_abandoned, folder, cutoff, [str(p) for p in used])
+    if gone:
+        log.info("uploads no import was started from deleted after %s days: %s", keep_days, gone)
+    return len(gone)
+
+
+def _delete_abandoned(folder: Path, cutoff: float, used: list[str]) -> list[str]:
+    taken = {Path(path).resolve().parent for path in used}
+    gone = []
+    for own in folder.resolve().iterdir():
+        try:
+            if own.is_symlink() or not own.is_dir() or own in taken:
+                continue
+            if (own / UPLOAD_META).stat().st_mtime > cutoff:
+                continue
+        except FileNotFoundError:  # no UPLOAD_META: not an upload of the panel's
+            continue
+        shutil.rmtree(own, ignore_errors=True)
+        gone.append(own.name)
     return gone

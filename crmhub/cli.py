@@ -220,6 +220,7 @@ async def cmd_inbox_unparsed(settings: Settings, args: argparse.Namespace) -> in
 
 async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> int:
     """Import clients from CSV/XLSX: the panel's import, with a progress bar here."""
+    import secrets
     import shutil
     from pathlib import Path
 
@@ -239,8 +240,10 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
             mapping[index] = target.strip()
         for index, heading in enumerate(table.headers):
             print(f"  {heading!r} -> {mapping.get(index) or '(skipped)'}")
-        folder = settings.data_dir / "imports" / f"cli-{source.stem}"
-        folder.mkdir(parents=True, exist_ok=True)
+        # a folder of this run's own: a second import of the same file name must not
+        # overwrite the first one's copy, nor share its retention
+        folder = settings.data_dir / "imports" / f"cli-{secrets.token_hex(8)}"
+        folder.mkdir(parents=True)
         stored = folder / source.name
         shutil.copyfile(source, stored)
         job = await create_job(

@@ -24,7 +24,7 @@ from admin_web.keys import IMPORTS
 from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
-from crm.import_files import forget_ended_imports
+from crm.import_files import forget_abandoned_uploads, forget_ended_imports
 from inbox.raw_retention import forget_processed_events
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
@@ -52,8 +52,14 @@ def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
 
 
 def import_files_tick(folder: Path, keep_days: int) -> Tick:
-    """Deletes the files of imports that ended more than `keep_days` ago."""
-    return lambda: forget_ended_imports(folder, keep_days=keep_days)
+    """Deletes the files of imports that ended more than `keep_days` ago, and uploads that no
+    import was started from as old; how many folders went."""
+
+    async def tick() -> int:
+        ended = await forget_ended_imports(folder, keep_days=keep_days)
+        return ended + await forget_abandoned_uploads(folder, keep_days=keep_days)
+
+    return tick
 
 
 def raw_events_tick(keep_days: int) -> Tick:

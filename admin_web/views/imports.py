@@ -20,7 +20,7 @@ from admin_web.render import gettext_for, locale_of, redirect, render
 from admin_web.views.clients import relation_choices
 from crm.errors import NotFound, ValidationFailed
 from crm.i18n import N_
-from crm.import_files import TARGET_NAMES, guess_mapping, open_table, preview
+from crm.import_files import TARGET_NAMES, UPLOAD_META, guess_mapping, open_table, preview
 from crm.import_jobs import create_job, get_job
 from crm.importer import DEDUP_KEYS, ImportOptions
 from crm.models import FieldDefinition, ImportJob, ImportStatus, User
@@ -34,13 +34,13 @@ def _folder(request: web.Request, token: str) -> Path:
     if not TOKEN.match(token):
         raise NotFound()
     folder = request.app[IMPORTS].folder / token
-    if not (folder / "meta.json").exists():
+    if not (folder / UPLOAD_META).exists():
         raise NotFound()
     return folder
 
 
 def _upload(folder: Path) -> tuple[Path, str]:
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = json.loads((folder / UPLOAD_META).read_text(encoding="utf-8"))
     return folder / str(meta["stored"]), str(meta["filename"])
 
 
@@ -68,7 +68,7 @@ async def import_upload(request: web.Request) -> web.StreamResponse:
     stored.write_bytes(upload.file.read())
     open_table(stored, upload.filename)  # refuse an unreadable file now
     meta = {"filename": Path(upload.filename).name, "stored": stored.name}
-    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    (folder / UPLOAD_META).write_text(json.dumps(meta), encoding="utf-8")
     return redirect(f"/import/{token}")
 
 

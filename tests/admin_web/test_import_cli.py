@@ -49,6 +49,14 @@ async def test_import_clients_command(
     failed = Path(job.failed_path).read_text(encoding="utf-8-sig")  # noqa: ASYNC240
     assert failed.count("\n") == 2
 
+    # the same file name again, changed: a folder of its own, the first import's copy kept
+    write_csv(path, rows(3))
+    assert await args.func(Settings(data_dir=tmp_path / "data"), args) == 0
+    first, second = await ImportJob.all().order_by("id")
+    assert Path(first.path).parent != Path(second.path).parent
+    assert Path(first.path).read_text(encoding="utf-8").count("\n") == 61  # noqa: ASYNC240
+    assert Path(second.path).read_text(encoding="utf-8").count("\n") == 4  # noqa: ASYNC240
+
 
 def test_parser_knows_the_command() -> None:
     args = cli.build_parser().parse_args(["import", "clients", "x.csv"])

@@ -1,6 +1,7 @@
 """Uploaded import files are kept CRMHUB_IMPORT_RETENTION_DAYS after their import finished
-or failed, then deleted (the job stays, counts and all); an upload still being mapped, a
-pending or running import, and anything outside the imports folder keep their files."""
+or failed, then deleted (the job stays, counts and all); a pending or running import and
+anything outside the imports folder keep their files. An upload no import was started from
+is kept as many days from its upload, then deleted too."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from admin_web.keys import IMPORTS
 from crm import clock
 from crm.config import load_settings
 from crm.errors import ValidationFailed
-from crm.import_files import forget_ended_imports
+from crm.import_files import UPLOAD_META, forget_abandoned_uploads, forget_ended_imports
 from crm.models import ImportJob, ImportStatus
 from tests.admin_web.conftest import Browser
 from tests.admin_web.import_data import rows, write_csv
@@ -89,8 +90,8 @@ async def test_failed_imports_go_and_unfinished_ones_stay(as_admin: Browser) -> 
 
 
 async def test_a_folder_another_import_still_needs_stays(as_admin: Browser) -> None:
-    """`crmhub import clients` reuses `cli-<name>` for the same file name: an old import's
-    folder is kept while a newer one there has not reached its own retention."""
+    """Two imports' files in one folder (as `crmhub import clients` kept them when it reused
+    `cli-<name>` for a file name): the folder stays until the newer one's retention."""
     folder = as_admin.app[IMPORTS].folder
     old = await ended_job(folder, "cli-clients", days_ago=60)
     new = await ended_job(folder, "cli-clients", days_ago=5)
@@ -100,6 +101,43 @@ async def test_a_folder_another_import_still_needs_stays(as_admin: Browser) -> N
         assert await forget_ended_imports(folder, keep_days=30) == 2
     assert not folder_of(old).exists()
     assert not await ImportJob.exclude(path="").exists()
+
+
+async def test_an_upload_no_import_was_started_from_goes_after_the_retention(
+    as_admin: Browser, tmp_path: Path
+) -> None:
+    folder = as_admin.app[IMPORTS].folder
+    _status, _text = await upload(as_admin, write_csv(tmp_path / "left.csv", rows(2)))
+    left = as_admin.page
+    abandoned = folder / left.rsplit("/", 1)[1]
+    _status, _text = await upload(as_admin, write_csv(tmp_path / "done.csv", rows(5)))
+    done = await start(as_admin, as_admin.page)  # an import was made from this one
+    pending = await ended_job(folder, "c" * 32, days_ago=40, status=ImportStatus.PENDING)
+    (folder_of(pending) / UPLOAD_META).write_text("{}")
+    unmarked = folder / "cli-0123456789abcdef"  # not the panel's: no UPLOAD_META
+    unmarked.mkdir()
+    write_csv(unmarked / "source.csv", rows(1))
+    loose = write_csv(folder / "loose.csv", rows(1))
+
+    with time_machine.travel(clock.now() + 29 * DAY, tick=False):
+        assert await forget_abandoned_uploads(folder, keep_days=30) == 0
+    assert (abandoned / UPLOAD_META).exists()
+    status, _text = await as_admin.get(left)
+    assert status == 200
+
+    with time_machine.travel(clock.now() + 31 * DAY, tick=False):
+        assert await forget_abandoned_uploads(folder, keep_days=30) == 1
+        assert await forget_abandoned_uploads(folder, keep_days=30) == 0
+    assert not abandoned.exists()
+    status, _text = await as_admin.get(left)
+    assert status == 404
+    for path in (done.path, pending.path, unmarked / "source.csv", loose):
+        assert on_disk(str(path))
+
+
+async def test_no_imports_folder_yet_is_nothing_to_forget(tmp_path: Path) -> None:
+    assert await forget_abandoned_uploads(tmp_path / "imports", keep_days=1) == 0
+    assert not (tmp_path / "imports").exists()
 
 
 async def test_nothing_outside_the_imports_folder_is_touched(
