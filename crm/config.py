@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.errors import ValidationFailed
-from crm.i18n import N_, Text
+from crm.i18n import N_, SUPPORTED_LOCALES, Text
 
 TELEGRAM_API_BASE = "https://api.telegram.org"
 
@@ -25,10 +26,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     web_host: str = "127.0.0.1"
-    web_port: int = 8080
+    web_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
     public_url: str | None = None
     secret_key: str | None = None
-    default_locale: str = "ru"
+    default_locale: str = Field(default="ru", pattern=f"^({'|'.join(SUPPORTED_LOCALES)})$")
     default_timezone: str = "Europe/Moscow"
     manager_bot_token: str | None = None
     # where the bot keeps what a manager is in the middle of (a dialog, a note being typed):
@@ -44,6 +45,13 @@ class Settings(BaseSettings):
     # days a processed webhook body or polled update is kept in raw_events
     # (inbox.raw_retention.forget_processed_events; pending and unparsed ones stay)
     raw_event_retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():  # as crm.regions.check_timezone
+            raise ValueError("not an IANA time zone")
+        return value
 
     def db_url(self) -> str:
         """The tortoise database URL; an SQLite file in the data dir by default."""
@@ -66,11 +74,18 @@ class Settings(BaseSettings):
         return self.secret_key
 
 
-# What an operator is told about a refused value, per setting (translated where shown).
+# What an operator is told about a refused value, per setting (translated where shown);
+# any other setting refused gets NOT_ACCEPTED.
 PROBLEMS = {
+    "web_port": N_("A port number from 0 to 65535 expected"),
+    "default_locale": N_("ru or en expected"),
+    "default_timezone": N_("A time zone such as Europe/Moscow expected"),
+    "redis_url": N_("A redis://, rediss:// or unix:// address expected"),
+    "role": N_("all, web or worker expected"),
     "import_retention_days": N_("A positive whole number expected"),
     "raw_event_retention_days": N_("A positive whole number expected"),
 }
+NOT_ACCEPTED = N_("This value is not accepted")
 
 
 class _Locale(BaseSettings):
@@ -85,17 +100,19 @@ def settings_locale() -> str:
 
 
 def load_settings(**values: Any) -> Settings:
-    """Settings from the environment (and `values`). A refused value of a setting listed in
-    PROBLEMS raises ValidationFailed naming its variable (CRMHUB_...), which the command
-    line prints in the operator's language (settings_locale()); others keep pydantic's own."""
+    """Settings from the environment (and `values`). A refused value raises ValidationFailed
+    naming its variable (CRMHUB_...) with what is expected (PROBLEMS), which the command line
+    prints in the operator's language (settings_locale())."""
     try:
         return Settings(**values)
     except ValidationError as exc:
-        names = [str(error["loc"][0]) for error in exc.errors() if error["loc"]]
-        if not names or any(name not in PROBLEMS for name in names):
+        names = dict.fromkeys(str(error["loc"][0]) for error in exc.errors() if error["loc"])
+        if not names:
             raise
         raise ValidationFailed(
-            fields={f"CRMHUB_{name.upper()}": Text(PROBLEMS[name]) for name in names}
+            fields={
+                f"CRMHUB_{name.upper()}": Text(PROBLEMS.get(name, NOT_ACCEPTED)) for name in names
+            }
         ) from None
 
 

@@ -12,7 +12,7 @@ from tortoise.context import TortoiseContext
 from crm import clock, db
 from crm.config import Settings
 from crm.models import RawEvent, RawEventStatus
-from crmhub import cli, runtime
+from crmhub import runtime
 from tests.crmhub.ticks import serve_until_tick
 
 
@@ -69,37 +69,3 @@ def test_the_retention_is_thirty_days_unless_set(monkeypatch: pytest.MonkeyPatch
     assert Settings(_env_file=None).raw_event_retention_days == 30  # type: ignore[call-arg]
     monkeypatch.setenv("CRMHUB_RAW_EVENT_RETENTION_DAYS", "7")
     assert Settings(_env_file=None).raw_event_retention_days == 7  # type: ignore[call-arg]
-
-
-@pytest.mark.parametrize(
-    ("locale", "lines"),
-    [
-        (
-            "en",
-            [
-                "error: Please correct the highlighted fields",
-                "  CRMHUB_RAW_EVENT_RETENTION_DAYS: A positive whole number expected",
-            ],
-        ),
-        (
-            "ru",
-            [
-                "error: Исправьте отмеченные поля",
-                "  CRMHUB_RAW_EVENT_RETENTION_DAYS: Ожидается целое положительное число",
-            ],
-        ),
-    ],
-)
-def test_a_wrong_retention_stops_the_command_with_a_clear_error(
-    locale: str,
-    lines: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    monkeypatch.setenv("CRMHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("CRMHUB_DEFAULT_LOCALE", locale)
-    monkeypatch.setenv("CRMHUB_RAW_EVENT_RETENTION_DAYS", "0")
-    assert cli.main(["migrate"]) == 2
-    assert capsys.readouterr().err.splitlines() == lines
-    assert not (tmp_path / "crmhub.sqlite3").exists()  # nothing ran
