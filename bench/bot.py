@@ -140,11 +140,27 @@ def ratio_to(crm: dict[str, float], echo: dict[str, float]) -> float:
     return crm["p99"] / echo["p99"] if echo["p99"] else float("inf")
 
 
+def by_action(crm: Phase, echo: Phase) -> list[str]:
+    """p50/p99 per action of the script, the crmhub bot's beside the bare echo's."""
+    rows = [
+        "| action | crmhub p50 ms | crmhub p99 ms | bare echo p50 ms | bare echo p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for action, values in crm.actions.items():
+        other = echo.actions.get(action) or [0.0]
+        rows.append(
+            f"| {action} | {percentile(values, 0.5):.2f} | {percentile(values, 0.99):.2f} "
+            f"| {percentile(other, 0.5):.2f} | {percentile(other, 0.99):.2f} |"
+        )
+    return rows
+
+
 def report(
     args: argparse.Namespace,
     crm: dict[str, float],
     echo: dict[str, float],
     echo_json: dict[str, float],
+    actions: list[str],
 ) -> str:
     ratio = ratio_to(crm, echo)
     passed = crm["p99"] < P99_BUDGET_MS and ratio <= RATIO
@@ -188,6 +204,8 @@ def report(
             f"against the echo on crmhub's own Bot API session {ratio_to(crm, echo_json):.2f}x",
             "",
             *rows,
+            "",
+            *actions,
         ]
     )
 
@@ -220,7 +238,8 @@ async def run(args: argparse.Namespace) -> int:
             bot.reader.cancel()
             await stop_bot(bot.child, bot.fake)
     echo, echo_json, crm_s = (summary(bots[kind].timed) for kind in KINDS)
-    block = report(args, crm_s, echo, echo_json)
+    actions = by_action(bots["crm"].timed, bots["echo"].timed)
+    block = report(args, crm_s, echo, echo_json, actions)
     print(block)
     if args.results:
         write_block(Path(args.results), f"bench.bot think={args.think:g}", block)

@@ -158,9 +158,18 @@ class Simulated:
 
 @dataclass
 class Phase:
-    timings: dict[str, list[float]]
+    timings: dict[str, list[float]]  # by kind: message, button
     seconds: float
     cpu_seconds: float = 0.0  # the bot's process, user + system
+    actions: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, other: Phase) -> None:
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
+        for kind, values in other.timings.items():
+            self.timings[kind] += values
+        for action, values in other.actions.items():
+            self.actions[action] += values
 
 
 def process_cpu(pid: int) -> float:
@@ -177,7 +186,7 @@ async def run_chats(
 ) -> Phase:
     """Every chat runs steps first..first+actions of the script at once; `think` seconds
     (±50%, drawn from `jitter`) before each action."""
-    timings: dict[str, list[float]] = defaultdict(list)
+    phase = Phase(defaultdict(list), 0.0)
 
     async def one(chat: Simulated) -> None:
         for step in range(first, first + actions):
@@ -186,11 +195,13 @@ async def run_chats(
             kind, text = SCRIPT[step % len(SCRIPT)]
             measured = await chat.act(kind, text)
             if measured is not None:
-                timings[measured[0]].append(measured[1])
+                phase.timings[measured[0]].append(measured[1])
+                phase.actions[text.split()[0]].append(measured[1])
 
     started = time.perf_counter()
     await asyncio.gather(*(one(c) for c in chats))
-    return Phase(timings, time.perf_counter() - started)
+    phase.seconds = time.perf_counter() - started
+    return phase
 
 
 @contextlib.contextmanager
@@ -228,10 +239,8 @@ class Running:
         cpu = process_cpu(self.child.pid)
         with harness_collector_paused():
             result = await run_chats(self.chats, steps, think, self.jitter, self.done)
-        self.timed.cpu_seconds += process_cpu(self.child.pid) - cpu
-        self.timed.seconds += result.seconds
-        for kind, values in result.timings.items():
-            self.timed.timings[kind] += values
+        result.cpu_seconds = process_cpu(self.child.pid) - cpu
+        self.timed.add(result)
         self.done += steps
 
 

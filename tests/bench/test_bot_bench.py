@@ -38,15 +38,23 @@ def test_a_small_run_times_every_action_of_every_bot() -> None:
         timeout=120,
     )
     assert run.returncode in (0, 1), run.stderr  # 1: the target missed, which is not judged
-    rows = {
-        line.split("|")[1].strip(): line.split("|")[2].strip()
-        for line in run.stdout.splitlines()
-        if line.startswith("| ") and not line.startswith(("| bot ", "| ---"))
-    }
+    bots, actions = (table(part) for part in run.stdout.split("| action |"))
     # 2 managers x 6 actions each, every one answered and timed (none lost between turns)
-    assert rows == {
+    assert {name: cells[0] for name, cells in bots.items()} == {
         "crmhub manager bot": "12",
         "bare aiogram echo": "12",
         "the echo on crmhub's Bot API session": "12",
     }
+    # the script's first six steps after one untimed round, each with its own figures
+    assert list(actions) == ["/deals", "1.", "Feed", "/today", "/client", "Stage"]
     assert "the three bots timed in turns, 2 segments each" in run.stdout
+
+
+def table(text: str) -> dict[str, list[str]]:
+    """A markdown table's rows: first cell -> the others (the heading and rule left out)."""
+    return {
+        cells[0]: cells[1:]
+        for line in text.splitlines()
+        if line.startswith("| ") and not line.startswith(("| bot ", "| ---"))
+        for cells in [[cell.strip() for cell in line.strip().strip("|").split("|")]]
+    }
