@@ -34,8 +34,9 @@ from typing import Any
 from aiogram.types import Update
 from tortoise import Tortoise
 
-from bench.bot import SCRIPT, populate
+from bench.bot import populate
 from bench.bot_child import CRM_TOKEN
+from bench.bot_harness import SCRIPT
 from bench.scratch import recreate
 from bot.app import ManagerBot
 from crm import db
