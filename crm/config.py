@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
     public_url: str | None = None
     secret_key: str | None = None
-    default_locale: str = Field(default="ru", pattern=f"^({'|'.join(SUPPORTED_LOCALES)})$")
+    default_locale: str = "ru"
     default_timezone: str = "Europe/Moscow"
     manager_bot_token: str | None = None
     # where the bot keeps what a manager is in the middle of (a dialog, a note being typed):
@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     # days a processed webhook body or polled update is kept in raw_events
     # (inbox.raw_retention.forget_processed_events; pending and unparsed ones stay)
     raw_event_retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("default_locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        """ru or en; a regional spelling (`en-US`, `ru_RU`) is taken as its language."""
+        short = value.strip().replace("-", "_").split("_", 1)[0].lower()
+        if short not in SUPPORTED_LOCALES:
+            raise ValueError("not a supported locale")
+        return short
 
     @field_validator("default_timezone")
     @classmethod

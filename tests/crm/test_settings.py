@@ -15,6 +15,7 @@ REFUSED = [
     ("CRMHUB_WEB_PORT", "http", "A port number from 0 to 65535 expected"),
     ("CRMHUB_WEB_PORT", "65536", "A port number from 0 to 65535 expected"),
     ("CRMHUB_DEFAULT_LOCALE", "de", "ru or en expected"),
+    ("CRMHUB_DEFAULT_LOCALE", "", "ru or en expected"),
     ("CRMHUB_DEFAULT_TIMEZONE", "Moscow", "A time zone such as Europe/Moscow expected"),
     ("CRMHUB_DEFAULT_TIMEZONE", "../etc/passwd", "A time zone such as Europe/Moscow expected"),
     ("CRMHUB_DEFAULT_TIMEZONE", "Europe", "A time zone such as Europe/Moscow expected"),
@@ -46,7 +47,7 @@ def test_a_refused_value_names_its_variable_and_what_is_expected(
 def test_good_values_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in (
         ("CRMHUB_WEB_PORT", "0"),
-        ("CRMHUB_DEFAULT_LOCALE", "en"),
+        ("CRMHUB_DEFAULT_LOCALE", "en-US"),
         ("CRMHUB_DEFAULT_TIMEZONE", "Asia/Vladivostok"),
         ("CRMHUB_REDIS_URL", "rediss://cache.example:6380/2"),
         ("CRMHUB_ROLE", "worker"),
