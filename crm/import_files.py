@@ -65,8 +65,8 @@ SYNONYMS = {
     "lead_source": ("source", "источник", "lead source"),
 }
 MAX_COLUMNS = 200
-# The panel's upload folder holds this beside the file (its name and stored name) until an
-# import is started from it; `forget_abandoned_uploads` knows an upload by it.
+# The panel's upload folder holds this beside the file (its name and stored name);
+# `forget_abandoned_uploads` knows an upload by it.
 UPLOAD_META = "meta.json"
 
 
