@@ -5,27 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from crm import access, company, kept
+from crm import access, company
 from crm.errors import NotFound
 from crm.models import Company
 from tests.crm import factories as f
+from tests.crm.conftest import Clock
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(kept, "monotonic", moved)
-    return moved
 
 
 async def test_a_saved_setting_applies_at_once(clock: Clock) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tortoise.models import Model
 
-from crm import clients, fields, kept
+from crm import clients, fields
 from crm.client_card import card_details
 from crm.models import (
     Client,
@@ -24,15 +24,9 @@ from crm.models import (
     User,
 )
 from tests.crm import factories as f
-from tests.crm.test_access_company_setting import Clock  # the same moved clock
+from tests.crm.conftest import Clock
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    monkeypatch.setattr(kept, "monotonic", moved := Clock())
-    return moved
 
 
 async def names(kind: ClientKind = ClientKind.INDIVIDUAL) -> list[str]:

@@ -12,32 +12,11 @@ from tortoise.transactions import in_transaction
 from crm import kept, scenarios
 from crm.models import Stage
 from tests.crm import factories as f
-from tests.crm.test_access_company_setting import Clock
+from tests.crm.conftest import Clock
 
 pytestmark = pytest.mark.usefixtures("db")
 
 TTL = scenarios.STAGES_TTL
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(kept, "monotonic", moved)
-    return moved
-
-
-@pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The scenario ids the stages cache read from the database, in order."""
-    done: list[int] = []
-    read = scenarios._read_stages
-
-    async def counting(scenario_id: int) -> list[Stage]:
-        done.append(scenario_id)
-        return await read(scenario_id)
-
-    monkeypatch.setattr(scenarios._stage_lists, "load", counting)
-    return done
 
 
 async def names(scenario_id: int) -> list[str]:

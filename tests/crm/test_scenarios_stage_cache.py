@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from crm import kept, scenarios
+from crm import scenarios
 from crm.models import Stage
 from tests.crm import factories as f
-from tests.crm.test_access_company_setting import Clock  # the same moved clock
+from tests.crm.conftest import Clock
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(kept, "monotonic", moved)
-    return moved
 
 
 async def names(scenario_id: int) -> list[str]:
@@ -48,18 +41,8 @@ async def test_a_change_from_another_process_applies_within_the_ttl(clock: Clock
     assert await names(s.id) == ["Lead", "B"]
 
 
-async def test_read_once_per_ttl_per_scenario(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_read_once_per_ttl_per_scenario(clock: Clock, reads: list[int]) -> None:
     one, two = await f.scenario("One", stages=("A",)), await f.scenario("Two", stages=("X",))
-    reads: list[int] = []
-    read = scenarios._read_stages
-
-    async def counting(scenario_id: int) -> list[Stage]:
-        reads.append(scenario_id)
-        return await read(scenario_id)
-
-    monkeypatch.setattr(scenarios._stage_lists, "load", counting)
     for _ in range(3):
         assert await names(one.id) == ["A"]
         assert await names(two.id) == ["X"]
