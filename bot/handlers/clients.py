@@ -191,7 +191,7 @@ async def client_deals(query: CallbackQuery, action: Action, viewer: Viewer) -> 
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(search, Command("client"))
+    r.message.register(search, Command("client", ignore_case=True))
     r.callback_query.register(open_client, Pressed("co"))
     r.callback_query.register(ask_note, Pressed("cn"))
     r.callback_query.register(plan_task, Pressed("ck"))

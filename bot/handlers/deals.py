@@ -251,7 +251,7 @@ async def _change(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(list_deals, Command("deals"))
+    r.message.register(list_deals, Command("deals", ignore_case=True))
     r.message.register(save_note, StateFilter(Typing.note), ~F.text.startswith("/"))
     r.message.register(save_amount, StateFilter(Typing.amount), ~F.text.startswith("/"))
     r.message.register(save_title, StateFilter(Typing.title), ~F.text.startswith("/"))
