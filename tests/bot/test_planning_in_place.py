@@ -162,3 +162,18 @@ async def test_no_blank_calendar_rows_and_the_clients_time_only_when_it_differs(
         await harness.press(ANNA, dialog, "Skip")
         await harness.press(ANNA, dialog, "Skip")
         assert "client time" not in harness.current(dialog)["text"]
+
+
+async def test_text_at_the_kind_step_is_answered_in_the_dialog(harness: BotHarness) -> None:
+    with time_machine.travel(NOW, tick=True):
+        await deal()
+        await harness.send(ANNA, "/deals")
+        await harness.press(ANNA, harness.last_to(ANNA), "1. Kitchen")
+        await harness.press(ANNA, harness.last_to(ANNA), "Plan")
+        dialog = harness.last_to(ANNA)
+        count = len(harness.sent_to(ANNA))
+        await harness.send(ANNA, "завтра 11")
+        assert "Choose the kind with a button." in harness.current(dialog)["text"]
+        assert len(harness.sent_to(ANNA)) == count
+        await harness.press(ANNA, dialog, "Call")
+        assert "Choose the kind" not in harness.current(dialog)["text"]
