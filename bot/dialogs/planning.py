@@ -4,7 +4,8 @@ client's local time beside the manager's when it differs) -> subject -> content 
 The dialog is one message, edited in place as the manager answers, typed answers included.
 A date or time may be typed at the date and time steps in Russian or English ("завтра
 11:00", "пн 10", "через неделю", `crm.when_parse`); what is not understood is explained in
-the dialog itself. Once the moment is known, Save is offered at every later step.
+the dialog itself (the presets and typed moments: `bot.dialogs.moment`). Once the moment is
+known, Save is offered at every later step.
 
 Started with `start_planning()`. Start data names what is planned and what follows:
 `interest_id` or `client_id`; `complete_id` to mark that interaction done and plan the next
@@ -14,7 +15,7 @@ Nothing in the buttons names a database row: the start data stays on the server.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,15 @@ from aiogram_dialog.widgets.text import Format
 from bot.cards import send_deal_card
 from bot.dialogs.calendar import LocalCalendar
 from bot.dialogs.messages import opened_from
+from bot.dialogs.moment import (
+    differs,
+    on_not_a_kind,
+    on_preset,
+    on_tomorrow,
+    on_typed_when,
+    presets,
+    viewer_of,
+)
 from bot.dialogs.states import PlanSG
 from bot.texts import KIND_LABELS, Part, h
 from bot.views import Card, Viewer
@@ -44,10 +54,9 @@ from crm import clock
 from crm.access import access_client, access_interest
 from crm.deals import move_stage
 from crm.errors import CrmError
-from crm.i18n import N_, format_date, format_datetime
+from crm.i18n import format_date, format_datetime
 from crm.interactions import Plan, access_interaction, complete_interaction, plan_interaction
 from crm.models import Client, InteractionKind
-from crm.when_parse import Unclear, moment_of, parse_when
 
 KINDS = (
     InteractionKind.CALL,
@@ -60,18 +69,6 @@ KINDS = (
 HOURS = range(8, 21)
 NEXT_STEP = "next_step"
 DEFAULT_CLIENT_TZ = "Europe/Moscow"  # as crm.clients.client_local_time assumes
-PRESETS = {  # button id -> (days from today, hour)
-    "today": (0, 17),
-    "tomorrow": (1, 10),
-    "week": (7, 10),
-}
-PRESET_LABELS = {
-    "today": N_("Today 17:00"),
-    "tomorrow": N_("Tomorrow 10:00"),
-    "week": N_("In a week, 10:00"),
-}
-DAY_PASSED = N_("That day has passed: choose today or a later day.")
-NOT_A_KIND = N_("Choose the kind with a button.")
 
 
 async def start_planning(
@@ -108,12 +105,6 @@ async def start_planning(
         )
 
 
-def viewer_of(manager: DialogManager) -> Viewer:
-    viewer = manager.middleware_data["viewer"]
-    assert isinstance(viewer, Viewer)
-    return viewer
-
-
 def start_data(manager: DialogManager) -> dict[str, Any]:
     data = manager.start_data
     return dict(data) if isinstance(data, dict) else {}
@@ -142,29 +133,6 @@ def planned_moment(manager: DialogManager, viewer: Viewer) -> datetime:
     at = time.fromisoformat(manager.dialog_data["time"])
     # stored in UTC: SQLite compares datetimes as text, so offsets must not vary
     return datetime.combine(day, at, ZoneInfo(viewer.tz)).astimezone(UTC)
-
-
-def local_now(viewer: Viewer) -> datetime:
-    return clock.now().astimezone(ZoneInfo(viewer.tz))
-
-
-def differs(moment: datetime, own: str, theirs: str) -> bool:
-    """Whether the client's clock shows another time than the manager's at `moment`."""
-    return (
-        moment.astimezone(ZoneInfo(own)).utcoffset()
-        != moment.astimezone(ZoneInfo(theirs)).utcoffset()
-    )
-
-
-def set_moment(manager: DialogManager, day: date, at: time) -> None:
-    manager.dialog_data["day"] = day.isoformat()
-    manager.dialog_data["time"] = at.strftime("%H:%M")
-
-
-def complain(manager: DialogManager, text: str) -> None:
-    """Explain, in the dialog message itself, what was not understood."""
-    manager.dialog_data["error"] = text
-    manager.show_mode = ShowMode.EDIT
 
 
 # -- getters -------------------------------------------------------------------------------
@@ -208,15 +176,9 @@ async def kind_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 
 async def day_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     v = viewer_of(dialog_manager)
-    now = local_now(v)
-    presets = [
-        (key, v.gettext(PRESET_LABELS[key]))
-        for key, (days, hour) in PRESETS.items()
-        if days or now.time() < time(hour)
-    ]
     prompt = v._("{kind}: choose the date", kind=v.kind(chosen_kind(dialog_manager)))
     typed = v._("or type it: “tomorrow 11:00”, “Mon 10”, “31.12 15:30”")
-    return {"prompt": f"{prompt} {typed}", "presets": presets}
+    return {"prompt": f"{prompt} {typed}", "presets": presets(v)}
 
 
 async def time_getter(dialog_manager: DialogManager, **kw: Any) -> dict[str, Any]:
@@ -306,52 +268,9 @@ async def on_day(
     await manager.next()
 
 
-async def on_preset(query: CallbackQuery, widget: Any, manager: DialogManager, item: str) -> None:
-    """Today 17:00, tomorrow 10:00, in a week: the moment at once, on to the subject."""
-    days, hour = PRESETS[item]
-    set_moment(manager, local_now(viewer_of(manager)).date() + timedelta(days=days), time(hour))
-    await manager.switch_to(PlanSG.subject)
-
-
 async def on_time(query: CallbackQuery, widget: Any, manager: DialogManager, item: str) -> None:
     manager.dialog_data["time"] = f"{item[:2]}:{item[2:]}"
     await manager.next()
-
-
-async def on_tomorrow(query: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    manager.dialog_data["day"] = (
-        local_now(viewer_of(manager)).date() + timedelta(days=1)
-    ).isoformat()
-
-
-async def on_typed_when(message: Message, widget: MessageInput, manager: DialogManager) -> None:
-    """A typed date, time or both, at the date or the time step (`crm.when_parse`)."""
-    manager.show_mode = ShowMode.EDIT
-    v = viewer_of(manager)
-    at_time_step = manager.current_context().state == PlanSG.time
-    now = clock.now()
-    try:
-        when = parse_when(message.text or "", now, v.tz, expect="time" if at_time_step else "day")
-    except Unclear as exc:
-        complain(manager, exc.render(v.locale))
-        return
-    today = local_now(v).date()
-    if when.day is not None and when.day < today:
-        complain(manager, v.gettext(DAY_PASSED))
-        return
-    chosen = manager.dialog_data.get("day") if at_time_step else None
-    moment = moment_of(when, now, v.tz, day=date.fromisoformat(chosen) if chosen else None)
-    if moment is None:  # a day only: its time next
-        manager.dialog_data["day"] = (when.day or today).isoformat()
-        await manager.switch_to(PlanSG.time)
-        return
-    local = moment.astimezone(ZoneInfo(v.tz))
-    set_moment(manager, local.date(), local.time())
-    await manager.switch_to(PlanSG.subject)
-
-
-async def on_not_a_kind(message: Message, widget: MessageInput, manager: DialogManager) -> None:
-    complain(manager, viewer_of(manager).gettext(NOT_A_KIND))
 
 
 async def on_subject(
