@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.texts import Quote, excerpt, h, money
 from bot.views import Card, Viewer, remember
-from crm import manager_chat
+from crm import clock, manager_chat
 from crm.access import interest_owner
 from crm.clients import client_local_time
 from crm.errors import NotFound
@@ -233,6 +233,9 @@ def conversation_card(
 
 # -- deals ---------------------------------------------------------------------------------
 
+SET_AMOUNT = "dA"  # deal card: type the deal's amount
+SET_TITLE = "dN"  # deal card: type the deal's new name
+
 
 async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple[Card, int | None]:
     """The deal card and the id of its conversation (replies to the card go there)."""
@@ -259,11 +262,14 @@ async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple
     elif interest.status == InterestStatus.LOST:
         card.add("❌ " + v._("Lost: {reason}", reason=view.loss_reason or ""))
     elif planned is not None:
-        when = format_datetime(planned.planned_at or planned.sort_at, v.locale, v.tz, "short")
-        what = f"{v.kind(planned.kind)} · {when}"
+        at = planned.planned_at or planned.sort_at
+        what = f"{v.kind(planned.kind)} · {format_datetime(at, v.locale, v.tz, 'short')}"
         if planned.subject:
             what += f" — {planned.subject}"
-        card.add("📅 " + v._("Next: {what}", what=what))
+        if at < clock.now():  # from the same read: no query of its own
+            card.add("⏰ <b>" + v._("Overdue: {what}", what=what) + "</b>")
+        else:
+            card.add("📅 " + v._("Next: {what}", what=what))
     else:
         card.add("⚠️ " + v._("No next step planned"))
     if messages:
@@ -327,6 +333,10 @@ def _deal_keyboard(
         kb.button("📅 " + v.gettext("Plan"), "dp", interest.id),
         kb.button("📝 " + v.gettext("Note"), "dt", interest.id),
         kb.button("📜 " + v.gettext("Feed"), "fd", interest.id, 0, "-", 0, 0),
+    )
+    kb.row(
+        kb.button("💰 " + v.gettext("Amount"), SET_AMOUNT, interest.id),
+        kb.button("✏️ " + v.gettext("Rename"), SET_TITLE, interest.id),
     )
     row = [kb.button("👤 " + v.gettext("Client"), "co", interest.client_id)]  # type: ignore[attr-defined]
     if conversation_id is not None:

@@ -69,7 +69,7 @@ class DialogFree:
             if not text or text[0] != "/":
                 return False
             name = text.split(maxsplit=1)[0][1:]  # as aiogram's Command reads it
-            return "@" not in name and name in self.commands
+            return "@" not in name and name.casefold() in self.commands
         return False
 
 

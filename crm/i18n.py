@@ -5,6 +5,7 @@ Source strings are English; `N_` marks a string for extraction without translati
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -87,5 +88,36 @@ def format_time(value: datetime, locale: str | None, tz: str) -> str:
     return dates.format_time(value.astimezone(ZoneInfo(tz)), "short", locale=pick_locale(locale))
 
 
+# CLDR's currency spacing, which Babel does not apply: a currency shown by letters (its
+# code, "RUB" in English) is kept apart from the digits ("RUB 81,700.00", not "RUB81,700.00")
+_LETTERS_THEN_DIGIT = re.compile(r"(?<=[^\W\d_])(?=[\d\-−])")
+_DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)(?=[^\W\d_])")
+NBSP = "\u00a0"
+
+
 def format_money(amount: Decimal | int | float, currency: str, locale: str | None) -> str:
-    return numbers.format_currency(amount, currency, locale=pick_locale(locale))
+    """An amount with its currency in the locale's manner: "81 700,00 ₽" in Russian,
+    "RUB 81,700.00" in English (a no-break space where the currency is letters)."""
+    text = numbers.format_currency(amount, currency, locale=pick_locale(locale))
+    return _DIGIT_THEN_LETTERS.sub(NBSP, _LETTERS_THEN_DIGIT.sub(NBSP, text))
+
+
+def parse_money(text: str) -> Decimal:
+    """An amount as a person types it, in either language: "81 700", "81,700", "81 700,50",
+    "81,700.50", "81700 ₽", "1.5". A separator before exactly three digits groups them; one
+    before one or two digits is the decimal point. Raises ValueError."""
+    cleaned = re.sub(r"[\s\u00a0\u202f']|₽|руб\.?|р\.|rub|\$|€", "", text.strip().lower())
+    if not re.fullmatch(r"\d+([.,]\d+)*", cleaned):
+        raise ValueError(text)
+    *groups, last = re.split(r"[.,]", cleaned)
+    if not groups:
+        return Decimal(last)
+    if len(last) == 3 and all(len(g) == 3 for g in groups[1:]) and len(groups[0]) <= 3:
+        return Decimal("".join(groups) + last)  # "81,700", "1.250.000"
+    if len(last) <= 2 and len(groups) == 1:
+        return Decimal(f"{groups[0]}.{last}")  # "81,5", "1.25"
+    if len(last) <= 2 and all(len(g) == 3 for g in groups[1:-1]) and len(groups[0]) <= 3:
+        separators = re.findall(r"[.,]", cleaned)
+        if len(set(separators[:-1])) == 1 and separators[-1] != separators[0]:
+            return Decimal("".join(groups) + "." + last)  # "81,700.50", "1.250.000,5"
+    raise ValueError(text)

@@ -4,6 +4,7 @@ KPP."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from stdnum.exceptions import ValidationError as StdnumError
@@ -52,6 +53,16 @@ def phone(raw: str, *, field: str = "phone", region: str = DEFAULT_REGION) -> st
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed.field(field, N_("Not a phone number: {value}"), value=raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=4096)
+def shown_phone(e164: str) -> str:
+    """A stored phone as people read it: `+7 916 123-45-67` (as stored when unparsable)."""
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def phone_or_none(raw: str | None) -> str | None:

@@ -153,6 +153,12 @@ async def bind_telegram(code: str, telegram_user_id: int) -> User:
     return user
 
 
+async def is_own_invite(code: str, user_id: int) -> bool:
+    """Whether `code` is an invite made for `user_id` (used or not): the bot tells a bound
+    manager who opens their own link again that they are connected already."""
+    return bool(code) and await Invite.filter(code=code, user_id=user_id).exists()
+
+
 _USERS = RowReader(User)
 
 

@@ -1,13 +1,17 @@
-"""aiogram-dialog's calendar in the manager's language and timezone, from today on."""
+"""aiogram-dialog's calendar in the manager's language and timezone, from today on; the
+weeks already past are left out rather than shown as rows of blank buttons."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiogram.types import InlineKeyboardButton
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Calendar
 from aiogram_dialog.widgets.kbd.calendar_kbd import (
+    CalendarConfig,
     CalendarDaysView,
     CalendarMonthView,
     CalendarScope,
@@ -34,10 +38,18 @@ class BabelDate(Text):
         return dates.format_date(data["date"], self.pattern, locale=locale)
 
 
+class DaysFromToday(CalendarDaysView):
+    async def _render_days(
+        self, config: CalendarConfig, offset: date, data: dict[str, Any], manager: DialogManager
+    ) -> list[list[InlineKeyboardButton]]:
+        weeks = await super()._render_days(config, offset, data, manager)
+        return [week for week in weeks if any(day.callback_data for day in week)]
+
+
 class LocalCalendar(Calendar):
     def _init_views(self) -> dict[CalendarScope, CalendarScopeView]:
         return {
-            CalendarScope.DAYS: CalendarDaysView(
+            CalendarScope.DAYS: DaysFromToday(
                 self._item_callback_data,
                 weekday_text=BabelDate("EEEEEE"),
                 header_text=BabelDate("🗓 LLLL y"),

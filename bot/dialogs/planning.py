@@ -1,5 +1,11 @@
-"""Planning an interaction: kind -> date (calendar) -> time (the client's local time beside
-the manager's) -> subject -> content -> confirm.
+"""Planning an interaction: kind -> date (calendar, one-tap presets, or typed) -> time (the
+client's local time beside the manager's when it differs) -> subject -> content -> confirm.
+
+The dialog is one message, edited in place as the manager answers, typed answers included.
+A date or time may be typed at the date and time steps in Russian or English ("завтра
+11:00", "пн 10", "через неделю", `crm.when_parse`); what is not understood is explained in
+the dialog itself (the presets and typed moments: `bot.dialogs.moment`). Once the moment is
+known, Save is offered at every later step.
 
 Started with `start_planning()`. Start data names what is planned and what follows:
 `interest_id` or `client_id`; `complete_id` to mark that interaction done and plan the next
@@ -13,9 +19,10 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.input import ManagedTextInput, TextInput
+from aiogram_dialog.widgets.input import ManagedTextInput, MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import (
     Back,
     Button,
@@ -31,6 +38,15 @@ from aiogram_dialog.widgets.text import Format
 from bot.cards import send_deal_card
 from bot.dialogs.calendar import LocalCalendar
 from bot.dialogs.messages import opened_from
+from bot.dialogs.moment import (
+    differs,
+    on_not_a_kind,
+    on_preset,
+    on_tomorrow,
+    on_typed_when,
+    presets,
+    viewer_of,
+)
 from bot.dialogs.states import PlanSG
 from bot.texts import KIND_LABELS, Part, h
 from bot.views import Card, Viewer
@@ -38,7 +54,7 @@ from crm import clock
 from crm.access import access_client, access_interest
 from crm.deals import move_stage
 from crm.errors import CrmError
-from crm.i18n import N_, format_date, format_datetime
+from crm.i18n import format_date, format_datetime
 from crm.interactions import Plan, access_interaction, complete_interaction, plan_interaction
 from crm.models import Client, InteractionKind
 
@@ -53,7 +69,6 @@ KINDS = (
 HOURS = range(8, 21)
 NEXT_STEP = "next_step"
 DEFAULT_CLIENT_TZ = "Europe/Moscow"  # as crm.clients.client_local_time assumes
-TIME_FORMAT = N_("Send the time as HH:MM, for example 14:30.")
 
 
 async def start_planning(
@@ -88,12 +103,6 @@ async def start_planning(
             mode=StartMode.RESET_STACK,
             show_mode=ShowMode.SEND,
         )
-
-
-def viewer_of(manager: DialogManager) -> Viewer:
-    viewer = manager.middleware_data["viewer"]
-    assert isinstance(viewer, Viewer)
-    return viewer
 
 
 def start_data(manager: DialogManager) -> dict[str, Any]:
@@ -131,11 +140,14 @@ def planned_moment(manager: DialogManager, viewer: Viewer) -> datetime:
 
 async def labels(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     v = viewer_of(dialog_manager)
+    error = dialog_manager.dialog_data.pop("error", "")
     return {
         "back": "« " + v.gettext("Back"),
         "cancel": "✖ " + v.gettext("Cancel"),
         "skip": v.gettext("Skip") + " »",
         "save": "✓ " + v.gettext("Save"),
+        # shown once: the answer that was not understood, said in the message it went to
+        "error": "\n\n⚠️ " + h(error) if error else "",
     }
 
 
@@ -164,7 +176,9 @@ async def kind_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 
 async def day_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     v = viewer_of(dialog_manager)
-    return {"prompt": v._("{kind}: choose the date", kind=v.kind(chosen_kind(dialog_manager)))}
+    prompt = v._("{kind}: choose the date", kind=v.kind(chosen_kind(dialog_manager)))
+    typed = v._("or type it: “tomorrow 11:00”, “Mon 10”, “31.12 15:30”")
+    return {"prompt": f"{prompt} {typed}", "presets": presets(v)}
 
 
 async def time_getter(dialog_manager: DialogManager, **kw: Any) -> dict[str, Any]:
@@ -174,31 +188,52 @@ async def time_getter(dialog_manager: DialogManager, **kw: Any) -> dict[str, Any
     own, theirs = ZoneInfo(v.tz), ZoneInfo(client_tz(client))
     now = clock.now()
     times = []
+    both = False
     for hour in HOURS:
         moment = datetime.combine(day, time(hour), own)
         if moment < now:
             continue
         label = f"{hour:02d}:00"
-        if theirs.utcoffset(moment.replace(tzinfo=None)) != own.utcoffset(
-            moment.replace(tzinfo=None)
-        ):
+        if differs(moment, v.tz, client_tz(client)):
+            both = True
             label += f" · 👤 {moment.astimezone(theirs):%H:%M}"
         times.append((f"{hour:02d}00", label))
-    prompt = v._(
-        "{date}: choose the time (yours · the client's) or send it as HH:MM",
-        date=format_date(day, v.locale),
-    )
-    return {"prompt": prompt, "times": times}
+    shown = format_date(day, v.locale)
+    if not times:  # late in the day: offer tomorrow rather than nothing
+        prompt = v._(
+            "{date}: no working hours are left. Plan it for tomorrow, or type a time.", date=shown
+        )
+    elif both:
+        prompt = v._(
+            "{date}: choose the time (yours · the client's) or send it as HH:MM", date=shown
+        )
+    else:
+        prompt = v._("{date}: choose the time or send it as HH:MM", date=shown)
+    return {
+        "prompt": prompt,
+        "times": times,
+        "late": not times,
+        "tomorrow": v.gettext("Tomorrow") + " »",
+    }
+
+
+def moment_line(manager: DialogManager, v: Viewer) -> str:
+    return f"{v.kind(chosen_kind(manager))} · <b>{v.when(planned_moment(manager, v))}</b>"
 
 
 async def subject_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     v = viewer_of(dialog_manager)
-    return {"prompt": v._("Send the subject (what is it about?), or skip.")}
+    ask = v._("Send the subject (what is it about?), or skip.")
+    return {"prompt": moment_line(dialog_manager, v) + "\n" + ask}
 
 
 async def content_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     v = viewer_of(dialog_manager)
-    return {"prompt": v._("Send the details, or skip.")}
+    lines = [moment_line(dialog_manager, v)]
+    if subject := dialog_manager.dialog_data.get("subject"):
+        lines.append(f"<b>{h(subject)}</b>")
+    lines.append(v._("Send the details, or skip."))
+    return {"prompt": "\n".join(lines)}
 
 
 async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -207,10 +242,9 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     moment = planned_moment(dialog_manager, v)
     theirs = moment.astimezone(ZoneInfo(client_tz(client)))
     details = dialog_manager.dialog_data
-    lines = [
-        f"{v.kind(chosen_kind(dialog_manager))} · <b>{v.when(moment)}</b>",
-        "👤 " + v._("client time {time}", time=f"{theirs:%H:%M}"),
-    ]
+    lines = [f"{v.kind(chosen_kind(dialog_manager))} · <b>{v.when(moment)}</b>"]
+    if differs(moment, v.tz, client_tz(client)):
+        lines.append("👤 " + v._("client time {time}", time=f"{theirs:%H:%M}"))
     if details.get("subject"):
         lines.append(f"<b>{h(details['subject'])}</b>")
     if details.get("content"):
@@ -239,29 +273,10 @@ async def on_time(query: CallbackQuery, widget: Any, manager: DialogManager, ite
     await manager.next()
 
 
-def parse_time(text: str) -> str:
-    value = text.strip().replace(".", ":").replace("-", ":")
-    if value.isdigit() and len(value) <= 2:
-        value += ":00"
-    return time.fromisoformat(value.zfill(5)).strftime("%H:%M")
-
-
-async def on_typed_time(
-    message: Message, widget: ManagedTextInput[str], manager: DialogManager, value: str
-) -> None:
-    manager.dialog_data["time"] = value
-    await manager.next()
-
-
-async def on_bad_time(
-    message: Message, widget: ManagedTextInput[str], manager: DialogManager, error: ValueError
-) -> None:
-    await message.answer(viewer_of(manager)._(TIME_FORMAT))
-
-
 async def on_subject(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, value: str
 ) -> None:
+    manager.show_mode = ShowMode.EDIT
     manager.dialog_data["subject"] = value.strip()[:300]
     await manager.next()
 
@@ -269,6 +284,7 @@ async def on_subject(
 async def on_content(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, value: str
 ) -> None:
+    manager.show_mode = ShowMode.EDIT
     manager.dialog_data["content"] = value.strip()
     await manager.next()
 
@@ -319,9 +335,11 @@ async def on_save(query: CallbackQuery, button: Button, manager: DialogManager) 
 def dialog() -> Dialog:
     back = Back(Format("{back}"))
     cancel = Cancel(Format("{cancel}"))
+    typed_when = MessageInput(on_typed_when, content_types=ContentType.TEXT)
+    text = Format("{header}\n\n{prompt}{error}")
     return Dialog(
         Window(
-            Format("{header}\n\n{prompt}"),
+            text,
             Group(
                 Select(
                     Format("{item[1]}"),
@@ -333,18 +351,30 @@ def dialog() -> Dialog:
                 width=2,
             ),
             cancel,
+            MessageInput(on_not_a_kind),
             getter=(labels, header, kind_getter),
             state=PlanSG.kind,
         ),
         Window(
-            Format("{header}\n\n{prompt}"),
+            text,
+            Group(
+                Select(
+                    Format("{item[1]}"),
+                    id="preset",
+                    item_id_getter=lambda item: item[0],
+                    items="presets",
+                    on_click=on_preset,
+                ),
+                width=3,
+            ),
             LocalCalendar(id="day", on_click=on_day),
             Row(back, cancel),
+            typed_when,
             getter=(labels, header, day_getter),
             state=PlanSG.day,
         ),
         Window(
-            Format("{header}\n\n{prompt}"),
+            text,
             Group(
                 Select(
                     Format("{item[1]}"),
@@ -355,32 +385,30 @@ def dialog() -> Dialog:
                 ),
                 width=3,
             ),
-            TextInput(
-                id="typed_time",
-                type_factory=parse_time,
-                on_success=on_typed_time,
-                on_error=on_bad_time,
-            ),
+            Button(Format("{tomorrow}"), id="tomorrow", on_click=on_tomorrow, when="late"),
             Row(back, cancel),
+            typed_when,
             getter=(labels, header, time_getter),
             state=PlanSG.time,
         ),
         Window(
-            Format("{header}\n\n{prompt}"),
+            text,
             TextInput(id="subject", on_success=on_subject),
             Row(back, Next(Format("{skip}"), id="skip_subject"), cancel),
+            Button(Format("{save}"), id="save_now", on_click=on_save),
             getter=(labels, header, subject_getter),
             state=PlanSG.subject,
         ),
         Window(
-            Format("{header}\n\n{prompt}"),
+            text,
             TextInput(id="content", on_success=on_content),
             Row(back, Next(Format("{skip}"), id="skip_content"), cancel),
+            Button(Format("{save}"), id="save_details", on_click=on_save),
             getter=(labels, header, content_getter),
             state=PlanSG.content,
         ),
         Window(
-            Format("{header}\n\n{summary}"),
+            Format("{header}\n\n{summary}{error}"),
             Button(Format("{save}"), id="save", on_click=on_save),
             Row(back, cancel),
             getter=(labels, header, confirm_getter),

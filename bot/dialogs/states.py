@@ -18,3 +18,5 @@ class PlanSG(StatesGroup):
 class Typing(StatesGroup):
     reply = State()  # data: conversation_id
     note = State()  # data: interest_id or client_id
+    title = State()  # data: interest_id (a deal's new name)
+    amount = State()  # data: interest_id

@@ -70,7 +70,7 @@ async def tomorrow(query: CallbackQuery, action: Action, viewer: Viewer) -> None
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(today, Command("today"))
+    r.message.register(today, Command("today", ignore_case=True))
     r.callback_query.register(done, Pressed("rd"))
     r.callback_query.register(in_an_hour, Pressed("rh"))
     r.callback_query.register(tomorrow, Pressed("rm"))

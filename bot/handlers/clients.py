@@ -32,6 +32,7 @@ from crm.models import (
     Interest,
     InterestStatus,
 )
+from crm.normalize import shown_phone
 
 RESULTS = 10
 
@@ -41,17 +42,28 @@ async def search(message: Message, command: CommandObject, viewer: Viewer) -> No
     if not query:
         await viewer.say(viewer._("Send /client and a name, phone, email or INN."))
         return
-    found = await client_search.search_clients(viewer.user, query, limit=RESULTS + 1)
+    found = await client_search.find_clients(viewer.user, query, limit=RESULTS + 1)
     if not found:
         await viewer.say(viewer._("No client matches “{query}”.", query=query))
         return
     if len(found) == 1:
-        await viewer.send(await client_card(viewer, found[0]))
+        await viewer.send(await client_card(viewer, found[0].client))
         return
     card = Card().add("🔎 " + viewer._("Clients matching “{query}”:", query=query))
     kb = viewer.keyboard()
-    for client in found[:RESULTS]:
-        kb.add(excerpt(client.name, 60), "co", client.id)
+    for n, item in enumerate(found[:RESULTS], 1):
+        # a phone and a region beside the name: two namesakes told apart
+        client, phone = item.client, shown_phone(item.phone) if item.phone else ""
+        card.add(
+            " · ".join(
+                [f"{n}. <b>{h(client.name)}</b>"]
+                + ([f"📞 {h(phone)}"] if phone else [])
+                + ([f"📍 {h(client.region)}"] if client.region else [])
+            )
+        )
+        beside = client.region or phone
+        label = f"{n}. {excerpt(client.name, 40)}" + (f" · {excerpt(beside, 24)}" if beside else "")
+        kb.add(label, "co", client.id)
     if len(found) > RESULTS:
         card.add(viewer._("Showing the first {n}: make the query more precise.", n=RESULTS))
     card.markup = kb.markup()
@@ -179,7 +191,7 @@ async def client_deals(query: CallbackQuery, action: Action, viewer: Viewer) -> 
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(search, Command("client"))
+    r.message.register(search, Command("client", ignore_case=True))
     r.callback_query.register(open_client, Pressed("co"))
     r.callback_query.register(ask_note, Pressed("cn"))
     r.callback_query.register(plan_task, Pressed("ck"))

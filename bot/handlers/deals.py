@@ -1,6 +1,7 @@
 """`/deals` ("My sales"): open deals by stage, paginated, and the deal card's buttons: next
-stage or a chosen one, won, lost with a reason, plan, note. A stage move the scenario
-refuses without a planned next step opens the planning dialog first."""
+stage or a chosen one, won, lost with a reason, plan, note, the amount and the name (typed,
+then the card again). A stage move the scenario refuses without a planned next step opens
+the planning dialog first."""
 
 from __future__ import annotations
 
@@ -11,18 +12,20 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
 from bot.callbacks import Action, Markup, Pressed
-from bot.cards import send_deal_card
+from bot.cards import SET_AMOUNT, SET_TITLE, send_deal_card
 from bot.dialogs.planning import NEXT_STEP, start_planning
 from bot.dialogs.states import Typing
 from bot.texts import excerpt, h, money
 from bot.views import Card, Viewer
 from crm import deals, interactions, manager_chat
 from crm.access import access_interest
-from crm.errors import Conflict, NextStepRequired
+from crm.errors import Conflict, CrmError, NextStepRequired
+from crm.i18n import N_, format_money, parse_money
 from crm.models import InteractionKind, ReasonKind
 from crm.scenarios import reasons, stages_of
 
 PAGE = 8
+NOT_AN_AMOUNT = N_("That is not an amount: send digits, for example 81 700 or 81 700,50.")
 
 
 async def deals_card(v: Viewer, page: int) -> Card:
@@ -189,10 +192,69 @@ async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None
     await viewer.say("📝 " + viewer._("Note saved."))
 
 
+async def ask_amount(
+    query: CallbackQuery, action: Action, viewer: Viewer, state: FSMContext
+) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    await state.set_state(Typing.amount)
+    await state.set_data({"interest_id": interest.id})
+    await query.answer()
+    if interest.amount is None:
+        now = viewer._("“{title}” has no amount yet.", title=interest.title)
+    else:
+        amount = format_money(interest.amount, interest.currency, viewer.locale)
+        now = viewer._("The amount of “{title}” is {amount}.", title=interest.title, amount=amount)
+    ask = viewer._("Send the new amount, for example 81 700. /cancel to stop.")
+    await viewer.say(f"💰 {now}\n{ask}")
+
+
+async def save_amount(message: Message, viewer: Viewer, state: FSMContext) -> None:
+    interest_id = int((await state.get_data())["interest_id"])
+    try:
+        amount = parse_money(message.text or "")
+    except ValueError:
+        await viewer.say("⚠️ " + viewer._(NOT_AN_AMOUNT))
+        return
+    await _change(viewer, state, interest_id, {"amount": amount})
+
+
+async def ask_title(
+    query: CallbackQuery, action: Action, viewer: Viewer, state: FSMContext
+) -> None:
+    interest = await access_interest(viewer.user, action.int(0))
+    await state.set_state(Typing.title)
+    await state.set_data({"interest_id": interest.id})
+    await query.answer()
+    await viewer.say(
+        "✏️ " + viewer._("Send the new name of “{title}”. /cancel to stop.", title=interest.title)
+    )
+
+
+async def save_title(message: Message, viewer: Viewer, state: FSMContext) -> None:
+    interest_id = int((await state.get_data())["interest_id"])
+    await _change(viewer, state, interest_id, {"title": message.text or ""})
+
+
+async def _change(
+    viewer: Viewer, state: FSMContext, interest_id: int, changes: dict[str, object]
+) -> None:
+    """Save the typed change, then show the card again; a refused one is explained and
+    the manager may send it again."""
+    try:
+        await deals.update_interest(interest_id, changes, actor=viewer.user)
+    except CrmError as exc:
+        await viewer.say("⚠️ " + h(exc.render(viewer.locale)))
+        return
+    await state.clear()
+    await send_deal_card(viewer, interest_id)
+
+
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(list_deals, Command("deals"))
+    r.message.register(list_deals, Command("deals", ignore_case=True))
     r.message.register(save_note, StateFilter(Typing.note), ~F.text.startswith("/"))
+    r.message.register(save_amount, StateFilter(Typing.amount), ~F.text.startswith("/"))
+    r.message.register(save_title, StateFilter(Typing.title), ~F.text.startswith("/"))
     r.callback_query.register(page_of_deals, Pressed("dl"))
     r.callback_query.register(open_deal, Pressed("do"))
     r.callback_query.register(next_stage, Pressed("dn"))
@@ -203,4 +265,6 @@ def router() -> Router:
     r.callback_query.register(lost, Pressed("dX"))
     r.callback_query.register(plan, Pressed("dp"))
     r.callback_query.register(ask_note, Pressed("dt"))
+    r.callback_query.register(ask_amount, Pressed(SET_AMOUNT))
+    r.callback_query.register(ask_title, Pressed(SET_TITLE))
     return r

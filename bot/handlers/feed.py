@@ -16,7 +16,7 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import Action, Keyboard, Pressed
 from bot.dialogs.planning import NEXT_STEP, start_planning
-from bot.texts import KIND_ICONS, excerpt, h
+from bot.texts import excerpt, h
 from bot.views import Card, Viewer
 from crm import interactions
 from crm.access import access_client, access_interest
@@ -130,11 +130,11 @@ def _filters(kb: Keyboard, v: Viewer, view: View) -> None:
         return "• " if view.kind == code else ""
 
     row = [kb.button(mark(ALL) + v.gettext("All"), "fd", *view.args(kind=ALL, page=0))]
-    row += [
-        kb.button(mark(code) + KIND_ICONS[kind], "fd", *view.args(kind=code, page=0))
+    row += [  # words beside the icons: "📞 Call", not a row of pictures to guess
+        kb.button(mark(code) + v.kind(kind), "fd", *view.args(kind=code, page=0))
         for code, kind in KIND_CODES.items()
     ]
-    kb.row(*row[:4]).row(*row[4:])
+    kb.row(*row[:3]).row(*row[3:6]).row(*row[6:])
     if view.interest_id:
         label = v.gettext("Whole client: on") if view.whole else v.gettext("Whole client: off")
         kb.add(label, "fd", *view.args(whole=not view.whole, page=0))

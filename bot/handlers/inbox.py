@@ -186,7 +186,7 @@ async def retry(
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(list_inquiries, Command("inbox"))
+    r.message.register(list_inquiries, Command("inbox", ignore_case=True))
     r.message.register(reply_to_card, RepliedCard())  # async: no thread hop per message
     r.message.register(reply_in_state, StateFilter(Typing.reply), ~F.text.startswith("/"))
     r.callback_query.register(show_inquiry, Pressed("ic"))

@@ -13,7 +13,7 @@ from bot.callbacks import Action, Pressed
 from bot.middleware import REFUSAL, BoundUsers
 from bot.views import Card, Viewer
 from crm import manager_chat, users
-from crm.errors import CrmError, PermissionDenied
+from crm.errors import CrmError, NotFound, PermissionDenied
 from crm.i18n import N_, SUPPORTED_LOCALES, gettext
 from crm.models import User
 
@@ -28,6 +28,7 @@ HELP = N_(
     "Reply to a customer's card to answer them."
 )
 LANGUAGES = {"ru": "Русский", "en": "English"}
+ALREADY_CONNECTED = N_("{name}, you are already connected to the CRM.")
 
 
 def help_text(v: Viewer) -> str:
@@ -45,6 +46,14 @@ async def bind(message: Message, command: CommandObject, locale: str, actor: Use
         user = await users.bind_telegram(code, message.from_user.id)
     except PermissionDenied:
         await message.answer(gettext(REFUSAL, locale), parse_mode=None)
+        return
+    except NotFound as exc:
+        if actor is not None and await users.is_own_invite(code, actor.id):
+            # their own link opened again (from an old message, another device)
+            text = gettext(ALREADY_CONNECTED, actor.locale, name=actor.full_name)
+            await message.answer(text, parse_mode=None)
+            return
+        await message.answer(exc.render(actor.locale if actor else locale), parse_mode=None)
         return
     except CrmError as exc:
         await message.answer(exc.render(actor.locale if actor else locale), parse_mode=None)
@@ -72,15 +81,25 @@ async def show_help(message: Message, viewer: Viewer) -> None:
 async def cancel(
     message: Message, viewer: Viewer, state: FSMContext, dialog_manager: DialogManager
 ) -> None:
+    typing = await state.get_state() is not None
+    in_dialog = dialog_manager.has_context()
+    if not (typing or in_dialog):
+        await viewer.say(viewer._("Nothing to cancel."))
+        return
     await state.clear()
-    if dialog_manager.has_context():
+    if in_dialog:
         await dialog_manager.reset_stack()
     await viewer.say(viewer._("Cancelled."))
 
 
 async def language(message: Message, viewer: Viewer) -> None:
     kb = viewer.keyboard()
-    kb.row(*(kb.button(name, "lg", code) for code, name in LANGUAGES.items()))
+    kb.row(
+        *(
+            kb.button(("✓ " if code == viewer.locale else "") + name, "lg", code)
+            for code, name in LANGUAGES.items()
+        )
+    )
     await viewer.send(Card([viewer._("Choose the language")], kb.markup()))
 
 
@@ -105,11 +124,11 @@ async def membership(event: ChatMemberUpdated, actor: User, bound_users: BoundUs
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(bind, CommandStart(deep_link=True))
-    r.message.register(start_bound, CommandStart())
-    r.message.register(show_help, Command("help"))
-    r.message.register(cancel, Command("cancel"))
-    r.message.register(language, Command("lang"))
+    r.message.register(bind, CommandStart(deep_link=True, ignore_case=True))
+    r.message.register(start_bound, CommandStart(ignore_case=True))
+    r.message.register(show_help, Command("help", ignore_case=True))
+    r.message.register(cancel, Command("cancel", ignore_case=True))
+    r.message.register(language, Command("lang", ignore_case=True))
     r.callback_query.register(set_language, Pressed("lg"))
     r.my_chat_member.register(membership)
     return r

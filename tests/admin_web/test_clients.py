@@ -273,3 +273,15 @@ async def test_deals_page(as_manager: Browser, manager: User) -> None:
     assert "Поставка" in text and "Квалификация" in text
     _status, text = await as_manager.get("/deals?status=won")
     assert "Поставка" not in text
+
+
+async def test_money_in_english_keeps_the_code_apart(as_manager: Browser, manager: User) -> None:
+    from crm import deals
+
+    await factories.scenario()
+    client = await factories.client(manager, name="Клиент")
+    await deals.create_interest(actor=manager, client_id=client.id, title="Лот", amount=81700)
+    _, text = await as_manager.get("/deals")  # the manager reads English
+    assert "RUB\u00a081,700.00" in text and "RUB81" not in text
+    _, text = await as_manager.get(f"/clients/{client.id}")
+    assert "RUB\u00a081,700.00" in text

@@ -103,7 +103,7 @@ async def test_a_stage_move_opens_the_planning_dialog_until_a_step_is_planned(
         card = harness.last_to(ANNA)
         assert "Stage: Qualification (1 of 3)" in card["text"]
         assert "No next step planned" in card["text"]
-        assert "RUB125,000.00" in card["text"]
+        assert "RUB\u00a0125,000.00" in card["text"]  # not "RUB125,000.00"
 
         query = await harness.press(ANNA, card, "Offer")
         assert "Plan the next interaction first" in harness.answer(query).get("text", "")

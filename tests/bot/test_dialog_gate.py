@@ -55,7 +55,8 @@ def test_only_plain_commands_and_signed_buttons_pass_by() -> None:
 
     assert free(message("/deals"), {})
     assert free(message("/client Anna Petrova"), {})
-    for typed in ("/ deals", "/deals@shop_bot", "/cancel", "/Deals", "deals", "/unknown"):
+    assert free(message("/DEALS"), {})  # commands are read in any case
+    for typed in ("/ deals", "/deals@shop_bot", "/cancel", "/Cancel", "deals", "/unknown"):
         assert not free(message(typed), {}), typed
     assert not free(message(None, caption="/deals"), {})  # a photo: aiogram-dialog sees it
     query = types.CallbackQuery(id="q", from_user=user, chat_instance="1", data="do|1|x")

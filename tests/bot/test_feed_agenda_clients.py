@@ -64,7 +64,10 @@ async def test_the_feed_orders_strikes_filters_and_restores(harness: BotHarness)
         assert (await Interaction.get(id=dropped.id)).state == InteractionState.PLANNED
         assert "↺" not in str(harness.current(feed)["reply_markup"])
 
-        await harness.press(ANNA, feed, "📝")  # only notes
+        filters = [b["text"] for b in buttons(harness.current(feed))]
+        words = ["• All", "📞 Call", "🤝 Meeting", "✉️ Email", "💬 Message", "📱 SMS", "📌 Task"]
+        assert [f for f in filters if f in words] == words  # words, not only icons
+        await harness.press(ANNA, feed, "📝 Note", exact=True)  # only notes
         filtered = harness.current(feed)["text"]
         assert "Old note" in filtered and "Soon call" not in filtered
         await harness.press(ANNA, feed, "Whole client: off")
@@ -143,7 +146,10 @@ async def test_client_search_and_card_with_custom_fields_and_a_note(
 
     await harness.send(ANNA, "/client lotus")
     listing = harness.last_to(ANNA)
-    assert [b["text"] for b in buttons(listing)] == ["Lotus <Ltd>", "Lotus Two"]
+    assert [b["text"] for b in buttons(listing)] == [
+        "1. Lotus <Ltd> · Приморский край",
+        "2. Lotus Two",
+    ]
     await harness.press(ANNA, listing, "Lotus <Ltd>")
     card = harness.last_to(ANNA)["text"]
     assert "Lotus <Ltd> · Legal entity" in card
