@@ -70,3 +70,44 @@ def parse_days(values: Iterable[object]) -> frozenset[int]:
         if text.isdigit() and 1 <= int(text) <= 7:
             days.add(int(text))
     return frozenset(days)
+
+
+class WorkClock:
+    """`working_minutes` for many pairs of moments over a known span of days: each day's
+    window and the working seconds before it are computed once, so a pair costs two
+    lookups (a report over a year's inquiries asks for hundreds of thousands). The
+    figures equal `working_minutes`' (tests compare them)."""
+
+    def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
+        self.calendar = calendar
+        self.zone = calendar.zone
+        self.first, self.last = first, last
+        self.windows: dict[date, tuple[datetime, datetime] | None] = {}
+        self.before: dict[date, float] = {}
+        total, day = 0.0, first
+        while day <= last:
+            window = calendar.window(day) if calendar.is_working_day(day) else None
+            self.windows[day], self.before[day] = window, total
+            if window is not None:
+                total += (window[1] - window[0]).total_seconds()
+            day += timedelta(days=1)
+
+    def _worked(self, at: datetime) -> float | None:
+        """Working seconds from the first day's midnight to `at` (None outside the span)."""
+        day = at.astimezone(self.zone).date()
+        if day not in self.windows:
+            return None
+        window, done = self.windows[day], self.before[day]
+        if window is not None:
+            done += min(
+                max((at - window[0]).total_seconds(), 0.0), (window[1] - window[0]).total_seconds()
+            )
+        return done
+
+    def minutes(self, start: datetime, end: datetime) -> float:
+        if end <= start:
+            return 0.0
+        a, b = self._worked(start), self._worked(end)
+        if a is None or b is None:
+            return working_minutes(start, end, self.calendar)
+        return max(b - a, 0.0) / 60

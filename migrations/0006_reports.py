@@ -1,11 +1,13 @@
 """Reports: the head-of-sales role, the company's working calendar (working days,
-holidays) and first-reply target, and the managers' monthly plans."""
+holidays) and first-reply target, the managers' monthly plans, and the indexes of the
+reports' reads by period."""
 
 import functools
 from json import dumps, loads
 
 from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 from crm.models.users import Role
@@ -94,4 +96,10 @@ class Migration(migrations.Migration):
                 max_length=16,
             ),
         ),
+        # the reports' reads by period (crm/reports/)
+        ops.AddIndex(model_name="Inquiry", index=Index(fields=["first_message_at"])),
+        ops.AddIndex(model_name="Interest", index=Index(fields=["created_at"])),
+        ops.AddIndex(model_name="Interest", index=Index(fields=["closed_at"])),
+        ops.AddIndex(model_name="StageChange", index=Index(fields=["created_at"])),
+        ops.AddIndex(model_name="StageChange", index=Index(fields=["interest_id", "created_at"])),
     ]

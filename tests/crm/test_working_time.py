@@ -128,3 +128,30 @@ async def test_company_calendar_settings_are_validated_and_used() -> None:
     kept = await company.get_company()
     assert (kept.work_days, kept.sla_first_reply_minutes) == ("123456", 30)
     assert kept.work_day_start is not None and kept.work_day_start.hour == 10
+
+
+def test_work_clock_agrees_with_working_minutes() -> None:
+    import random
+
+    from crm.working_time import WorkClock
+
+    rng = random.Random(7)
+    calendars = [
+        OFFICE,
+        WorkCalendar(timezone="Europe/Berlin", day_start=time(8), day_end=time(17, 30)),
+        WorkCalendar(timezone="America/New_York", work_days=frozenset({1, 3, 5, 6})),
+    ]
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    for calendar in calendars:
+        clock = WorkClock(calendar, date(2025, 12, 31), date(2026, 12, 31))
+        for _ in range(300):
+            start = base + timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
+            end = start + timedelta(minutes=rng.randrange(0, 10 * 24 * 60))
+            assert clock.minutes(start, end) == pytest.approx(
+                working_minutes(start, end, calendar)
+            ), (calendar.timezone, start, end)
+        # outside the span it falls back to the plain count
+        far = datetime(2030, 5, 6, 10, tzinfo=UTC)
+        assert clock.minutes(far, far + timedelta(days=3)) == working_minutes(
+            far, far + timedelta(days=3), calendar
+        )
