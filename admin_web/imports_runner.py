@@ -7,7 +7,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from crm.import_jobs import run_job
+from crm.imports.jobs import run_job
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ Makes a CSV of `--rows` clients (name, INN, phone, email; 1% of the rows repeat 
 client's INN, so dedup has work to do), then, each into an empty schema of the same
 database:
 
-- import    `crm.importer.run_import`: read, validate (INN checksum, phone, email),
+- import    `crm.imports.importer.run_import`: read, validate (INN checksum, phone, email),
             match by INN/email/phone, write clients, contacts, tag links and history rows
 - COPY      the same CSV read with the csv module and loaded with COPY into the same tables
             (the same rows: clients, their contacts and one history row each), no checks
@@ -38,8 +38,9 @@ from bench.results import write_block
 from bench.scratch import recreate
 from crm.config import normalize_db_url
 from crm.db import tortoise_config
-from crm.import_files import open_table
-from crm.importer import ImportOptions, run_import
+from crm.imports.files import open_table
+from crm.imports.importer import run_import
+from crm.imports.values import ImportOptions
 from crm.models import Client, ClientContact
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/crmhub_bench_import"
@@ -166,7 +167,7 @@ async def run(args: argparse.Namespace) -> int:
             "",
             "| load | seconds | rows/s |",
             "| --- | ---: | ---: |",
-            f"| `crm.importer.run_import` | {seconds:.2f} | {rate:,.0f} |",
+            f"| `crm.imports.importer.run_import` | {seconds:.2f} | {rate:,.0f} |",
             f"| PostgreSQL COPY of the same rows | {copy_seconds:.2f} | {copy_rate:,.0f} |",
             "",
             f"Import / COPY: **{share:.0%}** — {'PASS' if passed else 'FAIL'}",

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     viber_api_base: str = "https://chatapi.viber.com"
     role: str = Field(default="all", pattern="^(all|web|worker)$")
     # days the files of an import (the uploaded table, the failed rows) are kept after it
-    # finished or failed (crm.import_files.forget_ended_imports)
+    # finished or failed (crm.imports.files.forget_ended_imports)
     import_retention_days: int = Field(default=30, ge=1)
     # days a processed webhook body or polled update is kept in raw_events
     # (inbox.raw_retention.forget_processed_events; pending and unparsed ones stay)

@@ -224,9 +224,9 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
     import shutil
     from pathlib import Path
 
-    from crm.import_files import guess_mapping, heading_key, open_table
-    from crm.import_jobs import create_job, run_job
-    from crm.importer import ImportOptions
+    from crm.imports.files import guess_mapping, heading_key, open_table
+    from crm.imports.jobs import create_job, run_job
+    from crm.imports.values import ImportOptions
 
     source = Path(args.file)
     await db.migrate(settings.db_url())

@@ -24,7 +24,7 @@ from admin_web.keys import IMPORTS
 from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
-from crm.import_files import forget_abandoned_uploads, forget_ended_imports
+from crm.imports.files import forget_abandoned_uploads, forget_ended_imports
 from inbox.raw_retention import forget_processed_events
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 

@@ -17,7 +17,7 @@ import logging
 from datetime import timedelta
 
 from crm import clock
-from crm.import_files import LONGEST_RETENTION_DAYS
+from crm.imports.files import LONGEST_RETENTION_DAYS
 from crm.models import RawEvent
 from crm.rows import moment, query
 from crm.sql_indexes import CHAT_OPENED_PREDICATE

@@ -20,9 +20,9 @@ from admin_web.render import gettext_for, locale_of, redirect, render
 from admin_web.views.clients import relation_choices
 from crm.errors import NotFound, ValidationFailed
 from crm.i18n import N_
-from crm.import_files import TARGET_NAMES, UPLOAD_META, guess_mapping, open_table, preview
-from crm.import_jobs import create_job, get_job
-from crm.importer import DEDUP_KEYS, ImportOptions
+from crm.imports.files import TARGET_NAMES, UPLOAD_META, guess_mapping, open_table, preview
+from crm.imports.jobs import create_job, get_job
+from crm.imports.values import DEDUP_KEYS, ImportOptions
 from crm.models import FieldDefinition, ImportJob, ImportStatus, User
 
 routes = web.RouteTableDef()

@@ -15,7 +15,7 @@ from admin_web.keys import IMPORTS
 from crm import clock
 from crm.config import load_settings
 from crm.errors import ValidationFailed
-from crm.import_files import UPLOAD_META, forget_abandoned_uploads, forget_ended_imports
+from crm.imports.files import UPLOAD_META, forget_abandoned_uploads, forget_ended_imports
 from crm.models import ImportJob, ImportStatus
 from tests.admin_web.conftest import Browser
 from tests.admin_web.import_data import rows, write_csv

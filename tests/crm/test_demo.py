@@ -16,7 +16,9 @@ from stdnum.ru import inn as ru_inn
 from tortoise import connections
 from tortoise.context import TortoiseContext
 
-from crm import clients, demo, demo_rows, demo_words, interactions, reminders
+from crm import clients, demo, interactions, reminders
+from crm.demo import rows as demo_rows
+from crm.demo import words as demo_words
 from crm.models import (
     Client,
     ClientContact,

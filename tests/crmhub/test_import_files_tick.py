@@ -12,7 +12,7 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from crm import clock, db
-from crm.import_files import UPLOAD_META
+from crm.imports.files import UPLOAD_META
 from crm.models import ImportJob, ImportStatus
 from crmhub import runtime
 from tests.crmhub.ticks import serve_until_tick

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm import fields, scenarios, users
-from crm.demo_identifiers import mobile_phone
-from crm.demo_words import LOSS_REASONS, MANAGER_NAMES, MANAGER_TIMEZONES, SCENARIOS, TAGS
+from crm.demo.identifiers import mobile_phone
+from crm.demo.words import LOSS_REASONS, MANAGER_NAMES, MANAGER_TIMEZONES, SCENARIOS, TAGS
 from crm.models import (
     BelongsTo,
     FieldDefinition,

@@ -10,8 +10,9 @@ from typing import Any
 
 from crm import clock
 from crm.errors import CrmError, NotFound, PermissionDenied
-from crm.import_files import open_table, remember_mapping
-from crm.importer import ImportOptions, Outcome, check_options, run_import, write_failed
+from crm.imports.files import open_table, remember_mapping
+from crm.imports.importer import check_options, run_import, write_failed
+from crm.imports.values import ImportOptions, Outcome
 from crm.models import ImportJob, ImportStatus, User
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ async def run_job(
     path = Path(job.path)
     try:
         table = open_table(path, job.filename)
-        from crm.import_files import count_rows
+        from crm.imports.files import count_rows
 
         total = count_rows(table)
         await ImportJob.filter(id=job.id).update(total=total)

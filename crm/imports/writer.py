@@ -16,7 +16,7 @@ from crm import clock
 from crm.company import get_company
 from crm.fields import TypedValue
 from crm.history import change_rows
-from crm.importer import Failed, ImportOptions, Row
+from crm.imports.values import Failed, ImportOptions, Row
 from crm.models import ChangeRecord, Client, ClientContact, ContactKind, FieldValue, User
 
 TS = ("id", "created_at", "updated_at")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 
-from crm.demo_words import LATIN, MOBILE_CODES
+from crm.demo.words import LATIN, MOBILE_CODES
 
 INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN11_WEIGHTS = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crm.demo_identifiers import base36, female_surname, inn10, inn12, latin, mobile_phone, permute
-from crm.demo_setup import Setup
-from crm.demo_words import (
+from crm.demo.identifiers import base36, female_surname, inn10, inn12, latin, mobile_phone, permute
+from crm.demo.reference import Setup
+from crm.demo.words import (
     BIG_REGIONS,
     BRAND_ENDS,
     BRAND_HEADS,

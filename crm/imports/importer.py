@@ -3,15 +3,14 @@ INN, email or phone (a match is updated instead of getting a twin), written in b
 
 Rows that fail keep their reason and go to a file of failed rows; the rest of the file is
 imported. Batches are written with COPY on PostgreSQL and executemany on SQLite, while
-the next batch is validated in a worker thread (`crm.import_writer`)."""
+the next batch is validated in a worker thread (`crm.imports.writer`)."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,47 +19,16 @@ import phonenumbers
 
 from crm import normalize
 from crm.errors import ValidationFailed
-from crm.fields import TypedValue, applies_to, option_maps, parse_value
+from crm.fields import applies_to, option_maps, parse_value
 from crm.i18n import N_, gettext
-from crm.import_files import TARGETS, Table
+from crm.imports.files import TARGETS, Table
+from crm.imports.values import DEDUP_KEYS, KINDS, Failed, ImportOptions, Outcome, Row
+from crm.imports.writer import BatchWriter
 from crm.models import ClientKind, FieldDefinition, RelationType, Tag, User
 from crm.regions import REGION_TIMEZONES
 
 BATCH = 5000
-DEDUP_KEYS = ("inn", "email", "phone")
-KINDS = ("legal", "individual", "auto")
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    mapping: Mapping[int, str]  # column index -> target ("name", "phone", "field:12", ...)
-    kind: str = "auto"  # legal | individual | auto (by the INN's length)
-    relation_type: str = RelationType.BUYER.value
-    tag: str = ""
-    dedup: tuple[str, ...] = DEDUP_KEYS
-    responsible_id: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "mapping": {str(k): v for k, v in self.mapping.items()},
-            "kind": self.kind,
-            "relation_type": self.relation_type,
-            "tag": self.tag,
-            "dedup": list(self.dedup),
-            "responsible_id": self.responsible_id,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ImportOptions:
-        return cls(
-            mapping={int(k): str(v) for k, v in dict(data.get("mapping", {})).items()},
-            kind=str(data.get("kind", "auto")),
-            relation_type=str(data.get("relation_type", "buyer")),
-            tag=str(data.get("tag", "")),
-            dedup=tuple(data.get("dedup", DEDUP_KEYS)),
-            responsible_id=data.get("responsible_id"),
-        )
 
 
 async def check_options(options: ImportOptions, columns: int) -> None:
@@ -121,26 +89,6 @@ def phone(raw: str) -> str:
         if national and any(p.match(national) for p in _RU_PATTERNS):
             return "+7" + national
     return normalize.phone(raw, field="phone")
-
-
-@dataclass
-class Row:
-    """A validated row: the card fields it sets, its contacts and custom values."""
-
-    line: int
-    kind: ClientKind
-    card: dict[str, Any]
-    phones: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    custom: list[TypedValue] = field(default_factory=list)
-    client_id: int | None = None  # the existing (or earlier imported) client it updates
-
-
-@dataclass
-class Failed:
-    line: int
-    cells: list[str]
-    reason: str
 
 
 class RowReader:
@@ -263,16 +211,6 @@ def _day(raw: str) -> date:
 # --- the run -----------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    total: int = 0
-    processed: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    failed: list[Failed] = field(default_factory=list)
-
-
 async def prepare_reader(options: ImportOptions, locale: str) -> RowReader:
     definitions = {d.id: d for d in await FieldDefinition.filter(is_active=True)}
     maps = await option_maps(definitions.values())
@@ -305,7 +243,6 @@ async def run_import(
     progress: Callable[[Outcome], Any] | None = None,
 ) -> Outcome:
     """Import every row of `table`; returns the counts and the failed rows with reasons."""
-    from crm.import_writer import BatchWriter
 
     await check_options(options, len(table.headers))
     reader = await prepare_reader(options, locale)

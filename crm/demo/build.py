@@ -6,9 +6,9 @@ is generated in chunks from one `random.Random(seed)` with ids allocated up fron
 written with COPY on PostgreSQL (executemany on SQLite): a service call per row would take
 hours for a million clients.
 
-The modules: `demo_words` (the vocabulary), `demo_identifiers` (valid, unique INNs and
-phones), `demo_setup` (the reference rows, through the services), `demo_rows` (the bulk's
-rows), `demo_writers` (COPY / executemany); here the chunks are generated and written."""
+The package's modules: `words` (the vocabulary), `identifiers` (valid, unique INNs and
+phones), `reference` (the reference rows, through the services), `rows` (the bulk's rows),
+`writers` (COPY / executemany); here, `build`, the chunks are generated and written."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from datetime import datetime
 from tortoise import connections
 
 from crm import clock
-from crm.demo_rows import COLUMNS, Builder, Rows
-from crm.demo_setup import prepare
-from crm.demo_writers import CopyWriter, InsertWriter, next_ids
+from crm.demo.reference import prepare
+from crm.demo.rows import COLUMNS, Builder, Rows
+from crm.demo.writers import CopyWriter, InsertWriter, next_ids
 
 CHUNK = 20_000
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from crm.demo_rows import COLUMNS, Rows
+from crm.demo.rows import COLUMNS, Rows
 
 
 class CopyWriter:

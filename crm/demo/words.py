@@ -1,5 +1,5 @@
 """The words of the demo data: Russian names, companies, topics, managers, regions (what
-`crm.demo_rows` draws from)."""
+`crm.demo.rows` draws from)."""
 
 from __future__ import annotations
 
