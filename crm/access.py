@@ -34,7 +34,7 @@ async def clients_visible_to_all() -> bool:
 
 
 async def sees_all_clients(actor: User) -> bool:
-    if actor.is_admin:
+    if actor.sees_everything:
         return True
     return await clients_visible_to_all()
 

@@ -11,7 +11,7 @@ from tortoise.fields.relational import ManyToManyFieldInstance
 
 from crm.errors import NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_
-from crm.models import Channel, ChannelKind, Scenario, User, Visibility
+from crm.models import Channel, ChannelKind, Role, Scenario, User, Visibility
 
 SECRET_KEYS = ("token", "password", "secret", "confirmation", "webhook_secret")
 
@@ -113,7 +113,7 @@ def masked_credentials(channel: Channel) -> dict[str, Any]:
 async def channel_filter(actor: User) -> Q:
     """Channels whose inbox the actor may see. No query of its own: the channels listed
     for the actor are a subquery of the caller's query."""
-    if actor.is_admin:
+    if actor.sees_everything:
         return Q()
     listed = Channel.filter(visible_users__id=actor.id).values("id")
     return (
@@ -126,7 +126,7 @@ async def channel_filter(actor: User) -> Q:
 def channel_condition(actor: User, alias: str, user_mark: str) -> str:
     """`channel_filter` for a read written in SQL: a condition on the channels row named
     `alias`, `user_mark` being the placeholder the caller binds to `actor.id`."""
-    if actor.is_admin:
+    if actor.sees_everything:
         return "TRUE"
     through = Channel._meta.fields_map["visible_users"]
     assert isinstance(through, ManyToManyFieldInstance)
@@ -141,16 +141,16 @@ def channel_condition(actor: User, alias: str, user_mark: str) -> str:
 
 
 async def channel_audience(channel: Channel) -> list[User]:
-    """The active managers and admins who see this channel's inquiries."""
+    """The active managers, heads and admins who see this channel's inquiries."""
     if channel.visibility == Visibility.ALL:
         return await User.filter(is_active=True).order_by("id")
     if channel.visibility == Visibility.USER:
         return await User.filter(
-            Q(id=channel.responsible_id) | Q(role="admin"),  # type: ignore[attr-defined]
+            Q(id=channel.responsible_id) | Q(role__in=(Role.ADMIN, Role.HEAD)),  # type: ignore[attr-defined]
             is_active=True,
         ).order_by("id")
     listed = await channel.visible_users.filter(is_active=True)
-    admins = await User.filter(role="admin", is_active=True)
+    admins = await User.filter(role__in=(Role.ADMIN, Role.HEAD), is_active=True)
     return sorted({u.id: u for u in [*listed, *admins]}.values(), key=lambda u: u.id)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LABEL_MAX = 40
-WIDTH_IN = 7.5
+WIDTH_IN = 6.0
 BAR_HEIGHT_IN = 0.42
 PALETTE = ("#3b6fb6", "#e59a3a", "#5aa469", "#c0504d", "#8064a2", "#4bacc6")
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -57,7 +57,7 @@ RC = {
     "svg.hashsalt": "crmhub",  # ids the same from run to run
     "text.parse_math": False,
     "font.family": "DejaVu Sans",  # shipped with matplotlib; has Cyrillic
-    "font.size": 10,
+    "font.size": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }

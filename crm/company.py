@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import time
+import re
+from datetime import date, time
 from typing import Any
 
 from crm import normalize
@@ -10,6 +11,7 @@ from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_, SUPPORTED_LOCALES
 from crm.models import ClientKind, Company, User
 from crm.regions import check_timezone
+from crm.working_time import WorkCalendar, parse_days
 
 EDITABLE = {
     "name",
@@ -24,7 +26,11 @@ EDITABLE = {
     "work_day_start",
     "work_day_end",
     "currency",
+    "work_days",
+    "holidays",
+    "sla_first_reply_minutes",
 }
+MAX_HOLIDAYS = 400
 
 
 async def get_company() -> Company:
@@ -62,7 +68,63 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
                 clean[key] = time.fromisoformat(clean[key])
             except ValueError:
                 raise ValidationFailed.field(key, N_("Not a time of day")) from None
+    _clean_calendar(clean)
     return clean
+
+
+def _clean_calendar(clean: dict[str, Any]) -> None:
+    """Working days (ISO weekday digits or a list of them), holidays (dates, or text with
+    dates separated by commas, spaces or lines), the SLA target in minutes."""
+    if "work_days" in clean:
+        raw = clean["work_days"]
+        days = parse_days(raw if isinstance(raw, list | tuple | set) else str(raw or ""))
+        if not days:
+            raise ValidationFailed.field("work_days", N_("Choose at least one working day"))
+        clean["work_days"] = "".join(str(d) for d in sorted(days))
+    if "holidays" in clean:
+        raw = clean["holidays"] or []
+        items = re.split(r"[\s,;]+", raw.strip()) if isinstance(raw, str) else list(raw)
+        dates = set()
+        for item in items:
+            if not item:
+                continue
+            try:
+                dates.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
+            except ValueError:
+                message = N_("Dates as YYYY-MM-DD expected")
+                raise ValidationFailed.field("holidays", message) from None
+        if len(dates) > MAX_HOLIDAYS:
+            raise ValidationFailed.field("holidays", N_("Too many dates"))
+        clean["holidays"] = [d.isoformat() for d in sorted(dates)]
+    if clean.get("sla_first_reply_minutes") is not None:
+        sla = int(clean["sla_first_reply_minutes"])
+        if not 1 <= sla <= 7 * 24 * 60:
+            raise ValidationFailed.field(
+                "sla_first_reply_minutes", N_("Must be between 1 and 10080 minutes")
+            )
+        clean["sla_first_reply_minutes"] = sla
+
+
+def _wall(value: time | None) -> time | None:
+    """A time of day as the wall clock reads it (tortoise may label a TimeField UTC)."""
+    return None if value is None else value.replace(tzinfo=None)
+
+
+def _check_hours(company: Company) -> None:
+    start, end = _wall(company.work_day_start), _wall(company.work_day_end)
+    if start is not None and end is not None and end != time(0) and end <= start:
+        raise ValidationFailed.field("work_day_end", N_("The day must end after it starts"))
+
+
+def work_calendar(company: Company) -> WorkCalendar:
+    """The company's working calendar (crm.working_time) from its settings."""
+    return WorkCalendar(
+        timezone=company.default_timezone,
+        work_days=parse_days(company.work_days),
+        holidays=frozenset(date.fromisoformat(d) for d in company.holidays or ()),
+        day_start=_wall(company.work_day_start),
+        day_end=_wall(company.work_day_end),
+    )
 
 
 async def update_company(changes: dict[str, Any], *, actor: User | None) -> Company:
@@ -72,5 +134,6 @@ async def update_company(changes: dict[str, Any], *, actor: User | None) -> Comp
     clean = _clean(changes)
     company = await get_company()
     company.update_from_dict(clean)
+    _check_hours(company)
     await company.save()
     return company

@@ -77,8 +77,8 @@ async def open_inquiries(actor: User, *, limit: int = 50) -> list[Inquiry]:
         f" WHERE i.status = '{InquiryStatus.OPEN.value}' AND {channel_condition(actor, 'h', '$2')}"
         f"{mine} ORDER BY i.first_message_at, i.id LIMIT $1"
     )
-    # an admin's read names no user (PostgreSQL refuses a parameter it cannot type)
-    params = [max(0, limit)] if actor.is_admin else [max(0, limit), actor.id]
+    # an admin's or head's read names no user (PostgreSQL refuses a parameter it cannot type)
+    params = [max(0, limit)] if actor.sees_everything else [max(0, limit), actor.id]
     rows = await query(sql, params)
     parts = [split(row, _INQUIRY_ROWS, _CLIENT_ROWS, _CHANNEL_ROWS) for row in rows]
     found = _INQUIRY_ROWS.models(p[0] for p in parts)

@@ -1,13 +1,16 @@
-"""The start page: what needs attention, by role."""
+"""The start page: a dashboard of what needs attention and how sales go, by role (a
+manager's own work; a head's or an admin's everyone's), each figure a link to its report."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from markupsafe import Markup
 
 from admin_web.auth import require_user
-from admin_web.render import render
-from crm.access import client_filter, interest_filter
-from crm.models import Client, Interest, InterestStatus
+from admin_web.render import locale_of, render
+from admin_web.views.reports import linker
+from crm.reports import charts as report_charts
+from crm.reports.dashboard import dashboard
 
 routes = web.RouteTableDef()
 
@@ -15,8 +18,18 @@ routes = web.RouteTableDef()
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
     user = require_user(request)
-    clients = await Client.filter(await client_filter(user)).count()
-    interests = await Interest.filter(
-        await interest_filter(user), status=InterestStatus.OPEN
-    ).count()
-    return await render(request, "home.html", {"clients": clients, "interests": interests})
+    locale = locale_of(request)
+    figures = await dashboard(user)
+    chart = report_charts.pipeline_chart(figures.pipeline, locale, linker("pipeline", {}))
+    return await render(
+        request,
+        "home.html",
+        {
+            "d": figures,
+            "pipeline_chart": None if chart is None else Markup(chart.svg()),
+            "month": linker("managers", {"period": "this_month"}),
+            "inquiry": linker("inquiries", {"period": "this_month"}),
+            "open": linker("pipeline", {}),
+            "percent": lambda share: report_charts.percent(share, locale),
+        },
+    )

@@ -1,4 +1,5 @@
-"""Settings: the company, locale and time zone, client visibility, reminders, work hours."""
+"""Settings: the company, locale and time zone, client visibility, reminders, the working
+calendar (hours, days, holidays) and the first-reply target."""
 
 from __future__ import annotations
 
@@ -19,7 +20,25 @@ routes = web.RouteTableDef()
 async def settings_page(request: web.Request) -> web.StreamResponse:
     require_admin(request)
     company = await get_company()
-    return await render(request, "settings.html", {"company": company})
+    return await render(
+        request, "settings.html", {"company": company, "weekdays": weekdays(request)}
+    )
+
+
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+
+
+def weekdays(request: web.Request) -> list[tuple[int, str]]:
+    """ISO weekday numbers and their names in the reader's language."""
+    return [(n, gettext_for(request, name)) for n, name in enumerate(WEEKDAY_NAMES, start=1)]
 
 
 @routes.post("/settings")
@@ -36,6 +55,12 @@ async def settings_save(request: web.Request) -> web.StreamResponse:
     changes["clients_visible_to_all"] = forms.text(form, "client_visibility") == "all"
     for key in ("work_day_start", "work_day_end"):
         changes[key] = forms.text(form, key) or None
+    if "calendar" in form:  # the page's calendar part was sent (none of the days may be)
+        changes["work_days"] = form.getall("work_days", [])
+        changes["holidays"] = forms.text(form, "holidays")
+        changes["sla_first_reply_minutes"] = forms.integer(
+            form, "sla_first_reply_minutes", required=False
+        )
     await update_company(changes, actor=admin)
     await flash(request, gettext_for(request, N_("Settings saved")))
     return redirect("/settings")

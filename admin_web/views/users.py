@@ -19,7 +19,11 @@ from crm.models import Invite, Role, User
 
 routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
-ROLE_NAMES = {Role.ADMIN: N_("Administrator"), Role.MANAGER: N_("Manager")}
+ROLE_NAMES = {
+    Role.ADMIN: N_("Administrator"),
+    Role.HEAD: N_("Head of sales"),
+    Role.MANAGER: N_("Manager"),
+}
 
 
 async def bot_username(app: web.Application) -> str | None:

@@ -20,6 +20,12 @@ class Company(Timestamped):
     reminder_lead_minutes = fields.IntField(default=15)
     work_day_start = fields.TimeField(null=True)
     work_day_end = fields.TimeField(null=True)
+    # ISO weekdays that are working days ("12345" = Monday to Friday) and the dates that are
+    # not ("YYYY-MM-DD" strings): with the hours above, the calendar of crm.working_time.
+    work_days = fields.CharField(max_length=7, default="12345", db_default="12345")
+    holidays: list[str] | None = fields.JSONField(null=True, default=list)
+    # The target for the first reply to a customer, in working minutes (None: no target).
+    sla_first_reply_minutes = fields.IntField(null=True, default=15)
     currency = fields.CharField(max_length=3, default="RUB")
     onboarded = fields.BooleanField(default=False)
 

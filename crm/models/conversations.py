@@ -124,7 +124,10 @@ class Inquiry(Timestamped):
 
     class Meta:
         table = "inquiries"
-        indexes = (Index(fields=("status", "channel_id")),)
+        indexes = (
+            Index(fields=("status", "channel_id")),
+            Index(fields=("first_message_at",)),  # the reports: inquiries of a period
+        )
 
 
 class RawEventStatus(StrEnum):

@@ -48,7 +48,12 @@ class Interest(Timestamped):
 
     class Meta:
         table = "interests"
-        indexes = (Index(fields=("responsible_id", "status")),)
+        indexes = (
+            Index(fields=("responsible_id", "status")),
+            # the reports: deals opened / closed in a period
+            Index(fields=("created_at",)),
+            Index(fields=("closed_at",)),
+        )
 
 
 class StageChange(Timestamped):
@@ -74,4 +79,9 @@ class StageChange(Timestamped):
 
     class Meta:
         table = "stage_changes"
-        indexes = (Index(fields=("robots_done", "id")),)
+        indexes = (
+            Index(fields=("robots_done", "id")),
+            # the funnel: stage entries in a period, an interest's moves in order
+            Index(fields=("created_at",)),
+            Index(fields=("interest_id", "created_at")),
+        )

@@ -9,6 +9,7 @@ from crm.models.base import Timestamped, UtcDatetimeField
 
 class Role(StrEnum):
     ADMIN = "admin"
+    HEAD = "head"  # head of sales: sees everything, administers nothing
     MANAGER = "manager"
 
 
@@ -33,6 +34,12 @@ class User(Timestamped):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def sees_everything(self) -> bool:
+        """Admins and heads of sales see every client, deal, conversation and report
+        (`crm.access`); only admins change settings, channels, users and API keys."""
+        return self.role in (Role.ADMIN, Role.HEAD)
 
     def __str__(self) -> str:
         return self.full_name

@@ -86,3 +86,23 @@ async def test_reasons(as_admin: Browser) -> None:
     await as_admin.post(f"/reasons/{reason.id}/retire")
     assert not (await Reason.get(id=reason.id)).is_active
     assert await Reason.filter(kind=ReasonKind.LOSS, is_active=True).count() == 0
+
+
+async def test_working_calendar_and_reply_target_are_edited(as_admin: Browser) -> None:
+    _, text = await as_admin.get("/settings")
+    assert 'name="work_days" value="5" checked' in text
+    assert 'name="work_days" value="6">' in text
+    calendar = [("work_days", d) for d in ("1", "2", "3", "4", "6")]
+    data = [*VALID.items(), ("calendar", "1"), *calendar]
+    data += [("holidays", "2026-01-07\n2026-01-02"), ("sla_first_reply_minutes", "20")]
+    _, text = await as_admin.post("/settings", data)
+    assert "Settings saved" in text
+    company = await Company.get(id=1)
+    assert (company.work_days, company.holidays) == ("12346", ["2026-01-02", "2026-01-07"])
+    assert company.sla_first_reply_minutes == 20
+    assert "2026-01-02\n2026-01-07</textarea>" in text
+    _, text = await as_admin.post(
+        "/settings", [*VALID.items(), ("calendar", "1"), ("holidays", "7 January")]
+    )
+    assert "Choose at least one working day" in text
+    assert (await Company.get(id=1)).work_days == "12346"

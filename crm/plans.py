@@ -1,0 +1,101 @@
+"""Managers' monthly plans: an amount won and/or a number of wins per manager and month.
+
+Admins and heads of sales set them (a plan is sales management, not a setting of the
+install); a manager reads their own through the reports. A period other than whole
+months gets each month's plan in proportion to the days it covers (a week of a 31-day
+month: 7/31 of it), so "this week" and "this quarter" have a plan too."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crm.errors import PermissionDenied, ValidationFailed
+from crm.i18n import N_
+from crm.models import ManagerPlan, User
+
+MAX_AMOUNT = Decimal("99999999999999")
+MAX_WINS = 100_000
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        raise ValidationFailed.field("amount", N_("A number expected")) from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
+        raise ValidationFailed.field("amount", N_("A number expected"))
+    return amount.quantize(Decimal("0.01"))
+
+
+def _wins(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        wins = int(str(value))
+    except ValueError:
+        raise ValidationFailed.field("wins", N_("A positive whole number expected")) from None
+    if not 0 <= wins <= MAX_WINS:
+        raise ValidationFailed.field("wins", N_("A positive whole number expected"))
+    return wins
+
+
+async def set_plan(
+    user_id: int, month: date, *, amount: Any = None, wins: Any = None, actor: User | None
+) -> ManagerPlan | None:
+    """Set the manager's plan for the month of `month`; with neither figure it is removed."""
+    if actor is not None and not actor.sees_everything:
+        raise PermissionDenied()
+    clean_amount, clean_wins = _amount(amount), _wins(wins)
+    if not await User.filter(id=user_id).exists():
+        raise ValidationFailed.field("user_id", N_("Unknown user"))
+    first = month_of(month)
+    if clean_amount is None and clean_wins is None:
+        await ManagerPlan.filter(user_id=user_id, month=first).delete()
+        return None
+    plan, _ = await ManagerPlan.update_or_create(
+        {"amount": clean_amount, "wins": clean_wins}, user_id=user_id, month=first
+    )
+    return plan
+
+
+async def plans_of_month(month: date) -> dict[int, ManagerPlan]:
+    """The plans of the month of `month`, by manager id."""
+    return {
+        p.user_id: p  # type: ignore[attr-defined]
+        for p in await ManagerPlan.filter(month=month_of(month))
+    }
+
+
+async def plan_for_period(
+    user_id: int, first: date, last: date
+) -> tuple[Decimal | None, Decimal | None] | None:
+    """The manager's plan for the days `first`..`last` (amount, wins; each None when no
+    month in the period plans it), or None without any plan in the period."""
+    plans = await ManagerPlan.filter(user_id=user_id, month__gte=month_of(first), month__lte=last)
+    if not plans:
+        return None
+    amount: Decimal | None = None
+    wins: Decimal | None = None
+    for plan in plans:
+        days = calendar.monthrange(plan.month.year, plan.month.month)[1]
+        end = plan.month + timedelta(days=days - 1)
+        covered = (min(end, last) - max(plan.month, first)).days + 1
+        part = Decimal(covered) / Decimal(days)
+        if plan.amount is not None:
+            amount = (amount or Decimal(0)) + plan.amount * part
+        if plan.wins is not None:
+            wins = (wins or Decimal(0)) + Decimal(plan.wins) * part
+    quantum = Decimal("0.01")
+    return (
+        None if amount is None else amount.quantize(quantum),
+        None if wins is None else wins.quantize(quantum),
+    )

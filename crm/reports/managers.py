@@ -1,0 +1,259 @@
+"""The managers' work in the period, a row per manager: inquiries accepted and rejected
+and the first-response time (working minutes; from `inquiries`), interests opened, won
+and lost with the won amount and the share of closed deals won, interactions done and
+overdue, open deals without a planned step, clients without a done interaction for
+IDLE_DAYS, and the month's plan (crm.plans) against the won figures.
+
+Counts and sums are grouped in the database, one read per kind of record; a manager
+reading it gets their own row only (crm.reports.scope)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from crm.models import InteractionState, InterestStatus, Role, User
+from crm.plans import plan_for_period
+from crm.reports import inquiries as inquiry_report
+from crm.reports.drill import (
+    DrillDown,
+    RecordKind,
+    interests_page,
+    page_of,
+    unknown_figure,
+)
+from crm.reports.filters import Period, ReportFilter
+from crm.reports.scope import Scope, Sql, scope_for, where
+from crm.reports.stats import Spread, money, share, spread
+from crm.rows import query
+
+IDLE_DAYS = 30
+
+(
+    ACCEPTED,
+    REJECTED,
+    OPENED,
+    WON,
+    LOST,
+    DONE,
+    OVERDUE,
+    NO_NEXT_STEP,
+    IDLE,
+) = ("accepted", "rejected", "opened", "won", "lost", "done", "overdue", "no_next_step", "idle")
+FIGURES = (ACCEPTED, REJECTED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
+
+
+@dataclass
+class ManagerRow:
+    manager_id: int
+    name: str
+    accepted: int = 0
+    rejected: int = 0
+    first_response: Spread = field(default_factory=Spread)  # working minutes
+    opened: int = 0
+    won: int = 0
+    won_amount: Decimal = Decimal("0.00")
+    lost: int = 0
+    conversion: float | None = None  # won / (won + lost)
+    interactions_done: int = 0
+    interactions_overdue: int = 0
+    no_next_step: int = 0
+    idle_clients: int = 0
+    plan_amount: Decimal | None = None
+    plan_wins: Decimal | None = None
+    plan_amount_done: float | None = None  # won amount / plan
+    plan_wins_done: float | None = None
+
+
+@dataclass(frozen=True)
+class ManagersReport:
+    period: Period
+    idle_days: int
+    rows: list[ManagerRow]
+
+
+def _period(scope: Scope, sql: Sql, column: str) -> list[str]:
+    p = scope.period
+    return [f"{column} >= {sql.at(p.start)}", f"{column} < {sql.at(p.end)}"]
+
+
+def _interactions(scope: Scope, sql: Sql, figure: str) -> list[str]:
+    out = scope.manager_condition(sql, "x.responsible_id") + scope.client_conditions(sql)
+    if figure == DONE:
+        out += [f"x.state = '{InteractionState.DONE.value}'", *_period(scope, sql, "x.done_at")]
+    else:
+        out += [
+            f"x.state = '{InteractionState.PLANNED.value}'",
+            f"x.planned_at < {sql.at(scope.now)}",
+        ]
+    return out
+
+
+def _interests(scope: Scope, sql: Sql, figure: str) -> list[str]:
+    out = scope.interest_conditions(sql)
+    if figure == OPENED:
+        return out + _period(scope, sql, "i.created_at")
+    if figure in (WON, LOST):
+        status = InterestStatus.WON if figure == WON else InterestStatus.LOST
+        return [*out, f"i.status = '{status.value}'", *_period(scope, sql, "i.closed_at")]
+    return [  # NO_NEXT_STEP
+        *out,
+        f"i.status = '{InterestStatus.OPEN.value}'",
+        "NOT EXISTS (SELECT 1 FROM interactions px WHERE px.interest_id = i.id"
+        f" AND px.state = '{InteractionState.PLANNED.value}')",
+    ]
+
+
+def _idle(scope: Scope, sql: Sql, idle_days: int) -> list[str]:
+    since = sql.at(scope.now - timedelta(days=idle_days))
+    return [
+        "c.merged_into_id IS NULL",
+        "c.responsible_id IS NOT NULL",
+        *scope.manager_condition(sql, "c.responsible_id"),
+        *scope.client_conditions(sql),
+        "NOT EXISTS (SELECT 1 FROM interactions lx WHERE lx.client_id = c.id"
+        f" AND lx.state = '{InteractionState.DONE.value}' AND lx.sort_at >= {since})",
+    ]
+
+
+async def _grouped(select: str, conditions: list[str], sql: Sql, column: str) -> list[tuple]:  # type: ignore[type-arg]
+    rows = await query(
+        f"SELECT {column}, {select} WHERE {where(conditions)} GROUP BY {column}", sql.params
+    )
+    return [tuple(r) for r in rows if r[0] is not None]
+
+
+async def managers(
+    report_filter: ReportFilter, *, actor: User, idle_days: int = IDLE_DAYS
+) -> ManagersReport:
+    scope = await scope_for(report_filter, actor)
+    people = User.filter(id__in=scope.managers) if scope.managers else User.all()
+    users = {u.id: u for u in await people}
+    rows: dict[int, ManagerRow] = {}
+
+    def row(user_id: int) -> ManagerRow:
+        if user_id not in rows:
+            user = users.get(user_id)
+            rows[user_id] = ManagerRow(user_id, user.full_name if user else "?")
+        return rows[user_id]
+
+    for user in users.values():
+        if user.is_active and (user.role == Role.MANAGER or scope.managers):
+            row(user.id)
+    answered: dict[int, list[float]] = defaultdict(list)
+    for inquiry in await inquiry_report.read_rows(scope):
+        if inquiry.manager_id is None:
+            continue
+        target = row(inquiry.manager_id)
+        if inquiry.status.value == ACCEPTED:
+            target.accepted += 1
+        elif inquiry.status.value == REJECTED:
+            target.rejected += 1
+        if inquiry.first_response_minutes is not None:
+            answered[inquiry.manager_id].append(inquiry.first_response_minutes)
+    for user_id, values in answered.items():
+        row(user_id).first_response = spread(values)
+    base = "FROM interests i JOIN clients c ON c.id = i.client_id"
+    sql = Sql()
+    for user_id, count in await _grouped(
+        f"COUNT(*) {base}", _interests(scope, sql, OPENED), sql, "i.responsible_id"
+    ):
+        row(user_id).opened = int(count)
+    for figure in (WON, LOST):
+        sql = Sql()
+        for user_id, count, amount in await _grouped(
+            f"COUNT(*), SUM(i.amount) {base}",
+            _interests(scope, sql, figure),
+            sql,
+            "i.responsible_id",
+        ):
+            target = row(user_id)
+            if figure == WON:
+                target.won, target.won_amount = int(count), money(amount)
+            else:
+                target.lost = int(count)
+    sql = Sql()
+    for user_id, count in await _grouped(
+        f"COUNT(*) {base}", _interests(scope, sql, NO_NEXT_STEP), sql, "i.responsible_id"
+    ):
+        row(user_id).no_next_step = int(count)
+    for figure in (DONE, OVERDUE):
+        sql = Sql()
+        for user_id, count in await _grouped(
+            "COUNT(*) FROM interactions x JOIN clients c ON c.id = x.client_id",
+            _interactions(scope, sql, figure),
+            sql,
+            "x.responsible_id",
+        ):
+            if figure == DONE:
+                row(user_id).interactions_done = int(count)
+            else:
+                row(user_id).interactions_overdue = int(count)
+    sql = Sql()
+    for user_id, count in await _grouped(
+        "COUNT(*) FROM clients c", _idle(scope, sql, idle_days), sql, "c.responsible_id"
+    ):
+        row(user_id).idle_clients = int(count)
+    for target in rows.values():
+        target.conversion = share(target.won, target.won + target.lost)
+        plan = await plan_for_period(target.manager_id, scope.period.first, scope.period.last)
+        if plan is not None:
+            target.plan_amount, target.plan_wins = plan
+            if target.plan_amount is not None:
+                target.plan_amount_done = share(target.won_amount, target.plan_amount)
+            if target.plan_wins is not None:
+                target.plan_wins_done = share(target.won, target.plan_wins)
+    ordered = sorted(rows.values(), key=lambda r: r.name)
+    return ManagersReport(scope.period, idle_days, ordered)
+
+
+async def drill(
+    report_filter: ReportFilter,
+    *,
+    actor: User,
+    figure: str,
+    manager_id: int,
+    idle_days: int = IDLE_DAYS,
+    page: int = 1,
+    per_page: int = 50,
+) -> DrillDown:
+    """The records behind a manager's figure: inquiries (ACCEPTED, REJECTED), interests
+    (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE)."""
+    if figure not in FIGURES:
+        raise unknown_figure()
+    if figure in (ACCEPTED, REJECTED):
+        return await inquiry_report.drill(
+            report_filter,
+            actor=actor,
+            figure=figure,
+            manager_id=manager_id,
+            page=page,
+            per_page=per_page,
+        )
+    scope, sql = await scope_for(report_filter, actor), Sql()
+    if figure in (DONE, OVERDUE):
+        conditions = [*_interactions(scope, sql, figure), f"x.responsible_id = {sql(manager_id)}"]
+        inner = (
+            "SELECT x.id FROM interactions x JOIN clients c ON c.id = x.client_id"
+            f" WHERE {where(conditions)}"
+        )
+        return await page_of(
+            RecordKind.INTERACTIONS,
+            sql,
+            f"FROM interactions x WHERE x.id IN ({inner})",
+            page=page,
+            per_page=per_page,
+        )
+    if figure == IDLE:
+        conditions = [*_idle(scope, sql, idle_days), f"c.responsible_id = {sql(manager_id)}"]
+        return await page_of(
+            RecordKind.CLIENTS,
+            sql,
+            f"FROM clients c WHERE {where(conditions)}",
+            page=page,
+            per_page=per_page,
+        )
+    conditions = [*_interests(scope, sql, figure), f"i.responsible_id = {sql(manager_id)}"]
+    return await interests_page(sql, conditions, page=page, per_page=per_page)
