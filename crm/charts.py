@@ -57,7 +57,7 @@ RC = {
     "svg.hashsalt": "crmhub",  # ids the same from run to run
     "text.parse_math": False,
     "font.family": "DejaVu Sans",  # shipped with matplotlib; has Cyrillic
-    "font.size": 11,
+    "font.size": 12,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -214,7 +214,7 @@ def _declarations(style: str) -> dict[str, str]:
 
 def inline_svg(document: bytes) -> str:
     """matplotlib's SVG as markup for an HTML page under `style-src 'self'`: styles as
-    attributes, no <style> or metadata, links opening in the page, a scalable root."""
+    attributes, no <style> or metadata, links opening in the page, drawn at its own size."""
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     root = ET.fromstring(document)
@@ -230,8 +230,9 @@ def inline_svg(document: bytes) -> str:
         href = element.attrib.get(f"{{{XLINK_NS}}}href")
         if element.tag == f"{{{SVG_NS}}}a" and href is not None:
             element.set("href", href)  # SVG 2, which browsers prefer to xlink
-    for name in ("width", "height"):
-        root.attrib.pop(name, None)  # the viewBox scales it to the page's width
+    for name in ("width", "height"):  # "432pt" -> 432 (CSS px): drawn at its own size,
+        size = root.attrib.get(name, "")  # shrunk by `max-width: 100%` on a narrow page
+        root.set(name, size.removesuffix("pt") or "100")
     root.set("class", "chart")
     root.set("role", "img")
     return ET.tostring(root, encoding="unicode")
