@@ -31,7 +31,7 @@ from crm.reports import charts as report_charts
 from crm.reports.base import DIMENSIONS
 from crm.reports.drill import MAX_PER_PAGE, DrillDown, RecordKind
 from crm.reports.filters import KEYS, Preset, ReportFilter, parse_filter
-from crm.reports.records import NOT_SET, PLACE_KEYS, REPORTS, Place, parse_place, records
+from crm.reports.records import PLACE_KEYS, REPORTS, Place, parse_place, records
 
 routes = web.RouteTableDef()
 FORMATS = ("csv", "xlsx")
@@ -113,7 +113,8 @@ def query_of(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
 
 def linker(report: str, query: dict[str, str]) -> Callable[..., str | None]:
     """A figure's address: its report's records page under the same filter."""
-    kept = {k: v for k, v in query.items() if k in KEYS or (report == "funnel" and k == "cohort")}
+    own = {"funnel": ("cohort",), "managers": ("idle_days",)}.get(report, ())
+    kept = {k: v for k, v in query.items() if k in KEYS or k in own}
 
     def link(figure: str, **place: object) -> str | None:
         params = {**kept, "figure": figure}
@@ -125,7 +126,7 @@ def linker(report: str, query: dict[str, str]) -> Callable[..., str | None]:
 
 def group_keys(keys: tuple[Any, ...]) -> str:
     """A base group's keys as its records link writes them."""
-    return ",".join(NOT_SET if k is None else str(k) for k in keys)
+    return ",".join("" if k is None else str(k) for k in keys)
 
 
 def record_link(kind: str, record_id: object) -> str | None:
@@ -269,7 +270,6 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             "own": own,
             "errors": errors,
             "exports": _export_links(request) if result is not None else {},
-            "not_set": NOT_SET,
             "percent": lambda share: report_charts.percent(share, locale),
             **await choices(request, user),
             "group_keys": group_keys,

@@ -52,7 +52,7 @@ def funnel_chart(
             stage.name,
             stage.entered,
             f"{_count(stage.entered, locale)} · {_money(stage.entered_amount, locale)}",
-            link(funnel_report.ENTERED, stage=stage.stage_id),
+            link(funnel_report.ENTERED, key=stage.stage_id),
         )
         for stage in sc.stages
     ]
@@ -61,7 +61,7 @@ def funnel_chart(
             gettext("Won", locale),
             sc.won,
             f"{_count(sc.won, locale)} · {_money(sc.won_amount, locale)}",
-            link(funnel_report.WON, scenario=sc.scenario_id),
+            link(funnel_report.WON, key=sc.scenario_id),
         )
     )
     return bar_chart(bars, title=sc.name if titled else "")
@@ -105,7 +105,7 @@ def managers_chart(report: ManagersReport, locale: str, link: Link = _none) -> C
                 row.name,
                 float(row.won_amount),
                 text,
-                link(managers_report.WON, row_manager=row.manager_id),
+                link(managers_report.WON, manager=row.manager_id),
             )
         )
     return bar_chart(bars, title=gettext("Won by manager", locale))
@@ -120,7 +120,7 @@ def inquiries_chart(report: InquiriesReport, locale: str, link: Link = _none) ->
             gettext(name, locale),
             count,
             _count(count, locale),
-            link(inquiries_report.BUCKET, bucket=index),
+            link(inquiries_report.BUCKET, key=index),
         )
         for index, (name, count) in enumerate(zip(BUCKET_NAMES, report.total.buckets, strict=True))
     ]
@@ -146,8 +146,6 @@ def base_chart(report: BaseReport, locale: str, link: Link = _none) -> Chart | N
     """Clients per group, the largest groups first."""
     if not report.groups:
         return None
-    from crm.reports.records import NOT_SET
-
     bars = [
         Bar(
             " · ".join(group.labels),
@@ -156,7 +154,7 @@ def base_chart(report: BaseReport, locale: str, link: Link = _none) -> Chart | N
             link(
                 "group",
                 group_by=",".join(report.group_by),
-                keys=",".join(NOT_SET if k is None else str(k) for k in group.keys),
+                keys=",".join("" if k is None else str(k) for k in group.keys),
             ),
         )
         for group in report.groups[:MAX_BARS]

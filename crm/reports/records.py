@@ -1,10 +1,10 @@
 """One door to every report's drill-down, for the web, the API and the bot alike.
 
 A figure of a report is named in a query string by the report's filter (`filters.KEYS`)
-and the figure's own place: `figure` (the report's figure name), and where the report has
-rows or columns, `stage`, `scenario`, `reason` (funnel), `row_manager`, `row_channel`,
-`row_source`, `bucket` (inquiries, managers, sources, pipeline) or `group_by` and `keys`
-(base). `parse_place` refuses what it cannot read (one `ValidationFailed` naming every
+and the figure's own place (`PLACE_KEYS`): `figure` (the report's figure name) and, where
+the report has rows or columns, `key`, `stage`, `manager`, `in_channel`, `in_source`, or
+`group_by` and `keys` (see `Place`). The web's links and the API's drill parameters are
+the same names. `parse_place` refuses what it cannot read (one `ValidationFailed` naming every
 field) and `records` calls the report's own `drill`, which builds the list from the same
 scope as the figure: a drill-down never shows what the reader may not see, because the
 report's scope decides it, not this module."""
@@ -23,20 +23,18 @@ from crm.reports.drill import MAX_PER_PAGE, PER_PAGE, DrillDown
 from crm.reports.filters import ReportFilter
 
 REPORTS = ("funnel", "pipeline", "managers", "inquiries", "sources", "base")
-NOT_SET = "~"  # a base group's key that is not set (None), as written in a link
-# the query-string names of a figure's place, beside the filter's own
+# the query-string names of a figure's place, beside the filter's own (the API's too)
 PLACE_KEYS = (
     "figure",
+    "key",
     "stage",
-    "scenario",
-    "reason",
-    "row_manager",
-    "row_channel",
-    "row_source",
-    "bucket",
+    "manager",
+    "in_channel",
+    "in_source",
     "group_by",
     "keys",
     "cohort",
+    "idle_days",
     "page",
     "per_page",
 )
@@ -44,26 +42,26 @@ PLACE_KEYS = (
 
 @dataclass(frozen=True)
 class Place:
-    """Where a figure sits in its report."""
+    """Where a figure sits in its report. `key`: the funnel's stage (entered, advanced,
+    won_from_stage), scenario (won, lost) or loss reason (0: none); the inquiries' rejection
+    reason (0: none) or response-time bucket. `manager` 0 is nobody. `keys`: a base
+    group's values in `group_by`'s order, "" (None) for "not set"."""
 
     figure: str
+    key: int | None = None
     stage: int | None = None
-    scenario: int | None = None
-    reason: int | None = None  # 0: lost or rejected without a reason
-    row_manager: int | None = None  # 0: nobody
-    row_channel: int | None = None
-    row_source: str | None = None
-    bucket: int | None = None
+    manager: int | None = None
+    in_channel: int | None = None
+    in_source: str | None = None
     group_by: tuple[str, ...] = ()
     keys: tuple[str | None, ...] = ()
     cohort: bool = False
+    idle_days: int = managers.IDLE_DAYS
     page: int = 1
     per_page: int = PER_PAGE
 
 
-def _number(
-    raw: str, name: str, errors: dict[str, str | Text], *, zero: bool = False
-) -> int | None:
+def _number(raw: str, name: str, errors: dict[str, str | Text], *, zero: bool = True) -> int | None:
     if not raw:
         return None
     value = whole_number(raw)
@@ -79,26 +77,28 @@ def parse_place(query: Mapping[str, str]) -> Place:
     raw = {key: str(query.get(key, "")).strip() for key in PLACE_KEYS}
     if not raw["figure"]:
         errors["figure"] = N_("Required")
-    page = _number(raw["page"], "page", errors) or 1
-    per_page = _number(raw["per_page"], "per_page", errors) or PER_PAGE
+    page = _number(raw["page"], "page", errors, zero=False) or 1
+    per_page = _number(raw["per_page"], "per_page", errors, zero=False) or PER_PAGE
     if per_page > MAX_PER_PAGE:
         errors["per_page"] = Text(N_("At most {n}"), n=MAX_PER_PAGE)
-    group_by = tuple(p for p in raw["group_by"].split(",") if p)
-    keys = tuple(None if k == NOT_SET else k for k in raw["keys"].split(",")) if raw["keys"] else ()
-    if len(raw["row_source"]) > 200:
-        errors["row_source"] = Text(N_("Text of at most {n} characters expected"), n=200)
+    idle_days = _number(raw["idle_days"], "idle_days", errors, zero=False) or managers.IDLE_DAYS
+    if raw["cohort"] not in ("", "0", "1", "true", "false"):
+        errors["cohort"] = N_("true or false expected")
+    if len(raw["in_source"]) > 200:
+        errors["in_source"] = Text(N_("Text of at most {n} characters expected"), n=200)
+    group_by = tuple(p.strip() for p in raw["group_by"].split(",")[:2] if p.strip())
+    keys = tuple(k or None for k in raw["keys"].split(",")) if "keys" in query else ()
     place = Place(
         figure=raw["figure"][:50],
-        stage=_number(raw["stage"], "stage", errors),
-        scenario=_number(raw["scenario"], "scenario", errors),
-        reason=_number(raw["reason"], "reason", errors, zero=True),
-        row_manager=_number(raw["row_manager"], "row_manager", errors, zero=True),
-        row_channel=_number(raw["row_channel"], "row_channel", errors),
-        row_source=raw["row_source"] or None,
-        bucket=_number(raw["bucket"], "bucket", errors, zero=True),
+        key=_number(raw["key"], "key", errors),
+        stage=_number(raw["stage"], "stage", errors, zero=False),
+        manager=_number(raw["manager"], "manager", errors),
+        in_channel=_number(raw["in_channel"], "in_channel", errors, zero=False),
+        in_source=raw["in_source"] or None,
         group_by=group_by,
         keys=keys,
-        cohort=raw["cohort"] in ("1", "true", "on"),
+        cohort=raw["cohort"] in ("1", "true"),
+        idle_days=idle_days,
         page=page,
         per_page=per_page,
     )
@@ -120,14 +120,13 @@ async def records(
     paging = {"page": place.page, "per_page": place.per_page}
     figure = place.figure
     if report == "funnel":
-        if figure == funnel.LOSS_REASON:
-            key = _need(place.reason, "reason")
-        elif figure in (funnel.WON, funnel.LOST):
-            key = _need(place.scenario, "scenario")
-        else:
-            key = _need(place.stage, "stage")
         return await funnel.drill(
-            report_filter, actor=actor, figure=figure, key=key, cohort=place.cohort, **paging
+            report_filter,
+            actor=actor,
+            figure=figure,
+            key=_need(place.key, "key"),
+            cohort=place.cohort,
+            **paging,
         )
     if report == "pipeline":
         return await pipeline.drill(
@@ -135,7 +134,7 @@ async def records(
             actor=actor,
             figure=figure,
             stage_id=place.stage,
-            manager_id=place.row_manager,
+            manager_id=place.manager,
             **paging,
         )
     if report == "managers":
@@ -143,7 +142,8 @@ async def records(
             report_filter,
             actor=actor,
             figure=figure,
-            manager_id=_need(place.row_manager, "row_manager"),
+            manager_id=_need(place.manager, "manager"),
+            idle_days=place.idle_days,
             **paging,
         )
     if report == "inquiries":
@@ -151,9 +151,9 @@ async def records(
             report_filter,
             actor=actor,
             figure=figure,
-            key=place.reason if figure == inquiries.REASON else place.bucket,
-            channel_id=place.row_channel,
-            manager_id=place.row_manager,
+            key=place.key,
+            channel_id=place.in_channel,
+            manager_id=place.manager,
             **paging,
         )
     if report == "sources":
@@ -161,8 +161,8 @@ async def records(
             report_filter,
             actor=actor,
             figure=figure,
-            channel_id=place.row_channel,
-            lead_source=place.row_source,
+            channel_id=place.in_channel,
+            lead_source=place.in_source,
             **paging,
         )
     if report == "base":

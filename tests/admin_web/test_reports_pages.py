@@ -53,7 +53,7 @@ async def test_funnel_page_figures_chart_and_records(browser: Browser, world: Wo
     assert status == 200
     assert "<svg" in page and 'class="chart"' in page  # the chart, inline
     entered = [link for link in links(page) if "figure=entered" in link]
-    first_stage = next(link for link in entered if f"stage={world.stages[0]}" in link)
+    first_stage = next(link for link in entered if f"key={world.stages[0]}" in link)
     # the chart's bar and the table's figure open the same records
     chart = page.split("<svg", 1)[1].split("</svg>", 1)[0]
     table = page.split("</svg>", 1)[1]
@@ -75,7 +75,7 @@ async def test_exports_open_in_a_spreadsheet(browser: Browser, world: World) -> 
     values = [cell for row in book.worksheets[0].iter_rows(values_only=True) for cell in row]
     assert "Анна" in values and "Борис" in values
     resp = await browser.client.get(
-        f"/reports/funnel/records?period=this_month&figure=entered&stage={world.stages[0]}&format=csv"
+        f"/reports/funnel/records?period=this_month&figure=entered&key={world.stages[0]}&format=csv"
     )
     text = (await resp.read()).decode("utf-8-sig")
     dialect = csv.Sniffer().sniff(text.splitlines()[1])
@@ -95,7 +95,7 @@ async def test_a_manager_sees_only_their_own(browser: Browser, world: World) -> 
     assert status == 403
     # a drill-down link made up for Boris's row shows none of his records
     status, page = await browser.get(
-        f"/reports/managers/records?period=this_month&figure=opened&row_manager={world.boris.id}"
+        f"/reports/managers/records?period=this_month&figure=opened&manager={world.boris.id}"
     )
     assert status == 200 and "(0)" in page and "cC" not in page
     status, page = await browser.get("/reports/pipeline")
@@ -108,7 +108,7 @@ async def test_a_bad_filter_is_shown_beside_its_field(browser: Browser, world: W
     assert status == 200
     assert 'id="err-to"' in page and "<svg" not in page
     status, page = await browser.get(
-        "/reports/funnel/records?period=this_month&figure=nonsense&stage=1"
+        "/reports/funnel/records?period=this_month&figure=nonsense&key=1"
     )
     assert status == 422  # ValidationFailed, as every refused input
 
