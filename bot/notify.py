@@ -77,7 +77,13 @@ class Notifier:
             return Outcome.SKIPPED, []
         for attempt in (1, 2):
             try:
-                sent = await send_card(self.bot, user.telegram_user_id, card, reply_to=reply_to)
+                sent = await send_card(
+                    self.bot,
+                    user.telegram_user_id,
+                    card,
+                    reply_to=reply_to,
+                    notice=self.viewer(user).notice(card),
+                )
             except TelegramForbiddenError:
                 await self.blocked(user)
                 return Outcome.SKIPPED, []
@@ -85,7 +91,7 @@ class Notifier:
                 if attempt == 2:
                     return Outcome.FAILED, []
                 await asyncio.sleep(min(float(exc.retry_after), MAX_WAIT))
-            except TelegramBadRequest as exc:
+            except TelegramBadRequest as exc:  # the card, its short form and the notice
                 log.warning("Telegram refused a card for user %s: %s", user.id, exc)
                 return Outcome.SKIPPED, []
             except (TelegramNetworkError, TelegramAPIError) as exc:

@@ -199,15 +199,24 @@ async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: 
     )
 
 
-async def reject_inquiry(inquiry_id: int, reason_id: int, *, actor: User) -> Inquiry:
-    """Decline the inquiry with a reason from the rejection-reason list."""
+async def reject_inquiry(inquiry_id: int, reason_id: int | None, *, actor: User) -> Inquiry:
+    """Decline the inquiry with a reason from the rejection-reason list; without one
+    (`None`) only while the list is empty, so Reject never dead-ends."""
     await _already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
-    reason = await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()
-    if reason is None:
+    reason = (
+        await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()
+        if reason_id is not None
+        else None
+    )
+    if reason is None and (
+        reason_id is not None
+        or await Reason.filter(kind=ReasonKind.REJECTION, is_active=True).exists()
+    ):
         raise ValidationFailed.field("reason_id", N_("Choose a reason from the list"))
     async with in_transaction():
         if not await _decide(inquiry, InquiryStatus.REJECTED, actor):
             raise Conflict(N_("This inquiry has already been decided"), code="inquiry_taken")
-        await Inquiry.filter(id=inquiry.id).update(rejection_reason_id=reason.id)
+        if reason is not None:
+            await Inquiry.filter(id=inquiry.id).update(rejection_reason_id=reason.id)
     return await Inquiry.get(id=inquiry.id)

@@ -71,11 +71,6 @@ async def accept(query: CallbackQuery, action: Action, viewer: Viewer, notifier:
 async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
     inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
     listed = await reasons(ReasonKind.REJECTION)
-    if not listed:
-        await query.answer(
-            viewer.gettext("The administrator has not set rejection reasons."), show_alert=True
-        )
-        return
     if query.message is not None:
         await viewer.edit_keyboard(
             query.message.message_id, cards.reasons_keyboard(viewer, inquiry.id, listed).markup
@@ -86,7 +81,8 @@ async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> No
 async def reject(query: CallbackQuery, action: Action, viewer: Viewer, notifier: Notifier) -> None:
     inquiry_id, reason_id = action.int(0), action.int(1)
     try:
-        await inquiries.reject_inquiry(inquiry_id, reason_id, actor=viewer.user)
+        # 0: "without a reason", offered while the list is empty
+        await inquiries.reject_inquiry(inquiry_id, reason_id or None, actor=viewer.user)
     except Conflict as exc:
         await query.answer(exc.render(viewer.locale), show_alert=True)
     else:
@@ -184,6 +180,23 @@ async def retry(
     await query.answer(viewer.gettext("Sending again"))
 
 
+async def show_all(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    """The rest of a long customer message a card cut, as messages of its conversation
+    (a reply to them reaches the customer)."""
+    message = await CrmMessage.filter(id=action.int(0)).first()
+    if message is None:
+        raise NotFound()
+    await access_conversation(viewer.user, message.conversation_id)  # type: ignore[attr-defined]
+    sent = await viewer.send(cards.rest_of(viewer, message))
+    await remember(
+        viewer.user.id,
+        sent,
+        CardKind.MESSAGE,
+        conversation_id=message.conversation_id,  # type: ignore[attr-defined]
+    )
+    await query.answer()
+
+
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(list_inquiries, Command("inbox"))
@@ -197,4 +210,5 @@ def router() -> Router:
     r.callback_query.register(open_conversation, Pressed("io"))
     r.callback_query.register(start_reply, Pressed("rp"))
     r.callback_query.register(retry, Pressed("rt"))
+    r.callback_query.register(show_all, Pressed(cards.SHOW_ALL))
     return r
