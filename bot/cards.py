@@ -358,6 +358,8 @@ def _deal_keyboard(
             kb.button("🏆 " + v.gettext("Won"), "dw", interest.id),
             kb.button("❌ " + v.gettext("Lost"), "dx", interest.id),
         )
+    else:
+        kb.add("↩️ " + v.gettext("Reopen"), "dr", interest.id)
     kb.row(
         kb.button("📅 " + v.gettext("Plan"), "dp", interest.id),
         kb.button("📝 " + v.gettext("Note"), "dt", interest.id),

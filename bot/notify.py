@@ -38,6 +38,7 @@ from crm.models import (
     InquiryStatus,
     Interaction,
     Interest,
+    InterestStatus,
     Message,
     User,
 )
@@ -261,7 +262,10 @@ class Notifier:
         for interaction in due:
             user = users.get(interaction.responsible_id)  # type: ignore[attr-defined]
             outcome = Outcome.SKIPPED
-            if user is not None and reachable(user):
+            interest: Interest | None = interaction.interest
+            if interest is not None and interest.status != InterestStatus.OPEN:
+                pass  # a plan kept on a closed deal: marked, never sent
+            elif user is not None and reachable(user):
                 card = agenda.reminder_card(self.viewer(user), interaction, nag=nag)
                 outcome, _ = await self.send(user, card)
             if outcome is Outcome.FAILED:

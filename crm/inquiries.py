@@ -100,7 +100,7 @@ async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:
     return inquiry
 
 
-async def _already_decided(actor: User, inquiry_id: int) -> None:
+async def already_decided(actor: User, inquiry_id: int) -> None:
     """Someone who saw the inquiry's card (its channel is theirs) and comes late is told who
     took it, even though the client is now the taker's and no longer visible to them."""
     inquiry = (
@@ -133,7 +133,7 @@ async def _decide(inquiry: Inquiry, status: InquiryStatus, actor: User) -> bool:
 async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = None) -> Interest:
     """Take the inquiry: an interest in the channel's default scenario, responsible = actor,
     the conversation linked to it, the client assigned to the actor if it had nobody."""
-    await _already_decided(actor, inquiry_id)
+    await already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
     channel = await Channel.get(id=inquiry.channel_id)  # type: ignore[attr-defined]
     scenario = (
@@ -202,7 +202,7 @@ async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: 
 async def reject_inquiry(inquiry_id: int, reason_id: int | None, *, actor: User) -> Inquiry:
     """Decline the inquiry with a reason from the rejection-reason list; without one
     (`None`) only while the list is empty, so Reject never dead-ends."""
-    await _already_decided(actor, inquiry_id)
+    await already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
     reason = (
         await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()

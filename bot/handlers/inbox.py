@@ -42,6 +42,8 @@ async def list_inquiries(message: Message, viewer: Viewer) -> None:
 
 
 async def show_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    # an /inbox entry decided since says who took it (the client may be theirs by now)
+    await inquiries.already_decided(viewer.user, action.int(0))
     inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
     loaded = await cards.load_inquiry(inquiry.id)
     first = await cards.first_message(loaded)
