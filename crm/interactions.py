@@ -167,6 +167,17 @@ async def record_done(
     )
 
 
+async def add_to_note(interaction_id: int, more: str, *, actor: User) -> Interaction:
+    """Append `more` to a note (its next part: Telegram splits a long message in two)."""
+    note = await access_interaction(actor, interaction_id)
+    if note.kind != InteractionKind.NOTE or note.state != InteractionState.DONE:
+        raise Conflict(N_("Only a note can be continued"))
+    if more.strip():
+        note.content = f"{note.content}\n{more.strip()}"
+        await note.save(update_fields=["content", "updated_at"])
+    return note
+
+
 async def access_interaction(actor: User, interaction_id: int) -> Interaction:
     interaction = await Interaction.filter(id=interaction_id).first()
     if interaction is None:

@@ -14,6 +14,7 @@ from bot.callbacks import Action, Markup, Pressed
 from bot.cards import send_deal_card
 from bot.dialogs.planning import NEXT_STEP, start_planning
 from bot.dialogs.states import Typing
+from bot.handlers.typing_more import expect_more
 from bot.texts import excerpt, h, money
 from bot.views import Card, Viewer
 from crm import deals, interactions, manager_chat
@@ -258,14 +259,14 @@ async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None
     if not text:
         await viewer.say(viewer._("A note is text. Send it, or /cancel."))
         return
-    await interactions.record_done(
+    note = await interactions.record_done(
         actor=viewer.user,
         kind=InteractionKind.NOTE,
         client_id=int(data["client_id"]),
         interest_id=data.get("interest_id"),
         content=text,
     )
-    await state.clear()
+    await expect_more(state, message, "note_more", "note_id", note.id)  # a split note
     await viewer.say("📝 " + viewer._("Note saved."))
 
 

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import cards
 from bot.callbacks import Action, Pressed
 from bot.dialogs.states import Typing
+from bot.handlers.typing_more import expect_more
 from bot.notify import Notifier
 from bot.replies import RepliedCard, send_reply
 from bot.texts import excerpt, h
@@ -157,13 +158,21 @@ async def reply_in_state(
         await state.clear()
         return
     if await send_reply(message, viewer, conversation_id, wake_outbox):
-        await state.clear()
+        await expect_more(state, message, "reply_more", "conversation_id", conversation_id)
 
 
 async def reply_to_card(
-    message: Message, viewer: Viewer, conversation_id: int, wake_outbox: Callable[[], None]
+    message: Message,
+    viewer: Viewer,
+    conversation_id: int,
+    wake_outbox: Callable[[], None],
+    state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
-    await send_reply(message, viewer, conversation_id, wake_outbox)
+    sent = await send_reply(message, viewer, conversation_id, wake_outbox)
+    if sent and raw_state in (None, Typing.reply_more.state, Typing.note_more.state):
+        # a long reply's next part comes without the quoted card (a dialog's state stays)
+        await expect_more(state, message, "reply_more", "conversation_id", conversation_id)
 
 
 async def retry(
