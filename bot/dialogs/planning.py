@@ -39,7 +39,13 @@ from crm.access import access_client, access_interest
 from crm.deals import move_stage
 from crm.errors import CrmError
 from crm.i18n import N_, format_date, format_datetime
-from crm.interactions import Plan, access_interaction, complete_interaction, plan_interaction
+from crm.interactions import (
+    Plan,
+    access_interaction,
+    complete_interaction,
+    plan_interaction,
+    same_time_tomorrow,
+)
 from crm.models import Client, InteractionKind
 
 KINDS = (
@@ -215,8 +221,22 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         lines.append(f"<b>{h(details['subject'])}</b>")
     if details.get("content"):
         lines.append(f"<i>{h(str(details['content'])[:1500])}</i>")
+    tomorrow = same_time_tomorrow(moment, v.tz)  # a time already past: warn, offer tomorrow
+    if tomorrow is not None:
+        lines.append("⚠️ " + v._("This time has passed: the reminder would go off at once."))
     lines.append(v._("Save it?"))
-    return {"summary": "\n".join(lines)}
+    return {
+        "summary": "\n".join(lines),
+        "past": tomorrow is not None,
+        "tomorrow": "⏭ " + v.gettext("Same time tomorrow") if tomorrow else "",
+    }
+
+
+async def on_tomorrow(query: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    v = viewer_of(manager)
+    tomorrow = same_time_tomorrow(planned_moment(manager, v), v.tz)
+    if tomorrow is not None:
+        manager.dialog_data["day"] = tomorrow.astimezone(ZoneInfo(v.tz)).date().isoformat()
 
 
 # -- handlers ------------------------------------------------------------------------------
@@ -382,6 +402,7 @@ def dialog() -> Dialog:
         Window(
             Format("{header}\n\n{summary}"),
             Button(Format("{save}"), id="save", on_click=on_save),
+            Button(Format("{tomorrow}"), id="tomorrow", on_click=on_tomorrow, when="past"),
             Row(back, cancel),
             getter=(labels, header, confirm_getter),
             state=PlanSG.confirm,
