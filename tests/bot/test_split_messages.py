@@ -4,6 +4,7 @@ handled as usual. The feed opens a long note in full."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from crm import deals
@@ -82,3 +83,18 @@ async def test_a_reply_split_by_telegram_reaches_the_customer_whole(
     assert texts[2:] == ["Part one", "part two"]
     assert harness.last_to(ANNA)["text"] == NOT_UNDERSTOOD
     assert buttons(card)
+
+
+async def test_parts_handled_at_once_still_make_one_note(harness: BotHarness) -> None:
+    anna = await bound_manager(ANNA)
+    await deal(anna)
+    await harness.send(ANNA, "/deals")
+    await harness.press(ANNA, harness.last_to(ANNA), "Sofa")
+    await harness.press(ANNA, harness.last_to(ANNA), "Note")
+    sent_at = int(time.time())
+    first = {"message": harness.user_message(ANNA, text=PART_1, date=sent_at)}
+    second = {"message": harness.user_message(ANNA, text=PART_2, date=sent_at)}
+    # as polling hands them over: side by side, in the order Telegram sent them
+    await asyncio.gather(harness.feed(first), harness.feed(second))
+    (note,) = await Interaction.filter(kind=InteractionKind.NOTE)
+    assert note.content == PART_1.strip() + "\n" + PART_2
