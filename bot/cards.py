@@ -292,7 +292,10 @@ async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple
     if interest.status == InterestStatus.WON:
         card.add("🏆 " + v._("Won"))
     elif interest.status == InterestStatus.LOST:
-        card.add("❌ " + v._("Lost: {reason}", reason=view.loss_reason or ""))
+        card.add(
+            "❌ "
+            + (v._("Lost: {reason}", reason=view.loss_reason) if view.loss_reason else v._("Lost"))
+        )
     elif planned is not None:
         when = format_datetime(planned.planned_at or planned.sort_at, v.locale, v.tz, "short")
         what = f"{v.kind(planned.kind)} · {when}"

@@ -134,12 +134,18 @@ async def win(interest_id: int, *, actor: User, cancel_planned: bool = False) ->
 
 
 async def lose(
-    interest_id: int, reason_id: int, *, actor: User, cancel_planned: bool = True
+    interest_id: int, reason_id: int | None, *, actor: User, cancel_planned: bool = True
 ) -> Interest:
-    """Close the interest as lost with a reason; its planned interactions are cancelled
-    unless `cancel_planned` is False."""
-    reason = await Reason.filter(id=reason_id, kind=ReasonKind.LOSS, is_active=True).first()
-    if reason is None:
+    """Close the interest as lost with a reason (without one, `None`, only while the list
+    is empty); its planned interactions are cancelled unless `cancel_planned` is False."""
+    reason = (
+        await Reason.filter(id=reason_id, kind=ReasonKind.LOSS, is_active=True).first()
+        if reason_id is not None
+        else None
+    )
+    if reason is None and (
+        reason_id is not None or await Reason.filter(kind=ReasonKind.LOSS, is_active=True).exists()
+    ):
         raise ValidationFailed.field("loss_reason_id", N_("Choose a reason from the list"))
     return await _close(interest_id, InterestStatus.LOST, reason, actor, cancel_planned)
 

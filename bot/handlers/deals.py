@@ -189,8 +189,11 @@ async def ask_loss_reason(query: CallbackQuery, action: Action, viewer: Viewer) 
     if interest is None:
         return
     kb = viewer.keyboard()
-    for reason in await reasons(ReasonKind.LOSS):
+    listed = await reasons(ReasonKind.LOSS)
+    for reason in listed:
         kb.add(reason.text, "dX", interest.id, reason.id)
+    if not listed:  # none configured: losing still works (0: without a reason)
+        kb.add("❌ " + viewer.gettext("Lost without a reason"), "dX", interest.id, 0)
     kb.add("« " + viewer.gettext("Back"), "do", interest.id, "e")
     await _keyboard(query, viewer, kb.markup())
 
@@ -220,7 +223,9 @@ async def lost(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
         kb.add("« " + viewer.gettext("Back"), "do", interest_id, "e")
         await _keyboard(query, viewer, kb.markup())
         return
-    await deals.lose(interest_id, reason_id, actor=viewer.user, cancel_planned=choice != KEEP)
+    await deals.lose(
+        interest_id, reason_id or None, actor=viewer.user, cancel_planned=choice != KEEP
+    )
     await refresh(query, viewer, interest_id)
     await query.answer(viewer.gettext("Lost"))
 

@@ -52,8 +52,10 @@ async def _part(message: Message, state: FSMContext, key: str) -> int:
 
 
 async def more_of_note(message: Message, viewer: Viewer, state: FSMContext) -> None:
-    note_id = await _part(message, state, "note_id")
     text = message.text or message.caption or ""
+    if not text.strip():  # a sticker, a voice message: not the note's next part
+        raise SkipHandler()
+    note_id = await _part(message, state, "note_id")
     await interactions.add_to_note(note_id, text, actor=viewer.user)
     await viewer.say("📝 " + viewer._("Added to the note."))
 

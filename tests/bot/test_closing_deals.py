@@ -178,3 +178,18 @@ async def test_a_stale_inbox_entry_says_who_took_the_inquiry(
 
     query = await harness.press(ANNA, listing, "1.")
     assert harness.answer(query)["text"] == "Boris has already taken this inquiry"
+
+
+async def test_without_loss_reasons_lost_still_closes_the_deal(
+    harness: BotHarness, sales: Scenario
+) -> None:
+    anna = await bound_manager(ANNA)
+    interest = await deal_with_call(anna, "Sofa", hours=48)
+    card = await open_card(harness, ANNA, "Sofa")
+    await harness.press(ANNA, card, "Lost")
+    assert labels(harness.current(card)) == ["❌ Lost without a reason", "« Back"]
+    await harness.press(ANNA, card, "Lost without a reason")
+    await harness.press(ANNA, card, "Lost, cancel 1 planned")
+    lost = await Interest.get(id=interest.id)
+    assert lost.status == InterestStatus.LOST and lost.loss_reason_id is None  # type: ignore[attr-defined]
+    assert "❌ Lost" in harness.current(card)["text"]
