@@ -271,7 +271,7 @@ async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None
         interest_id=data.get("interest_id"),
         content=text,
     )
-    await expect_more(state, message, "note_more", "note_id", note.id)  # a split note
+    await expect_more(state, message, Typing.note_more, "note_id", note.id)  # a split note
     await viewer.say("📝 " + viewer._("Note saved."))
 
 

@@ -158,7 +158,7 @@ async def reply_in_state(
         await state.clear()
         return
     if await send_reply(message, viewer, conversation_id, wake_outbox):
-        await expect_more(state, message, "reply_more", "conversation_id", conversation_id)
+        await expect_more(state, message, Typing.reply_more, "conversation_id", conversation_id)
 
 
 async def reply_to_card(
@@ -172,7 +172,7 @@ async def reply_to_card(
     sent = await send_reply(message, viewer, conversation_id, wake_outbox)
     if sent and raw_state in (None, Typing.reply_more.state, Typing.note_more.state):
         # a long reply's next part comes without the quoted card (a dialog's state stays)
-        await expect_more(state, message, "reply_more", "conversation_id", conversation_id)
+        await expect_more(state, message, Typing.reply_more, "conversation_id", conversation_id)
 
 
 async def retry(

@@ -14,6 +14,7 @@ from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import Message
 
 from bot.dialogs.states import Typing
@@ -28,10 +29,13 @@ def stamp(message: Message) -> float:
     return message.date.timestamp() if isinstance(message.date, datetime) else 0.0
 
 
-async def expect_more(state: FSMContext, message: Message, target: str, key: str, id_: int) -> None:
-    """After a note or reply: a part arriving within WINDOW belongs to it."""
-    await state.set_state(getattr(Typing, target))
-    await state.set_data({key: id_, "at": stamp(message)})
+async def expect_more(
+    state: FSMContext, message: Message, more: State, key: str, target: int
+) -> None:
+    """After a note or reply (`target`, kept under `key`): a part arriving within WINDOW,
+    in state `more`, belongs to it."""
+    await state.set_state(more)
+    await state.set_data({key: target, "at": stamp(message)})
 
 
 async def _part(message: Message, state: FSMContext, key: str) -> int:
