@@ -228,11 +228,13 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     return {
         "summary": "\n".join(lines),
         "past": tomorrow is not None,
-        "tomorrow": "⏭ " + v.gettext("Same time tomorrow") if tomorrow else "",
+        "same_time": "⏭ " + v.gettext("Same time tomorrow") if tomorrow else "",
     }
 
 
-async def on_tomorrow(query: CallbackQuery, button: Button, manager: DialogManager) -> None:
+async def on_same_time_tomorrow(
+    query: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
     v = viewer_of(manager)
     tomorrow = same_time_tomorrow(planned_moment(manager, v), v.tz)
     if tomorrow is not None:
@@ -297,6 +299,9 @@ async def on_save(query: CallbackQuery, button: Button, manager: DialogManager) 
     """Plan (or complete and plan the next), then move the deal if that was waiting."""
     v, data = viewer_of(manager), start_data(manager)
     moment = planned_moment(manager, v)
+    if same_time_tomorrow(moment, v.tz) and manager.current_context().state != PlanSG.confirm:
+        await manager.switch_to(PlanSG.confirm)  # a time already past: warned there first
+        return
     plan = Plan(
         kind=chosen_kind(manager),
         planned_at=moment,
@@ -402,7 +407,12 @@ def dialog() -> Dialog:
         Window(
             Format("{header}\n\n{summary}"),
             Button(Format("{save}"), id="save", on_click=on_save),
-            Button(Format("{tomorrow}"), id="tomorrow", on_click=on_tomorrow, when="past"),
+            Button(
+                Format("{same_time}"),
+                id="same_time_tomorrow",
+                on_click=on_same_time_tomorrow,
+                when="past",
+            ),
             Row(back, cancel),
             getter=(labels, header, confirm_getter),
             state=PlanSG.confirm,
