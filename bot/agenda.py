@@ -13,7 +13,7 @@ from bot.cards import client_clock
 from bot.texts import Quote, excerpt, h
 from bot.views import Card, Viewer
 from crm import manager_chat, reminders
-from crm.i18n import format_date
+from crm.i18n import format_date, format_datetime
 from crm.models import Client, Interaction, Interest
 
 DIGEST_AT = time(9, 0)
@@ -31,8 +31,11 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def reminder_card(v: Viewer, interaction: Interaction, *, nag: bool = False) -> Card:
-    """A planned interaction coming up (or overdue), with Done / +1 hour / Tomorrow."""
+def reminder_card(
+    v: Viewer, interaction: Interaction, *, nag: bool = False, snoozed: datetime | None = None
+) -> Card:
+    """A planned interaction coming up (or overdue), with Done / +1 hour / Tomorrow;
+    `snoozed`: when it will remind again (the card keeps everything else)."""
     client: Client = interaction.client
     interest: Interest | None = interaction.interest
     icon, title = ("⚠️", v._("Overdue")) if nag else ("⏰", v._("Reminder"))
@@ -46,6 +49,14 @@ def reminder_card(v: Viewer, interaction: Interaction, *, nag: bool = False) -> 
         card.add(f"📂 {h(interest.title)}")
     if interaction.content:
         card.add(Quote(interaction.content, tag=""))
+    if snoozed is not None:
+        card.add(
+            "💤 "
+            + v._(
+                "I will remind you on {when}",
+                when=format_datetime(snoozed, v.locale, v.tz, "short"),
+            )
+        )
     kb = v.keyboard()
     kb.row(
         kb.button("✓ " + v.gettext("Done"), "rd", interaction.id),

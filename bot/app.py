@@ -24,7 +24,7 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
@@ -142,6 +142,9 @@ def build_dispatcher(
     (`bot.dialog_gate`)."""
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
+        # one update of a chat at a time (an in-process lock, no round trip): the parts of
+        # a message Telegram split arrive together and must see each other's state
+        events_isolation=SimpleEventIsolation(),
         signer=signer,
         notifier=notifier,
         wake_outbox=wake_outbox,

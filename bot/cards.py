@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.texts import Quote, excerpt, h, money
+from bot.callbacks import Keyboard
+from bot.texts import CARD_QUOTE, Quote, excerpt, h, money, shorten
 from bot.views import Card, Viewer, remember
 from crm import clock, manager_chat
 from crm.access import interest_owner
@@ -67,7 +68,12 @@ def attachments_line(v: Viewer, attachments: Iterable[Mapping[str, Any]]) -> str
     return "📎 " + ", ".join(names) if names else ""
 
 
-def message_parts(v: Viewer, message: Message) -> list[str | Quote]:
+SHOW_ALL = "ma"  # callback: the rest of a long customer message (its id)
+
+
+def message_parts(v: Viewer, message: Message, *, room: int | None = None) -> list[str | Quote]:
+    """The message's lines; with `room`, its text cut there with "…" (`show_all` adds the
+    button that sends the rest)."""
     parts: list[str | Quote] = []
     meta = message.meta if isinstance(message.meta, dict) else {}
     if meta.get("service") == "chat_opened":  # a `/start`: not the customer's words
@@ -78,10 +84,22 @@ def message_parts(v: Viewer, message: Message) -> list[str | Quote]:
             + "</i>"
         )
     elif message.text:
-        parts.append(Quote(message.text))
+        parts.append(Quote(shorten(message.text, room)[0] if room else message.text))
     if line := attachments_line(v, message.attachments):
         parts.append(line)
     return parts
+
+
+def show_all(v: Viewer, kb: Keyboard, message: Message | None) -> None:
+    """A "Show all" button when the card cut the message's text."""
+    if message is not None and message.text and shorten(message.text, CARD_QUOTE)[1]:
+        kb.add("📖 " + v.gettext("Show all"), SHOW_ALL, message.id)
+
+
+def rest_of(v: Viewer, message: Message) -> Card:
+    """What a card cut off a long customer message, in as many parts as it takes."""
+    rest = shorten(message.text or "", CARD_QUOTE)[1]
+    return Card(["📖 " + v._("The rest of the message:"), Quote("…" + rest)])
 
 
 # -- inquiries -----------------------------------------------------------------------------
@@ -118,7 +136,12 @@ def inquiry_card(
         f"👤 <b>{h(client.name)}</b> · " + client_clock(v, client),
     )
     if message is not None:
-        card.add(*message_parts(v, message))
+        card.add(*message_parts(v, message, room=CARD_QUOTE))
+    card.notice = v.gettext(
+        "A new inquiry from {client} ({channel}) could not be shown here: open /inbox.",
+        client=client.name,
+        channel=channel.name,
+    )
     kb = v.keyboard()
     decider: User | None = inquiry.decided_by
     if inquiry.status == InquiryStatus.OPEN:
@@ -127,9 +150,11 @@ def inquiry_card(
             kb.button("🚫 " + v.gettext("Reject"), "ij", inquiry.id),
         )
         kb.add("📂 " + v.gettext("Open"), "io", inquiry.id)
+        show_all(v, kb, message)
     elif inquiry.status == InquiryStatus.ACCEPTED:
         if decider is not None and decider.id == v.user.id:
             card.add("✅ " + v._("You took this inquiry"))
+            show_all(v, kb, message)
             if inquiry.interest_id:  # type: ignore[attr-defined]
                 kb.row(
                     kb.button("📂 " + v.gettext("Deal"), "do", inquiry.interest_id),  # type: ignore[attr-defined]
@@ -143,7 +168,11 @@ def inquiry_card(
         name = decider.full_name if decider else "?"
         card.add(
             "🚫 "
-            + v._("Rejected by {name}: {reason}", name=name, reason=reason.text if reason else "")
+            + (
+                v._("Rejected by {name}: {reason}", name=name, reason=reason.text)
+                if reason
+                else v._("Rejected by {name}", name=name)
+            )
         )
     card.markup = kb.markup()
     return card
@@ -153,6 +182,8 @@ def reasons_keyboard(v: Viewer, inquiry_id: int, reasons: list[Reason]) -> Card:
     kb = v.keyboard()
     for reason in reasons:
         kb.add(reason.text, "ir", inquiry_id, reason.id)
+    if not reasons:  # none configured: rejecting still works
+        kb.add("🚫 " + v.gettext("Reject without a reason"), "ir", inquiry_id, 0)
     kb.add("« " + v.gettext("Back"), "ib", inquiry_id)
     return Card(markup=kb.markup())
 
@@ -167,12 +198,16 @@ def message_card(
     card = Card().add(f"💬 <b>{h(client.name)}</b> · {h(channel.name)}")
     if interest is not None:
         card.add(f"📂 {h(interest.title)}")
-    card.add(*message_parts(v, message))
+    card.add(*message_parts(v, message, room=CARD_QUOTE))
+    card.notice = v.gettext(
+        "A message from {client} could not be shown here: open /deals.", client=client.name
+    )
     kb = v.keyboard()
     buttons = [kb.button("↩️ " + v.gettext("Reply"), "rp", message.conversation_id)]  # type: ignore[attr-defined]
     if interest is not None:
         buttons.append(kb.button("📂 " + v.gettext("Deal"), "do", interest.id))
     kb.row(*buttons)
+    show_all(v, kb, message)
     card.markup = kb.markup()
     return card
 
@@ -260,7 +295,10 @@ async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple
     if interest.status == InterestStatus.WON:
         card.add("🏆 " + v._("Won"))
     elif interest.status == InterestStatus.LOST:
-        card.add("❌ " + v._("Lost: {reason}", reason=view.loss_reason or ""))
+        card.add(
+            "❌ "
+            + (v._("Lost: {reason}", reason=view.loss_reason) if view.loss_reason else v._("Lost"))
+        )
     elif planned is not None:
         at = planned.planned_at or planned.sort_at
         what = f"{v.kind(planned.kind)} · {format_datetime(at, v.locale, v.tz, 'short')}"
@@ -329,6 +367,8 @@ def _deal_keyboard(
             kb.button("🏆 " + v.gettext("Won"), "dw", interest.id),
             kb.button("❌ " + v.gettext("Lost"), "dx", interest.id),
         )
+    else:
+        kb.add("↩️ " + v.gettext("Reopen"), "dr", interest.id)
     kb.row(
         kb.button("📅 " + v.gettext("Plan"), "dp", interest.id),
         kb.button("📝 " + v.gettext("Note"), "dt", interest.id),

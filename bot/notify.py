@@ -38,6 +38,7 @@ from crm.models import (
     InquiryStatus,
     Interaction,
     Interest,
+    InterestStatus,
     Message,
     User,
 )
@@ -77,7 +78,13 @@ class Notifier:
             return Outcome.SKIPPED, []
         for attempt in (1, 2):
             try:
-                sent = await send_card(self.bot, user.telegram_user_id, card, reply_to=reply_to)
+                sent = await send_card(
+                    self.bot,
+                    user.telegram_user_id,
+                    card,
+                    reply_to=reply_to,
+                    notice=self.viewer(user).notice(card),
+                )
             except TelegramForbiddenError:
                 await self.blocked(user)
                 return Outcome.SKIPPED, []
@@ -85,7 +92,7 @@ class Notifier:
                 if attempt == 2:
                     return Outcome.FAILED, []
                 await asyncio.sleep(min(float(exc.retry_after), MAX_WAIT))
-            except TelegramBadRequest as exc:
+            except TelegramBadRequest as exc:  # the card, its short form and the notice
                 log.warning("Telegram refused a card for user %s: %s", user.id, exc)
                 return Outcome.SKIPPED, []
             except (TelegramNetworkError, TelegramAPIError) as exc:
@@ -255,7 +262,10 @@ class Notifier:
         for interaction in due:
             user = users.get(interaction.responsible_id)  # type: ignore[attr-defined]
             outcome = Outcome.SKIPPED
-            if user is not None and reachable(user):
+            interest: Interest | None = interaction.interest
+            if interest is not None and interest.status != InterestStatus.OPEN:
+                pass  # a plan kept on a closed deal: marked, never sent
+            elif user is not None and reachable(user):
                 card = agenda.reminder_card(self.viewer(user), interaction, nag=nag)
                 outcome, _ = await self.send(user, card)
             if outcome is Outcome.FAILED:

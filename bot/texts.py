@@ -20,6 +20,11 @@ from crm.models import InteractionKind
 
 LIMIT = 4096  # characters of a message after entity parsing
 EDIT_QUOTE = 1000  # characters of customer text kept when a card is re-rendered
+# Customer text a card shows before "…" and a "Show all" button: the card stays well under
+# LIMIT (a margin for what we and Telegram might count differently), the rest is a tap away.
+CARD_QUOTE = 3000
+SHORT_QUOTE = 300  # a card Telegram refused is sent again with this much of each quote
+ECHO = 60  # characters of a manager's own query repeated back ("No client matches …")
 _TAG = re.compile(r"<[^<>]+>")
 
 KIND_LABELS: dict[str, str] = {
@@ -92,6 +97,15 @@ def _cut(text: str, room: int) -> tuple[str, str]:
     return head, text[end:]
 
 
+def shorten(text: str, room: int) -> tuple[str, str]:
+    """`text` cut to `room` units with "…" when longer, and what was cut off ("" if
+    nothing was)."""
+    if units(text) <= room:
+        return text, ""
+    head, rest = _cut(text, room - 1)
+    return head + "…", rest
+
+
 def pack(parts: Sequence[Part], limit: int = LIMIT) -> list[str]:
     """Join parts line by line into messages of at most `limit` visible characters;
     a long quote continues in the next message."""
@@ -137,8 +151,7 @@ def fit(parts: Sequence[Part], limit: int = LIMIT, quote_room: int = EDIT_QUOTE)
     short: list[Part] = []
     for part in parts:
         if isinstance(part, Quote) and units(part.text) > quote_room:
-            head, _ = _cut(part.text, quote_room - 1)
-            short.append(Quote(head + "…", part.tag))
+            short.append(Quote(shorten(part.text, quote_room)[0], part.tag))
         else:
             short.append(part)
     texts = pack(short, limit)

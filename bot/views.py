@@ -17,10 +17,14 @@ from bot.callbacks import Keyboard, Markup, Signer
 from bot.methods import Sent, call, defaults
 from bot.texts import Part, h
 from crm import manager_chat
-from crm.i18n import gettext, ngettext, pick_locale
+from crm.i18n import N_, gettext, ngettext, pick_locale
 from crm.models import CardKind, User
 
 log = logging.getLogger(__name__)
+
+# The last resort when Telegram refuses a card and its shortened form: plain text, no
+# markup, so that the manager learns something arrived and where to find it.
+REFUSED = N_("Telegram refused to show a card here. Open /inbox, /deals or /today to see it.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,13 @@ class Viewer:
         return texts.kind_label(kind, self.locale)
 
     async def send(self, card: Card, *, reply_to: int | None = None) -> list[Sent]:
-        return await send_card(self.bot, self.chat_id, card, reply_to=reply_to)
+        return await send_card(
+            self.bot, self.chat_id, card, reply_to=reply_to, notice=self.notice(card)
+        )
+
+    def notice(self, card: Card) -> str:
+        """The plain text sent when Telegram refuses the card and its shortened form."""
+        return card.notice or self.gettext(REFUSED)
 
     async def say(self, html: str) -> list[Sent]:
         """A short answer: `html` (escaped where it holds data) as a card of its own."""
@@ -89,6 +99,7 @@ class Card:
 
     parts: list[Part] = field(default_factory=list)
     markup: Markup | None = None
+    notice: str = ""  # plain text for when Telegram refuses the card (see `send_card`)
 
     def add(self, *parts: Part | None) -> Card:
         """Append lines (None is skipped; "" is an empty line)."""
@@ -100,6 +111,11 @@ class Card:
 
     def single(self) -> str:
         return texts.fit(self.parts)
+
+    def short(self) -> str:
+        """One message, every quote cut to a few lines (what is sent when Telegram
+        refused the card)."""
+        return texts.fit(self.parts, texts.LIMIT // 2, texts.SHORT_QUOTE)
 
 
 async def remember(user_id: int, sent: Sequence[Sent], kind: CardKind, **ids: int | None) -> None:
@@ -121,10 +137,29 @@ async def remember(user_id: int, sent: Sequence[Sent], kind: CardKind, **ids: in
 
 
 async def send_card(
-    bot: Bot, chat_id: int, card: Card, *, reply_to: int | None = None
+    bot: Bot, chat_id: int, card: Card, *, reply_to: int | None = None, notice: str = ""
 ) -> list[Sent]:
-    """Send the card, split at the limit; the keyboard goes with the last message."""
-    chunks = card.texts()
+    """Send the card, split at the limit; the keyboard goes with the last message.
+
+    Never nothing: when Telegram refuses it (400: too long, bad markup, anything), the card
+    is sent again shortened to one message, and if that is refused too, `notice` as plain
+    text without buttons. A refusal of that (and 403, 429, network errors) is raised."""
+    try:
+        return await _send_texts(bot, chat_id, card.texts(), card.markup, reply_to)
+    except TelegramBadRequest as exc:
+        log.warning("Telegram refused a card for chat %s: %s; sending it shortened", chat_id, exc)
+    if card.parts:
+        try:
+            return await _send_texts(bot, chat_id, [card.short()], card.markup, reply_to)
+        except TelegramBadRequest as exc:
+            log.warning("Telegram refused the shortened card for chat %s: %s", chat_id, exc)
+    plain = {"chat_id": chat_id, "text": notice or gettext(REFUSED)}
+    return [Sent.of(await call(bot, "sendMessage", plain))]
+
+
+async def _send_texts(
+    bot: Bot, chat_id: int, chunks: list[str], markup: Markup | None, reply_to: int | None
+) -> list[Sent]:
     sent: list[Sent] = []
     for index, text in enumerate(chunks):
         params: dict[str, Any] = {"chat_id": chat_id, "text": text, **defaults(bot)}
@@ -133,8 +168,8 @@ async def send_card(
             if "parse_mode" in params:  # a bot default aiogram applies to quotes too
                 reply["quote_parse_mode"] = params["parse_mode"]
             params["reply_parameters"] = reply
-        if card.markup is not None and index == len(chunks) - 1:
-            params["reply_markup"] = card.markup
+        if markup is not None and index == len(chunks) - 1:
+            params["reply_markup"] = markup
         sent.append(Sent.of(await call(bot, "sendMessage", params)))
     return sent
 

@@ -16,6 +16,8 @@ from crm.i18n import N_
 from crm.interactions import has_planned, requires_next_step
 from crm.models import (
     Client,
+    Interaction,
+    InteractionState,
     Interest,
     InterestStatus,
     Reason,
@@ -125,19 +127,40 @@ async def next_stage(interest_id: int, *, actor: User) -> Interest:
     return await move_stage(interest_id, ids[index + 1], actor=actor)
 
 
-async def win(interest_id: int, *, actor: User) -> Interest:
-    return await _close(interest_id, InterestStatus.WON, None, actor=actor)
+async def win(interest_id: int, *, actor: User, cancel_planned: bool = False) -> Interest:
+    """Close the interest as won; its planned interactions are kept unless
+    `cancel_planned` (kept ones stay in the feed but no longer remind or nag)."""
+    return await _close(interest_id, InterestStatus.WON, None, actor, cancel_planned)
 
 
-async def lose(interest_id: int, reason_id: int, *, actor: User) -> Interest:
-    reason = await Reason.filter(id=reason_id, kind=ReasonKind.LOSS, is_active=True).first()
-    if reason is None:
+async def lose(
+    interest_id: int, reason_id: int | None, *, actor: User, cancel_planned: bool = True
+) -> Interest:
+    """Close the interest as lost with a reason (without one, `None`, only while the list
+    is empty); its planned interactions are cancelled unless `cancel_planned` is False."""
+    reason = (
+        await Reason.filter(id=reason_id, kind=ReasonKind.LOSS, is_active=True).first()
+        if reason_id is not None
+        else None
+    )
+    if reason is None and (
+        reason_id is not None or await Reason.filter(kind=ReasonKind.LOSS, is_active=True).exists()
+    ):
         raise ValidationFailed.field("loss_reason_id", N_("Choose a reason from the list"))
-    return await _close(interest_id, InterestStatus.LOST, reason, actor=actor)
+    return await _close(interest_id, InterestStatus.LOST, reason, actor, cancel_planned)
+
+
+async def planned_count(interest_id: int) -> int:
+    """How many interactions of the interest are still planned (closing asks about them)."""
+    return await Interaction.filter(interest_id=interest_id, state=InteractionState.PLANNED).count()
 
 
 async def _close(
-    interest_id: int, status: InterestStatus, reason: Reason | None, *, actor: User
+    interest_id: int,
+    status: InterestStatus,
+    reason: Reason | None,
+    actor: User,
+    cancel_planned: bool,
 ) -> Interest:
     interest = await access_interest(actor, interest_id)
     if interest.status != InterestStatus.OPEN:
@@ -149,6 +172,10 @@ async def _close(
         interest.closed_at = clock.now()
         await interest.save()
         await record_changes("interest", interest.id, before, _card(interest), actor=actor)
+        if cancel_planned:
+            await Interaction.filter(
+                interest_id=interest.id, state=InteractionState.PLANNED
+            ).update(state=InteractionState.CANCELLED, updated_at=clock.now())
     return interest
 
 

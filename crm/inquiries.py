@@ -100,7 +100,7 @@ async def access_inquiry(actor: User, inquiry_id: int) -> Inquiry:
     return inquiry
 
 
-async def _already_decided(actor: User, inquiry_id: int) -> None:
+async def already_decided(actor: User, inquiry_id: int) -> None:
     """Someone who saw the inquiry's card (its channel is theirs) and comes late is told who
     took it, even though the client is now the taker's and no longer visible to them."""
     inquiry = (
@@ -133,7 +133,7 @@ async def _decide(inquiry: Inquiry, status: InquiryStatus, actor: User) -> bool:
 async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = None) -> Interest:
     """Take the inquiry: an interest in the channel's default scenario, responsible = actor,
     the conversation linked to it, the client assigned to the actor if it had nobody."""
-    await _already_decided(actor, inquiry_id)
+    await already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
     channel = await Channel.get(id=inquiry.channel_id)  # type: ignore[attr-defined]
     scenario = (
@@ -199,15 +199,24 @@ async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: 
     )
 
 
-async def reject_inquiry(inquiry_id: int, reason_id: int, *, actor: User) -> Inquiry:
-    """Decline the inquiry with a reason from the rejection-reason list."""
-    await _already_decided(actor, inquiry_id)
+async def reject_inquiry(inquiry_id: int, reason_id: int | None, *, actor: User) -> Inquiry:
+    """Decline the inquiry with a reason from the rejection-reason list; without one
+    (`None`) only while the list is empty, so Reject never dead-ends."""
+    await already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
-    reason = await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()
-    if reason is None:
+    reason = (
+        await Reason.filter(id=reason_id, kind=ReasonKind.REJECTION, is_active=True).first()
+        if reason_id is not None
+        else None
+    )
+    if reason is None and (
+        reason_id is not None
+        or await Reason.filter(kind=ReasonKind.REJECTION, is_active=True).exists()
+    ):
         raise ValidationFailed.field("reason_id", N_("Choose a reason from the list"))
     async with in_transaction():
         if not await _decide(inquiry, InquiryStatus.REJECTED, actor):
             raise Conflict(N_("This inquiry has already been decided"), code="inquiry_taken")
-        await Inquiry.filter(id=inquiry.id).update(rejection_reason_id=reason.id)
+        if reason is not None:
+            await Inquiry.filter(id=inquiry.id).update(rejection_reason_id=reason.id)
     return await Inquiry.get(id=inquiry.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -57,6 +58,18 @@ def utc(moment: datetime) -> datetime:
 # Planned moments outside these years are typing mistakes; near the ends of what datetime
 # holds, the reminder (planned_at minus the lead) and time zone shifts would overflow.
 PLAN_YEARS = (1900, 2200)
+
+
+def same_time_tomorrow(moment: datetime, tz: str, now: datetime | None = None) -> datetime | None:
+    """For a planned moment already past (a minute's grace), the same time of day tomorrow
+    in `tz` (what to offer instead: its reminder would go off at once); None when it is
+    not past."""
+    now = now or clock.now()
+    if moment >= now - timedelta(minutes=1):
+        return None
+    zone = ZoneInfo(tz)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, moment.astimezone(zone).time(), zone).astimezone(UTC)
 
 
 def _check_moment(moment: datetime) -> None:
@@ -165,6 +178,17 @@ async def record_done(
         sort_at=moment,
         message_id=message_id,
     )
+
+
+async def add_to_note(interaction_id: int, more: str, *, actor: User) -> Interaction:
+    """Append `more` to a note (its next part: Telegram splits a long message in two)."""
+    note = await access_interaction(actor, interaction_id)
+    if note.kind != InteractionKind.NOTE or note.state != InteractionState.DONE:
+        raise Conflict(N_("Only a note can be continued"))
+    if more.strip():
+        note.content = f"{note.content}\n{more.strip()}"
+        await note.save(update_fields=["content", "updated_at"])
+    return note
 
 
 async def access_interaction(actor: User, interaction_id: int) -> Interaction:

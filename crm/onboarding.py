@@ -13,6 +13,7 @@ from crm.errors import Conflict, ValidationFailed
 from crm.i18n import N_, SUPPORTED_LOCALES, Text
 from crm.models import ClientKind, Company, Role, User
 from crm.regions import check_timezone
+from crm.scenarios import add_default_rejection_reasons
 from crm.users import MIN_PASSWORD, create_user
 
 COMPANY_KINDS = ("legal", "sole_proprietor")
@@ -100,4 +101,5 @@ async def onboard(data: Onboarding) -> User:
             default_timezone=clean["timezone"],
             onboarded=True,
         )
+        await add_default_rejection_reasons(data.locale)
     return admin

@@ -222,6 +222,12 @@ async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Inter
 
 
 _PLAN_CLIENT_ROWS = RowReader(Client)
+# Nothing of a closed deal nags: its kept plans stay in its feed, out of /today and the
+# digest (a lookup by primary key per row shown, no round trip of its own).
+OF_OPEN_DEALS = (
+    " AND NOT EXISTS (SELECT 1 FROM interests d WHERE d.id = {alias}interest_id"
+    " AND d.status <> 'open')"
+)
 
 
 def _planned_part(condition: str, limit: str, name: str, extra: str = "") -> str:
@@ -234,6 +240,7 @@ def _planned_part(condition: str, limit: str, name: str, extra: str = "") -> str
         " FROM interactions i JOIN clients c ON c.id = i.client_id"
         # literal 'planned': the planner then knows which rows the state selects
         f" WHERE i.responsible_id = $1 AND i.state = 'planned' AND {condition}"
+        f"{OF_OPEN_DEALS.format(alias='i.')}"
         f" ORDER BY i.planned_at, i.id LIMIT {limit}) {name}"
     )
 
@@ -261,8 +268,8 @@ async def overdue_head(user_id: int, now: datetime, *, limit: int) -> Overdue:
     `limit` of them with their clients: one query whatever their number (the count is an
     index-only scan; only the rows shown are read and built)."""
     count = (
-        ", (SELECT COUNT(*) FROM interactions WHERE responsible_id = $1"
-        " AND state = 'planned' AND planned_at < $2)"
+        ", (SELECT COUNT(*) FROM interactions n WHERE n.responsible_id = $1"
+        f" AND n.state = 'planned' AND n.planned_at < $2{OF_OPEN_DEALS.format(alias='n.')})"
     )
     # at least one row, so that the count comes back even when none is to be shown
     sql = _planned_part("i.planned_at < $2", "$3", "overdue", count)

@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from crm.i18n import N_
+from crm.i18n import N_, gettext
 from crm.kept import Kept
 from crm.models import (
     Interest,
@@ -259,6 +259,30 @@ async def add_reason(kind: ReasonKind | str, text: str, *, actor: User | None) -
         return existing
     count = await Reason.filter(kind=reason_kind).count()
     return await Reason.create(kind=reason_kind, text=text, position=count)
+
+
+# A fresh install gets these (named in the company's language); admins edit the list.
+DEFAULT_REJECTION_REASONS = (
+    N_("Spam"),
+    N_("Not our customer"),
+    N_("Duplicate"),
+    N_("Wrong channel"),
+)
+
+
+async def add_default_rejection_reasons(locale: str) -> int:
+    """The default inquiry-rejection reasons in `locale`, when the list has never had any
+    (a retired one counts: an admin who emptied the list keeps it empty). How many were
+    added."""
+    if await Reason.filter(kind=ReasonKind.REJECTION).exists():
+        return 0
+    await Reason.bulk_create(
+        [
+            Reason(kind=ReasonKind.REJECTION, text=gettext(text, locale), position=n)
+            for n, text in enumerate(DEFAULT_REJECTION_REASONS)
+        ]
+    )
+    return len(DEFAULT_REJECTION_REASONS)
 
 
 async def reasons(kind: ReasonKind | str) -> list[Reason]:

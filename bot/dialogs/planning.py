@@ -55,7 +55,13 @@ from crm.access import access_client, access_interest
 from crm.deals import move_stage
 from crm.errors import CrmError
 from crm.i18n import format_date, format_datetime
-from crm.interactions import Plan, access_interaction, complete_interaction, plan_interaction
+from crm.interactions import (
+    Plan,
+    access_interaction,
+    complete_interaction,
+    plan_interaction,
+    same_time_tomorrow,
+)
 from crm.models import Client, InteractionKind
 
 KINDS = (
@@ -249,8 +255,24 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         lines.append(f"<b>{h(details['subject'])}</b>")
     if details.get("content"):
         lines.append(f"<i>{h(str(details['content'])[:1500])}</i>")
+    tomorrow = same_time_tomorrow(moment, v.tz)  # a time already past: warn, offer tomorrow
+    if tomorrow is not None:
+        lines.append("⚠️ " + v._("This time has passed: the reminder would go off at once."))
     lines.append(v._("Save it?"))
-    return {"summary": "\n".join(lines)}
+    return {
+        "summary": "\n".join(lines),
+        "past": tomorrow is not None,
+        "same_time": "⏭ " + v.gettext("Same time tomorrow") if tomorrow else "",
+    }
+
+
+async def on_same_time_tomorrow(
+    query: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
+    v = viewer_of(manager)
+    tomorrow = same_time_tomorrow(planned_moment(manager, v), v.tz)
+    if tomorrow is not None:
+        manager.dialog_data["day"] = tomorrow.astimezone(ZoneInfo(v.tz)).date().isoformat()
 
 
 # -- handlers ------------------------------------------------------------------------------
@@ -293,6 +315,9 @@ async def on_save(query: CallbackQuery, button: Button, manager: DialogManager) 
     """Plan (or complete and plan the next), then move the deal if that was waiting."""
     v, data = viewer_of(manager), start_data(manager)
     moment = planned_moment(manager, v)
+    if same_time_tomorrow(moment, v.tz) and manager.current_context().state != PlanSG.confirm:
+        await manager.switch_to(PlanSG.confirm)  # a time already past: warned there first
+        return
     plan = Plan(
         kind=chosen_kind(manager),
         planned_at=moment,
@@ -410,6 +435,12 @@ def dialog() -> Dialog:
         Window(
             Format("{header}\n\n{summary}{error}"),
             Button(Format("{save}"), id="save", on_click=on_save),
+            Button(
+                Format("{same_time}"),
+                id="same_time_tomorrow",
+                on_click=on_same_time_tomorrow,
+                when="past",
+            ),
             Row(back, cancel),
             getter=(labels, header, confirm_getter),
             state=PlanSG.confirm,

@@ -10,7 +10,17 @@ from aiogram.filters import Command, Filter
 from aiogram.types import Message
 
 from bot.callbacks import Pressed
-from bot.handlers import agenda, clients, deals, errors, fallback, feed, inbox, start
+from bot.handlers import (
+    agenda,
+    clients,
+    deals,
+    errors,
+    fallback,
+    feed,
+    inbox,
+    start,
+    typing_more,
+)
 
 
 def feature_routers() -> list[Router]:
@@ -19,6 +29,7 @@ def feature_routers() -> list[Router]:
         errors.router(),
         start.router(),
         inbox.router(),
+        typing_more.router(),
         deals.router(),
         feed.router(),
         agenda.router(),

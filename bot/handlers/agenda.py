@@ -16,7 +16,6 @@ from bot.callbacks import Action, Pressed
 from bot.handlers.feed import complete_or_plan
 from bot.views import Card, Viewer
 from crm import clock, reminders
-from crm.i18n import format_datetime
 from crm.interactions import access_interaction
 
 TOMORROW_AT = time(9, 0)  # "Tomorrow" reminds again at nine, the manager's time
@@ -46,13 +45,11 @@ async def done(
 async def snooze(
     query: CallbackQuery, viewer: Viewer, interaction_id: int, until: datetime
 ) -> None:
+    """Remind again at `until`; the reminder keeps its subject, client, deal and buttons."""
     item = await reminders.snooze(interaction_id, until, actor=viewer.user)
     if query.message is not None:
-        when = format_datetime(until, viewer.locale, viewer.tz, "short")
-        kb = viewer.keyboard().add("✓ " + viewer.gettext("Done"), "rd", item.id)
-        if item.interest_id:  # type: ignore[attr-defined]
-            kb.add("📂 " + viewer.gettext("Open deal"), "do", item.interest_id)  # type: ignore[attr-defined]
-        card = Card(["💤 " + viewer._("I will remind you on {when}", when=when)], kb.markup())
+        await item.fetch_related("client", "interest")
+        card = agenda.reminder_card(viewer, item, snoozed=until)
         await viewer.edit(query.message.message_id, card)
     await query.answer()
 

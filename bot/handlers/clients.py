@@ -17,7 +17,7 @@ from bot.callbacks import Action, Pressed
 from bot.cards import client_time
 from bot.dialogs.planning import start_planning
 from bot.dialogs.states import Typing
-from bot.texts import excerpt, h
+from bot.texts import ECHO, excerpt, h
 from bot.views import Card, Viewer
 from crm import client_search, fields
 from crm.access import access_client, interest_filter
@@ -44,12 +44,12 @@ async def search(message: Message, command: CommandObject, viewer: Viewer) -> No
         return
     found = await client_search.find_clients(viewer.user, query, limit=RESULTS + 1)
     if not found:
-        await viewer.say(viewer._("No client matches “{query}”.", query=query))
+        await viewer.say(viewer._("No client matches “{query}”.", query=excerpt(query, ECHO)))
         return
     if len(found) == 1:
         await viewer.send(await client_card(viewer, found[0].client))
         return
-    card = Card().add("🔎 " + viewer._("Clients matching “{query}”:", query=query))
+    card = Card().add("🔎 " + viewer._("Clients matching “{query}”:", query=excerpt(query, ECHO)))
     kb = viewer.keyboard()
     for n, item in enumerate(found[:RESULTS], 1):
         # a phone and a region beside the name: two namesakes told apart

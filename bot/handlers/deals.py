@@ -15,13 +15,14 @@ from bot.callbacks import Action, Markup, Pressed
 from bot.cards import SET_AMOUNT, SET_TITLE, send_deal_card
 from bot.dialogs.planning import NEXT_STEP, start_planning
 from bot.dialogs.states import Typing
+from bot.handlers.typing_more import expect_more
 from bot.texts import excerpt, h, money
 from bot.views import Card, Viewer
 from crm import deals, interactions, manager_chat
 from crm.access import access_interest
 from crm.errors import Conflict, CrmError, NextStepRequired
 from crm.i18n import N_, format_money, parse_money
-from crm.models import InteractionKind, ReasonKind
+from crm.models import InteractionKind, Interest, InterestStatus, ReasonKind
 from crm.scenarios import reasons, stages_of
 
 PAGE = 8
@@ -105,10 +106,29 @@ async def move(
     await query.answer(viewer.gettext("Stage changed"))
 
 
+async def open_or_put_back(
+    query: CallbackQuery, viewer: Viewer, interest_id: int
+) -> Interest | None:
+    """The interest while it is open; closed since the card was drawn, the press is
+    refused at once and the card put back as it is now."""
+    interest = await access_interest(viewer.user, interest_id)
+    if interest.status == InterestStatus.OPEN:
+        return interest
+    await put_back(query, viewer, interest.id)
+    return None
+
+
+async def put_back(query: CallbackQuery, viewer: Viewer, interest_id: int) -> None:
+    await refresh(query, viewer, interest_id)
+    await query.answer(viewer.gettext("This deal is already closed."), show_alert=True)
+
+
 async def next_stage(
     query: CallbackQuery, action: Action, viewer: Viewer, dialog_manager: DialogManager
 ) -> None:
-    interest = await access_interest(viewer.user, action.int(0))
+    interest = await open_or_put_back(query, viewer, action.int(0))
+    if interest is None:
+        return
     ids = [s.id for s in await stages_of(interest.scenario_id)]  # type: ignore[attr-defined]
     index = ids.index(interest.stage_id)  # type: ignore[attr-defined]
     if index + 1 >= len(ids):
@@ -117,7 +137,9 @@ async def next_stage(
 
 
 async def choose_stage(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
-    interest = await access_interest(viewer.user, action.int(0))
+    interest = await open_or_put_back(query, viewer, action.int(0))
+    if interest is None:
+        return
     kb = viewer.keyboard()
     for stage in await stages_of(interest.scenario_id):  # type: ignore[attr-defined]
         mark = "• " if stage.id == interest.stage_id else ""  # type: ignore[attr-defined]
@@ -129,28 +151,92 @@ async def choose_stage(query: CallbackQuery, action: Action, viewer: Viewer) -> 
 async def move_to(
     query: CallbackQuery, action: Action, viewer: Viewer, dialog_manager: DialogManager
 ) -> None:
-    await move(query, viewer, action.int(0), action.int(1), dialog_manager)
+    if await open_or_put_back(query, viewer, action.int(0)) is not None:
+        await move(query, viewer, action.int(0), action.int(1), dialog_manager)
+
+
+# Closing asks what to do with the deal's planned interactions: the last argument of a
+# close button is KEEP or CANCEL (none yet: ask when there are any).
+KEEP, CANCEL = "k", "c"
+
+
+async def confirm_won(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    """Won closes a deal for good: confirm first, saying what becomes of its plans."""
+    interest = await open_or_put_back(query, viewer, action.int(0))
+    if interest is None:
+        return
+    planned = await deals.planned_count(interest.id)
+    kb = viewer.keyboard()
+    if planned:
+        n = str(planned)
+        kb.add("🏆 " + viewer.gettext("Won, keep {n} planned", n=n), "dW", interest.id, KEEP)
+        kb.add("🏆 " + viewer.gettext("Won, cancel {n} planned", n=n), "dW", interest.id, CANCEL)
+    else:
+        kb.add("🏆 " + viewer.gettext("Yes, it is won"), "dW", interest.id, KEEP)
+    kb.add("« " + viewer.gettext("Back"), "do", interest.id, "e")
+    if query.message is not None:
+        await viewer.edit_keyboard(query.message.message_id, kb.markup())
+    await query.answer(viewer.gettext("Close the deal as won?"))
 
 
 async def won(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
-    await deals.win(action.int(0), actor=viewer.user)
+    if await open_or_put_back(query, viewer, action.int(0)) is None:
+        return
+    await deals.win(action.int(0), actor=viewer.user, cancel_planned=action.args[1] == CANCEL)
     await refresh(query, viewer, action.int(0))
     await query.answer("🏆 " + viewer.gettext("Won"))
 
 
 async def ask_loss_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
-    interest = await access_interest(viewer.user, action.int(0))
+    interest = await open_or_put_back(query, viewer, action.int(0))
+    if interest is None:
+        return
     kb = viewer.keyboard()
-    for reason in await reasons(ReasonKind.LOSS):
+    listed = await reasons(ReasonKind.LOSS)
+    for reason in listed:
         kb.add(reason.text, "dX", interest.id, reason.id)
+    if not listed:  # none configured: losing still works (0: without a reason)
+        kb.add("❌ " + viewer.gettext("Lost without a reason"), "dX", interest.id, 0)
     kb.add("« " + viewer.gettext("Back"), "do", interest.id, "e")
     await _keyboard(query, viewer, kb.markup())
 
 
 async def lost(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
-    await deals.lose(action.int(0), action.int(1), actor=viewer.user)
-    await refresh(query, viewer, action.int(0))
+    interest_id, reason_id = action.int(0), action.int(1)
+    if await open_or_put_back(query, viewer, interest_id) is None:
+        return
+    choice = action.args[2] if len(action.args) > 2 else None
+    if choice is None and (planned := await deals.planned_count(interest_id)):
+        n = str(planned)
+        kb = viewer.keyboard()
+        kb.add(  # cancelling is the default for a lost deal: first
+            "❌ " + viewer.gettext("Lost, cancel {n} planned", n=n),
+            "dX",
+            interest_id,
+            reason_id,
+            CANCEL,
+        )
+        kb.add(
+            "❌ " + viewer.gettext("Lost, keep {n} planned", n=n),
+            "dX",
+            interest_id,
+            reason_id,
+            KEEP,
+        )
+        kb.add("« " + viewer.gettext("Back"), "do", interest_id, "e")
+        await _keyboard(query, viewer, kb.markup())
+        return
+    await deals.lose(
+        interest_id, reason_id or None, actor=viewer.user, cancel_planned=choice != KEEP
+    )
+    await refresh(query, viewer, interest_id)
     await query.answer(viewer.gettext("Lost"))
+
+
+async def reopen(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    await deals.reopen(action.int(0), actor=viewer.user)
+    await refresh(query, viewer, action.int(0))
+    await query.answer(viewer.gettext("The deal is open again."))
 
 
 async def _keyboard(query: CallbackQuery, viewer: Viewer, markup: Markup | None) -> None:
@@ -181,14 +267,14 @@ async def save_note(message: Message, viewer: Viewer, state: FSMContext) -> None
     if not text:
         await viewer.say(viewer._("A note is text. Send it, or /cancel."))
         return
-    await interactions.record_done(
+    note = await interactions.record_done(
         actor=viewer.user,
         kind=InteractionKind.NOTE,
         client_id=int(data["client_id"]),
         interest_id=data.get("interest_id"),
         content=text,
     )
-    await state.clear()
+    await expect_more(state, message, Typing.note_more, "note_id", note.id)  # a split note
     await viewer.say("📝 " + viewer._("Note saved."))
 
 
@@ -260,7 +346,9 @@ def router() -> Router:
     r.callback_query.register(next_stage, Pressed("dn"))
     r.callback_query.register(choose_stage, Pressed("ds"))
     r.callback_query.register(move_to, Pressed("dm"))
-    r.callback_query.register(won, Pressed("dw"))
+    r.callback_query.register(confirm_won, Pressed("dw"))
+    r.callback_query.register(won, Pressed("dW"))
+    r.callback_query.register(reopen, Pressed("dr"))
     r.callback_query.register(ask_loss_reason, Pressed("dx"))
     r.callback_query.register(lost, Pressed("dX"))
     r.callback_query.register(plan, Pressed("dp"))

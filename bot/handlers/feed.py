@@ -16,7 +16,7 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import Action, Keyboard, Pressed
 from bot.dialogs.planning import NEXT_STEP, start_planning
-from bot.texts import excerpt, h
+from bot.texts import Quote, excerpt, h
 from bot.views import Card, Viewer
 from crm import interactions
 from crm.access import access_client, access_interest
@@ -60,6 +60,15 @@ class View:
             int(bool(values["whole"])),
             values["page"],
         )
+
+
+WHOLE = "fn"  # callback: the whole text of one feed entry (its id)
+
+
+def cut_short(item: Interaction) -> bool:
+    """The feed line does not show all of the entry's text."""
+    content = item.content or ""
+    return bool(content) and (bool(item.subject) or excerpt(content, 80) != content)
 
 
 def _line(v: Viewer, n: int, item: Interaction) -> str:
@@ -115,6 +124,8 @@ async def feed_card(v: Viewer, view: View) -> Card:
             ]
         elif item.state == InteractionState.CANCELLED:
             actions.append(kb.button(f"↺ {n}", "fr", item.id, *view.args()))
+        if cut_short(item):
+            actions.append(kb.button(f"📖 {n}", WHOLE, item.id))
     for start in range(0, len(actions), 4):
         kb.row(*actions[start : start + 4])
     _filters(kb, v, view)
@@ -210,9 +221,22 @@ async def complete_from_today(
     await complete_or_plan(query, viewer, action.int(0), dialog_manager)
 
 
+async def whole_entry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    """One feed entry in full (a long note, a customer's long message), in parts if long."""
+    item = await interactions.access_interaction(viewer.user, action.int(0))
+    moment = item.planned_at if item.state == InteractionState.PLANNED else item.done_at
+    card = Card().add(f"{viewer.kind(item.kind)} · {viewer.when(moment or item.sort_at)}")
+    if item.subject:
+        card.add(f"<b>{h(item.subject)}</b>")
+    card.add(Quote(item.content, tag=""))
+    await viewer.send(card)
+    await query.answer()
+
+
 def router() -> Router:
     r = Router(name=__name__)
     r.callback_query.register(open_feed, Pressed("fd"))
+    r.callback_query.register(whole_entry, Pressed(WHOLE))
     r.callback_query.register(restore, Pressed("fr"))
     r.callback_query.register(cancel, Pressed("fc"))
     r.callback_query.register(complete, Pressed("fx"))

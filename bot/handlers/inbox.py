@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import cards
 from bot.callbacks import Action, Pressed
 from bot.dialogs.states import Typing
+from bot.handlers.typing_more import expect_more
 from bot.notify import Notifier
 from bot.replies import RepliedCard, send_reply
 from bot.texts import excerpt, h
@@ -42,6 +43,8 @@ async def list_inquiries(message: Message, viewer: Viewer) -> None:
 
 
 async def show_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    # an /inbox entry decided since says who took it (the client may be theirs by now)
+    await inquiries.already_decided(viewer.user, action.int(0))
     inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
     loaded = await cards.load_inquiry(inquiry.id)
     first = await cards.first_message(loaded)
@@ -71,11 +74,6 @@ async def accept(query: CallbackQuery, action: Action, viewer: Viewer, notifier:
 async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
     inquiry = await inquiries.access_inquiry(viewer.user, action.int(0))
     listed = await reasons(ReasonKind.REJECTION)
-    if not listed:
-        await query.answer(
-            viewer.gettext("The administrator has not set rejection reasons."), show_alert=True
-        )
-        return
     if query.message is not None:
         await viewer.edit_keyboard(
             query.message.message_id, cards.reasons_keyboard(viewer, inquiry.id, listed).markup
@@ -86,7 +84,8 @@ async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> No
 async def reject(query: CallbackQuery, action: Action, viewer: Viewer, notifier: Notifier) -> None:
     inquiry_id, reason_id = action.int(0), action.int(1)
     try:
-        await inquiries.reject_inquiry(inquiry_id, reason_id, actor=viewer.user)
+        # 0: "without a reason", offered while the list is empty
+        await inquiries.reject_inquiry(inquiry_id, reason_id or None, actor=viewer.user)
     except Conflict as exc:
         await query.answer(exc.render(viewer.locale), show_alert=True)
     else:
@@ -159,13 +158,21 @@ async def reply_in_state(
         await state.clear()
         return
     if await send_reply(message, viewer, conversation_id, wake_outbox):
-        await state.clear()
+        await expect_more(state, message, Typing.reply_more, "conversation_id", conversation_id)
 
 
 async def reply_to_card(
-    message: Message, viewer: Viewer, conversation_id: int, wake_outbox: Callable[[], None]
+    message: Message,
+    viewer: Viewer,
+    conversation_id: int,
+    wake_outbox: Callable[[], None],
+    state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
-    await send_reply(message, viewer, conversation_id, wake_outbox)
+    sent = await send_reply(message, viewer, conversation_id, wake_outbox)
+    if sent and raw_state in (None, Typing.reply_more.state, Typing.note_more.state):
+        # a long reply's next part comes without the quoted card (a dialog's state stays)
+        await expect_more(state, message, Typing.reply_more, "conversation_id", conversation_id)
 
 
 async def retry(
@@ -184,6 +191,23 @@ async def retry(
     await query.answer(viewer.gettext("Sending again"))
 
 
+async def show_all(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
+    """The rest of a long customer message a card cut, as messages of its conversation
+    (a reply to them reaches the customer)."""
+    message = await CrmMessage.filter(id=action.int(0)).first()
+    if message is None:
+        raise NotFound()
+    await access_conversation(viewer.user, message.conversation_id)  # type: ignore[attr-defined]
+    sent = await viewer.send(cards.rest_of(viewer, message))
+    await remember(
+        viewer.user.id,
+        sent,
+        CardKind.MESSAGE,
+        conversation_id=message.conversation_id,  # type: ignore[attr-defined]
+    )
+    await query.answer()
+
+
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(list_inquiries, Command("inbox", ignore_case=True))
@@ -197,4 +221,5 @@ def router() -> Router:
     r.callback_query.register(open_conversation, Pressed("io"))
     r.callback_query.register(start_reply, Pressed("rp"))
     r.callback_query.register(retry, Pressed("rt"))
+    r.callback_query.register(show_all, Pressed(cards.SHOW_ALL))
     return r

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm import fields, scenarios, users
+from crm.company import get_company
 from crm.demo.identifiers import mobile_phone
 from crm.demo.words import LOSS_REASONS, MANAGER_NAMES, MANAGER_TIMEZONES, SCENARIOS, TAGS
 from crm.models import (
@@ -127,6 +128,7 @@ async def prepare() -> Setup:
         if not await Reason.filter(kind=ReasonKind.LOSS, text=text).exists():
             await scenarios.add_reason(ReasonKind.LOSS, text, actor=None)
     reasons = await Reason.filter(kind=ReasonKind.LOSS, is_active=True).order_by("position", "id")
+    await scenarios.add_default_rejection_reasons((await get_company()).default_locale)
     tags = [(await Tag.get_or_create(name=name))[0].id for name in TAGS]
     loyalty_id, loyalty_options, turnover_id = await _prepare_fields()
     return Setup(

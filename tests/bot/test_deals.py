@@ -156,6 +156,8 @@ async def test_won_and_lost_from_the_card(
     await harness.press(ANNA, harness.last_to(ANNA), "First")
     card = harness.last_to(ANNA)
     await harness.press(ANNA, card, "Won")
+    assert (await Interest.get(id=first.id)).status == InterestStatus.OPEN  # confirmed first
+    await harness.press(ANNA, harness.current(card), "Yes, it is won")
     assert (await Interest.get(id=first.id)).status == InterestStatus.WON
     assert "🏆 Won" in harness.current(card)["text"]
 

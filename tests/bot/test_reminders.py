@@ -108,7 +108,12 @@ async def test_reminder_buttons_snooze_and_complete(harness: BotHarness, sales: 
     assert snoozed.reminded_at is None
     assert snoozed.remind_at is not None
     assert timedelta(minutes=59) < snoozed.remind_at - before < timedelta(minutes=61)
-    assert "I will remind you on" in harness.current(reminder)["text"]
+    snoozed_card = harness.current(reminder)
+    assert "I will remind you on" in snoozed_card["text"]
+    # the reminder keeps its subject, client, deal and every button
+    for kept in ("Call about the offer", "Client 0 <&>", "Deal 0", "⏰ Reminder: 📞 Call"):
+        assert kept in snoozed_card["text"], kept
+    assert buttons(snoozed_card) == buttons(reminder)
     with time_machine.travel(clock.now() + timedelta(hours=1, minutes=1)):
         assert await harness.notifier.deliver_due_reminders_once() == 1
     again = harness.last_to(ANNA)
@@ -117,8 +122,9 @@ async def test_reminder_buttons_snooze_and_complete(harness: BotHarness, sales: 
     assert tomorrow.remind_at is not None
     local = tomorrow.remind_at.astimezone(ZoneInfo("Asia/Yekaterinburg"))
     assert (local.hour, local.minute) == (9, 0)
-
-    assert [b["text"] for b in buttons(harness.current(again))] == ["✓ Done", "📂 Open deal"]
+    after = harness.current(again)
+    assert "Call about the offer" in after["text"] and "Client 0 <&>" in after["text"]
+    assert [b["text"] for b in buttons(after)] == [b["text"] for b in buttons(reminder)]
     await harness.press(ANNA, again, "Open deal")
     assert "Deal 0" in harness.last_to(ANNA)["text"]
     await harness.press(ANNA, again, "Done")
@@ -312,3 +318,22 @@ async def test_blocking_and_restarting_the_bot_is_noticed_at_once(harness: BotHa
     assert (await User.get(id=anna.id)).telegram_blocked is True
     await harness.feed(membership("kicked", "member"))
     assert (await User.get(id=anna.id)).telegram_blocked is False
+
+
+async def test_snoozing_a_client_reminder_keeps_its_client_button(
+    harness: BotHarness, sales: Scenario
+) -> None:
+    anna = await bound_manager(ANNA)
+    client = await factories.client(anna, name="Lotus")
+    await plan_interaction(
+        Plan(kind="task", planned_at=clock.now() + timedelta(minutes=5), subject="Send the price"),
+        actor=anna,
+        client_id=client.id,
+    )
+    assert await harness.notifier.deliver_due_reminders_once() == 1
+    reminder = harness.last_to(ANNA)
+    await harness.press(ANNA, reminder, "Tomorrow")
+    after = harness.current(reminder)
+    assert "Send the price" in after["text"] and "Lotus" in after["text"]
+    assert "💤 I will remind you on" in after["text"]
+    assert [b["text"] for b in buttons(after)] == ["✓ Done", "+1 hour", "Tomorrow", "👤 Client"]

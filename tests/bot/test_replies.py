@@ -108,17 +108,20 @@ async def test_customer_messages_on_a_deal_reach_its_manager_and_the_reply_butto
     assert [m["text"] for m in customer_api.delivered] == ["Yes, here"]
 
 
-async def test_a_long_customer_message_is_split_at_the_limit(
+async def test_a_long_customer_message_is_cut_and_show_all_gives_the_rest(
     harness: BotHarness, shop: Channel
 ) -> None:
     await bound_manager(ANNA)
     text = ("<b>&amp;</b> " * 500).strip() + " END"  # 6,500 characters that look like markup
     await customer_writes(shop, text)
     await harness.notifier.drain()
+    (card,) = harness.sent_to(ANNA)
+    assert "END" not in card["text"] and "Accept" in str(card["reply_markup"])
+    await harness.press(ANNA, card, "Show all")
     parts = harness.sent_to(ANNA)
-    assert len(parts) == 2
+    assert len(parts) == 2  # the card, and the rest in one message
     assert all(len(p["text"]) <= 4096 for p in parts)
-    assert parts[-1]["text"].count("END") == 1 and "Accept" in str(parts[-1]["reply_markup"])
+    assert parts[-1]["text"].count("END") == 1
     joined = " ".join(p["text"] for p in parts)
     assert joined.count("<b>&amp;</b>") == 500
 

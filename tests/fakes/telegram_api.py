@@ -27,8 +27,8 @@ from tests.fakes.base import FakeServer, Fault, drop_connection, html_error, jso
 
 Handler = Callable[[dict[str, Any], str], Awaitable[Any]]
 
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
+MAX_TEXT = 4096  # a message's text after entity parsing, in UTF-16 code units
+MAX_CAPTION = 1024  # a caption, likewise
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -160,6 +160,11 @@ HTML_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9A-Fa-f]+);")
 ENTITY_TEXT = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 MDV2_RESERVED = frozenset("#+-={}.!")
 MDV2_MARKUP = frozenset("_*~|>[]`")
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def plain_text(text: str, parse_mode: str | None) -> str:
@@ -456,7 +461,7 @@ class TelegramAPI(FakeServer):
         text = plain_text(p.get("text", ""), p.get("parse_mode"))
         if not text.strip():
             raise bad_request("message text is empty")
-        if len(text) > MAX_TEXT:
+        if utf16_length(text) > MAX_TEXT:
             raise bad_request("message is too long")
         return self._deliver(p, token, {"text": text})
 
@@ -489,6 +494,8 @@ class TelegramAPI(FakeServer):
         text = plain_text(p.get("text", ""), p.get("parse_mode"))
         if not text.strip():
             raise bad_request("message text is empty")
+        if utf16_length(text) > MAX_TEXT:
+            raise bad_request("MESSAGE_TOO_LONG")  # what Telegram answers to an edit
         message = self._own_message(p, token)
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")
@@ -663,7 +670,7 @@ class TelegramAPI(FakeServer):
         if not p.get("caption"):
             return {}
         caption = plain_text(p["caption"], p.get("parse_mode"))
-        if len(caption) > MAX_CAPTION:
+        if utf16_length(caption) > MAX_CAPTION:
             raise bad_request("message caption is too long")
         return {"caption": caption}
 

@@ -213,6 +213,24 @@ async def test_upload_get_file_and_download(telegram: TelegramAPI, bot: Bot) -> 
     assert photo.photo is not None and len(photo.photo) == 2
 
 
+async def test_text_limits_count_utf16_units_after_entity_parsing(
+    telegram: TelegramAPI, bot: Bot
+) -> None:
+    # 4,096 visible characters pass however long their HTML is
+    tagged = "<b>" + "&lt;" * 4000 + "</b>" + "x" * 96
+    sent = await bot.send_message(42, tagged, parse_mode="HTML")
+    assert sent.text is not None and len(sent.text) == 4096
+    # an emoji outside the BMP is two units: 2,049 of them are 4,098, too long
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(42, "😀" * 2049)
+    await bot.send_message(42, "😀" * 2048)
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await bot.edit_message_text("я" * 4097, chat_id=42, message_id=sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="caption is too long"):
+        await bot.send_photo(42, "https://example.com/a.jpg", caption="😀" * 513)
+    await bot.send_photo(42, "https://example.com/a.jpg", caption="😀" * 512)
+
+
 async def test_webhook_blocks_get_updates(telegram: TelegramAPI, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="HTTPS URL must be provided"):
         await bot.set_webhook("http://crm.example.com/tg")
