@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,10 +20,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from admin_web.app import create_app
 from crm.config import Settings
-from crm.models import Channel, RawEvent
+from crm.models import Channel, Client, Inquiry, Message, RawEvent, RawEventStatus
+from crm.normalize import storable_text
 from inbox.media import MediaLinks
 from inbox.service import Inbox
 from inbox.webhooks import MAX_BODY
+from tests.fakes.base import load_fixture
 from tests.fakes.chunked_post import stream_post
 from tests.inbox.conftest import VIBER_TOKEN, post, tg_headers
 
@@ -59,13 +62,13 @@ async def test_oversize_chunked_bodies_are_refused_at_the_cap(
 ) -> None:
     """Forged and genuine, on each channel: refused, nothing stored, and the answer came
     long before the body ended (the handler stopped reading at the cap)."""
-    json = {"Content-Type": "application/json"}
+    plain = {"Content-Type": "application/json"}
     cases = [
-        (f"/webhooks/telegram/{tg.id}", {**json, **tg_headers(tg)}, 413),
-        (f"/webhooks/telegram/{tg.id}", {**json, "X-Telegram-Bot-Api-Secret-Token": "x"}, 401),
-        (f"/webhooks/vk/{vk.id}", json, 413),  # VK's secret is in the body
-        (f"/webhooks/viber/{viber.id}", {**json, "X-Viber-Content-Signature": "0" * 64}, 413),
-        (f"/webhooks/viber/{viber.id}", json, 401),  # no signature to check
+        (f"/webhooks/telegram/{tg.id}", {**plain, **tg_headers(tg)}, 413),
+        (f"/webhooks/telegram/{tg.id}", {**plain, "X-Telegram-Bot-Api-Secret-Token": "x"}, 401),
+        (f"/webhooks/vk/{vk.id}", plain, 413),  # VK's secret is in the body
+        (f"/webhooks/viber/{viber.id}", {**plain, "X-Viber-Content-Signature": "0" * 64}, 413),
+        (f"/webhooks/viber/{viber.id}", plain, 401),  # no signature to check
     ]
     for path, headers, expected in cases:
         status, sent = await stream_post(web_http.server, path, headers, BIG)
@@ -133,3 +136,43 @@ async def test_ids_no_column_holds_get_404(
         assert response.status == 404, path
     assert not [r for r in caplog.records if r.exc_info]
     assert not await RawEvent.exists()
+
+
+HOSTILE_TEXT = "Цена?\u0000 вот\ud800 так\udc00"
+STORED_TEXT = "Цена? вот\ufffd так\ufffd"
+
+
+async def test_nul_and_lone_surrogates_are_stored_cleaned_on_every_channel(
+    http: Any, inbox: Inbox, tg: Channel, vk: Channel, viber: Channel
+) -> None:
+    """JSON carries both as escapes; no database stores them as they are. The message is
+    stored cleaned, with the sender's name, and the manager sees it in an inquiry."""
+    update = load_fixture("telegram", "message_text")
+    update["message"]["text"] = HOSTILE_TEXT
+    update["message"]["from"]["first_name"] = "Ан\u0000на\ud83d"
+    vk_event = load_fixture("vk", "message_new")
+    vk_event["object"]["message"]["text"] = HOSTILE_TEXT
+    viber_event = load_fixture("viber", "message_text")
+    viber_event["message"]["text"] = HOSTILE_TEXT
+    viber_event["sender"]["name"] = "Ольга\u0000"
+    viber_body = json.dumps(viber_event).encode()  # ASCII: "\u0000", "\ud800" escapes
+    viber_headers = {"X-Viber-Content-Signature": viber_signature(viber_body)}
+    for path, body, headers in (
+        (f"/webhooks/telegram/{tg.id}", json.dumps(update).encode(), tg_headers(tg)),
+        (f"/webhooks/vk/{vk.id}", json.dumps(vk_event).encode(), {}),
+        (f"/webhooks/viber/{viber.id}", viber_body, viber_headers),
+    ):
+        assert (await post(http, path, body, **headers)).status == 200, path
+    await inbox.process()
+    assert not await RawEvent.exclude(status=RawEventStatus.PROCESSED).exists()
+    texts = await Message.all().order_by("id").values_list("text", flat=True)
+    assert texts == [STORED_TEXT] * 3
+    names = set(await Client.all().values_list("name", flat=True))
+    assert "Ольга" in names and any(n.startswith("Анна\ufffd") for n in names)
+    assert await Inquiry.all().count() == 3
+
+
+def test_storable_text_keeps_what_is_storable() -> None:
+    assert storable_text("ok ё 😀") == "ok ё 😀"
+    assert storable_text("\u0000") == ""
+    assert storable_text("a\udfffb") == "a\ufffdb"
