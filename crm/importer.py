@@ -25,6 +25,7 @@ from crm.i18n import N_, gettext
 from crm.import_files import TARGETS, Table
 from crm.models import ClientKind, FieldDefinition, RelationType, Tag, User
 from crm.regions import REGION_TIMEZONES
+from crm.safe_cells import safe_cell
 
 BATCH = 5000
 DEDUP_KEYS = ("inn", "email", "phone")
@@ -344,11 +345,15 @@ async def run_import(
 
 
 def write_failed(path: Path, headers: list[str], failed: list[Failed], locale: str) -> None:
-    """The failed rows as CSV (UTF-8 with BOM, `;`), each with its line and reason."""
+    """The failed rows as CSV (UTF-8 with BOM, `;`), each with its line and reason; every
+    text cell formula-safe (`crm.safe_cells`): the cells are the uploader's, as they came."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh, delimiter=";")
-        out.writerow([gettext(N_("Line"), locale), *headers, gettext(N_("Reason"), locale)])
+        heading = [gettext(N_("Line"), locale), *headers, gettext(N_("Reason"), locale)]
+        out.writerow([safe_cell(cell) for cell in heading])
         for row in sorted(failed, key=lambda f: f.line):
             cells = row.cells + [""] * (len(headers) - len(row.cells))
-            out.writerow([row.line, *cells[: len(headers)], row.reason])
+            out.writerow(
+                [row.line, *(safe_cell(c) for c in cells[: len(headers)]), safe_cell(row.reason)]
+            )
