@@ -1,6 +1,11 @@
-"""Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`) and XLSX;
-which client field a column heading means (remembered from the last import); how long the
-uploaded files are kept once their import has ended, or when none was started from them."""
+"""Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`; any other
+bytes are refused with a message saying so) and XLSX (within `crm.xlsx_limits`); which client
+field a column heading means (remembered from the last import); how long the uploaded files
+are kept once their import has ended, or when none was started from them.
+
+Reading a file takes seconds for a large XLSX: code on the event loop (the panel, the import
+jobs) reads through `load_table`, `load_preview` and `load_row_count`, which do it in a worker
+thread, so the web process keeps answering (webhooks, /healthz) meanwhile."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from crm import clock
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.models import FieldDefinition, ImportJob, ImportMapping, ImportStatus
+from crm.xlsx_limits import NOT_XLSX, check_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +99,20 @@ class Table:
             yield [cell.strip() for cell in row]
 
 
+UNKNOWN_ENCODING = N_("Could not tell the file's encoding: save it as UTF-8 or Windows-1251")
+
+
 def _decode(data: bytes) -> tuple[str, str]:
+    """The text (NUL dropped: no database stores it) and its encoding; ValidationFailed
+    when the bytes are neither UTF-8 nor Windows-1251 (0x98 has no Windows-1251 letter)."""
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1251"), "windows-1251"
+        try:
+            text, encoding = data.decode("cp1251"), "windows-1251"
+        except UnicodeDecodeError:
+            raise ValidationFailed.field("file", UNKNOWN_ENCODING) from None
+    return text.replace("\x00", ""), encoding
 
 
 def _delimiter(first_line: str) -> str:
@@ -123,6 +138,7 @@ def _cell(value: Any) -> str:
 def _xlsx_rows(path: Path, skip: int = 0) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
+    check_xlsx(path)  # before openpyxl unpacks anything
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
@@ -139,8 +155,10 @@ def open_table(path: Path, filename: str) -> Table:
     if suffix in (".xlsx", ".xlsm"):
         try:
             headers = next(_xlsx_rows(path), [])
+        except ValidationFailed:
+            raise
         except Exception:  # openpyxl raises many kinds for a broken file
-            raise ValidationFailed.field("file", N_("This is not a readable XLSX file")) from None
+            raise ValidationFailed.field("file", NOT_XLSX) from None
         return Table(path, "xlsx", _headers(headers))
     if suffix not in (".csv", ".txt", ""):
         raise ValidationFailed.field("file", N_("Upload a CSV or XLSX file"))
@@ -158,6 +176,21 @@ def _headers(cells: list[str]) -> list[str]:
     if not headers:
         raise ValidationFailed.field("file", N_("The file is empty"))
     return headers
+
+
+async def load_table(path: Path, filename: str) -> Table:
+    """`open_table` in a worker thread."""
+    return await asyncio.to_thread(open_table, path, filename)
+
+
+async def load_preview(table: Table, limit: int = 5) -> list[list[str]]:
+    """`preview` in a worker thread."""
+    return await asyncio.to_thread(preview, table, limit)
+
+
+async def load_row_count(table: Table) -> int:
+    """`count_rows` in a worker thread."""
+    return await asyncio.to_thread(count_rows, table)
 
 
 def preview(table: Table, limit: int = 5) -> list[list[str]]:

