@@ -16,7 +16,7 @@ from crm.models.clients import ClientKind
 DEFAULT_REGION = "RU"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # what storable_text removes or replaces
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -49,7 +49,7 @@ def storable_text(text: str) -> str:
     """`text` as both databases store it: NUL dropped, each lone surrogate replaced with
     U+FFFD (for text from outside that must be kept rather than refused: a customer's
     message, a name a platform sends)."""
-    if not _UNSTORABLE.search(text):
+    if not UNSTORABLE.search(text):
         return text
     return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
+from crm.normalize import UNSTORABLE as _UNSTORABLE
 from crm.normalize import storable_text
 
 __all__ = ["storable_event"]
@@ -28,31 +30,45 @@ def storable_event(event: E) -> E:
 
 
 def _dirty(value: Any) -> bool:
+    if type(value) in _PLAIN:
+        return False
     if isinstance(value, str):
-        return storable_text(value) is not value
-    if _is_value(value):
-        return any(_dirty(getattr(value, f.name)) for f in dataclasses.fields(value))
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, tuple | list):
         return any(_dirty(v) for v in value)
     if isinstance(value, Mapping):
         return any(_dirty(k) or _dirty(v) for k, v in value.items())
-    return False
+    names = _field_names(value)
+    return names is not None and any(_dirty(getattr(value, name)) for name in names)
 
 
 def _clean(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, str):
         return storable_text(value)
-    if _is_value(value):
-        changes = {f.name: _clean(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return dataclasses.replace(value, **changes)
     if isinstance(value, tuple):
         return tuple(_clean(v) for v in value)
     if isinstance(value, list):
         return [_clean(v) for v in value]
     if isinstance(value, Mapping):
         return {_clean(k): _clean(v) for k, v in value.items()}
-    return value
+    names = _field_names(value)
+    if names is None:
+        return value
+    return dataclasses.replace(value, **{name: _clean(getattr(value, name)) for name in names})
 
 
-def _is_value(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+_PLAIN = frozenset({type(None), bool, int, float, datetime})  # no text in them
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(value: object) -> tuple[str, ...] | None:
+    """The fields of a dataclass instance (remembered per class), None for anything else."""
+    cls = type(value)
+    if cls not in _FIELDS:
+        names = None
+        if dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls))
+        _FIELDS[cls] = names
+    return _FIELDS[cls]

@@ -9,10 +9,9 @@ is read as it streams in, chunked or not, and never past `MAX_BODY` (5 MB): a la
 (aiohttp discards the rest of it for at most its lingering time, keeping none). A body no
 parser can read (not JSON, nested too deep) never gets 500 either: where the proof is inside
 the body (VK's secret) it is refused as forged, where it is signed it is stored and kept as
-unparsable by the intake.
-An accepted body is a `RawEvent` row before the platform hears "ok" (committed in groups
-under load, see `inbox.rawstore`), so nothing acknowledged can be lost; the hub's unique
-message ids make a redelivered body harmless.
+unparsable by the intake. An accepted body is a `RawEvent` row before the platform hears
+"ok" (committed in groups under load, see `inbox.rawstore`), so nothing acknowledged can be
+lost; the hub's unique message ids make a redelivered body harmless.
 
 `capped` gives any other handler under /webhooks (the manager bot's) the same cap."""
 
