@@ -162,7 +162,11 @@ def open_table(path: Path, filename: str) -> Table:
         return Table(path, "xlsx", _headers(headers))
     if suffix not in (".csv", ".txt", ""):
         raise ValidationFailed.field("file", N_("Upload a CSV or XLSX file"))
-    text, encoding = _decode(path.read_bytes())
+    try:
+        data = path.read_bytes()
+    except OSError:  # gone, a folder, not allowed: nothing to import either way
+        raise ValidationFailed.field("file", N_("The file could not be read")) from None
+    text, encoding = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = _delimiter(first_line)
     headers = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])

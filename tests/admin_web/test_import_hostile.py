@@ -92,6 +92,9 @@ def test_the_command_line_refuses_an_undecodable_csv(
     assert "Traceback" not in captured.err + captured.out
     assert "UTF-8 или Windows-1251" in captured.err
     assert not (tmp_path / "data" / "imports").exists()  # refused before anything
+    assert cli.main(["import", "clients", str(tmp_path / "missing.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "Не удалось прочитать файл" in captured.err and "Traceback" not in captured.err
 
 
 async def test_xlsx_past_the_limits_is_refused_and_deleted(
