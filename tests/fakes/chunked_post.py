@@ -15,6 +15,14 @@ async def stream_post(
 ) -> tuple[int, int]:
     """POST `total` bytes of `[` chunked, stopping as soon as an answer comes; (the answer's
     status, the body bytes sent by then)."""
+    status, sent, _body = await stream_post_answer(server, path, headers, total)
+    return status, sent
+
+
+async def stream_post_answer(
+    server: BaseTestServer, path: str, headers: dict[str, str], total: int
+) -> tuple[int, int, bytes]:
+    """`stream_post`, with the answer's body (read by its Content-Length)."""
     reader, writer = await asyncio.open_connection(server.host, server.port)
     lines = [f"POST {path} HTTP/1.1", f"Host: {server.host}", "Transfer-Encoding: chunked"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -34,5 +42,11 @@ async def stream_post(
     except ConnectionError:
         pass
     status_line = await answer
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    body = await reader.readexactly(length)
     writer.close()
-    return int(status_line.split()[1]), sent
+    return int(status_line.split()[1]), sent, body

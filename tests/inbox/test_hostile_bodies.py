@@ -24,9 +24,9 @@ from crm.models import Channel, Client, Inquiry, Message, RawEvent, RawEventStat
 from crm.normalize import storable_text
 from inbox.media import MediaLinks
 from inbox.service import Inbox
-from inbox.webhooks import MAX_BODY
+from inbox.webhooks import MAX_BODY, read_capped
 from tests.fakes.base import load_fixture
-from tests.fakes.chunked_post import stream_post
+from tests.fakes.chunked_post import stream_post, stream_post_answer
 from tests.inbox.conftest import VIBER_TOKEN, post, tg_headers
 
 SECRET_KEY = "hostile-bodies-secret-key-0123456789abcdef"
@@ -75,6 +75,27 @@ async def test_oversize_chunked_bodies_are_refused_at_the_cap(
         assert status == expected, path
         assert sent < 4 * MAX_BODY < BIG, (path, sent)
     assert not await RawEvent.exists()
+
+
+async def test_read_capped_holds_no_more_than_the_cap() -> None:
+    """What the server took off the connection when the reader gave up: the cap and
+    aiohttp's own small buffer, not the 20 MB sent (request.read() takes it all)."""
+    cap = 256 * 1024
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await read_capped(request, cap)
+        taken = request.content.total_bytes
+        return web.json_response({"refused": body is None, "taken": taken}, status=413)
+
+    app = web.Application(client_max_size=50 * 1024**2)
+    app.router.add_post("/", handler)
+    async with TestClient(TestServer(app)) as client:
+        status, _sent, body = await stream_post_answer(client.server, "/", {}, 20 * 1024**2)
+        small = await client.post("/", data=b"x" * cap)  # exactly the cap: read whole
+        assert await small.json() == {"refused": False, "taken": cap}
+    answer = json.loads(body)
+    assert status == 413 and answer["refused"]
+    assert cap < answer["taken"] < cap + 1024**2
 
 
 async def test_a_declared_oversize_body_is_refused_before_it_is_read(
