@@ -93,7 +93,12 @@ async def rows_file(path: Path) -> Path:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await child.communicate()
+    try:
+        out, err = await child.communicate()
+    except asyncio.CancelledError:  # the request went away: so does its reader
+        child.kill()
+        await child.wait()
+        raise
     if child.returncode == 0:
         return target
     said = out.decode(errors="replace").strip()

@@ -15,6 +15,7 @@ from aiohttp import FormData
 
 from admin_web.keys import IMPORTS
 from crm.models import ImportJob, ImportStatus
+from crm.xlsx_rows import rows_file
 from crmhub import cli
 from tests.admin_web.conftest import Browser
 from tests.admin_web.import_data import (
@@ -149,3 +150,16 @@ async def test_healthz_answers_while_an_xlsx_is_parsed(as_admin: Browser, tmp_pa
     assert health.status == 200 and (await health.json())["status"] == "ok"
     assert state == "T"  # answered while the parse was stopped half-way
     assert status == 200 and "ООО Клиент 2" in text  # the preview, read from shared strings
+
+
+async def test_a_cancelled_read_stops_its_reader(tmp_path: Path) -> None:
+    """A web process shutting down mid-read leaves no reader behind."""
+    path = write_shared_strings_xlsx(tmp_path / "big.xlsx", rows(10), extra_strings=200_000)
+    reading = asyncio.ensure_future(rows_file(path))
+    async with asyncio.timeout(60):
+        while not await asyncio.to_thread(readers):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert await asyncio.to_thread(readers) == {}
