@@ -44,7 +44,7 @@ from bot.methods import post_json
 from bot.middleware import ActingUser, BoundUsers
 from bot.notify import Notifier
 from crm.i18n import N_, SUPPORTED_LOCALES, gettext
-from inbox import events
+from inbox import events, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,8 @@ class ManagerBot:
         handler = SimpleRequestHandler(
             dispatcher=self.dp, bot=self.bot, secret_token=self.secret, handle_in_background=False
         )
-        app.router.add_post(WEBHOOK_PATH, handler.handle)
+        # Its body is read under the customer webhooks' cap (413 past 5 MB, chunked or not).
+        app.router.add_post(WEBHOOK_PATH, webhooks.capped(handler.handle))
 
     def ticks(self) -> dict[str, tuple[Tick, float]]:
         """The scheduler's periodic passes (name -> (coroutine, seconds))."""

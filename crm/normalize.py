@@ -17,6 +17,8 @@ from crm.models.clients import ClientKind
 DEFAULT_REGION = "RU"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # what storable_text removes or replaces
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def whole_number(raw: object, *, max_digits: int = 9) -> int | None:
@@ -42,6 +44,15 @@ def storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def storable_text(text: str) -> str:
+    """`text` as both databases store it: NUL dropped, each lone surrogate replaced with
+    U+FFFD (for text from outside that must be kept rather than refused: a customer's
+    message, a name a platform sends)."""
+    if not UNSTORABLE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
 def phone(raw: str, *, field: str = "phone", region: str = DEFAULT_REGION) -> str:

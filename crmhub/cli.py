@@ -229,9 +229,9 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
     from crm.imports.values import ImportOptions
 
     source = Path(args.file)
+    table = open_table(source, source.name)  # an unreadable file is refused before anything
     await db.migrate(settings.db_url())
     async with db.session(settings.db_url()):
-        table = open_table(source, source.name)
         mapping = await guess_mapping(table.headers)
         keys = [heading_key(h) for h in table.headers]
         for item in args.map or []:

@@ -36,6 +36,7 @@ from crm.models import (
 from crm.rows import RowReader
 from inbox import events, hub
 from inbox.channels.base import InboundEvent, InboundMessage, SubscriptionChange
+from inbox.storable import storable_event
 
 
 @dataclass
@@ -90,6 +91,7 @@ async def _nothing() -> dict[str, _Known]:
 
 async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.Outcome]:
     """Ingest the events in order; returns one outcome per event."""
+    batch = [storable_event(e) for e in batch]  # as hub.ingest: NUL, lone surrogates
     messages = [e for e in batch if isinstance(e, InboundMessage)]
     slow_senders = {e.external_user_id for e in messages if not _simple(e)} | {
         e.external_user_id for e in batch if isinstance(e, SubscriptionChange)

@@ -6,7 +6,9 @@ it came by, see `inbox.lead_sources`), finds or opens the conversation, stores t
 under the unique `(channel, source_id)`, and then either adds it to the feed of the
 client's open interest or opens (or joins) an inquiry. A redelivered event finds its
 message already stored and changes nothing. A Telegram `/start` is stored as "customer
-opened the chat (source: X)" in the company's language, the command kept in `meta`."""
+opened the chat (source: X)" in the company's language, the command kept in `meta`. Every
+text of an event is made storable first (`inbox.storable`: NUL dropped, lone surrogates
+replaced), so a message no database would take as sent is still stored and seen."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from crm.models import (
 )
 from inbox import events, lead_sources
 from inbox.channels.base import InboundEvent, InboundMessage, StatusUpdate, SubscriptionChange
+from inbox.storable import storable_event
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ class Outcome:
 
 
 async def ingest(channel: Channel, event: InboundEvent) -> Outcome:
+    event = storable_event(event)  # NUL and lone surrogates: no database stores them
     if isinstance(event, InboundMessage):
         outcome = await ingest_message(channel, event)
     elif isinstance(event, StatusUpdate):

@@ -7,7 +7,8 @@ bytes of an outgoing message's attachment (`content_b64`, as the outbox queued i
 
 The signature is an HMAC-SHA256 of message id, index and expiry keyed by the install's secret
 key, so only links crmhub made open, and only until they expire (a day). A forged link gets
-404 and an expired one 403, before the database is asked anything. The file name ends the path
+404 and an expired one 403, before the database is asked anything; so does a number no
+column can hold (a message id past 64 bits, even signed: 404). The file name ends the path
 because Viber wants a picture's extension as the URL's last path segment; it is not signed
 and not trusted (the stored name is what Content-Disposition gives).
 """
@@ -27,6 +28,7 @@ from aiohttp import web
 
 from crm import clock
 from crm.models import Direction, Message
+from crm.normalize import whole_number
 
 __all__ = ["MEDIA_TTL", "MediaLinks", "add_routes", "file_name"]
 
@@ -34,6 +36,7 @@ MEDIA_TTL = timedelta(days=1)
 ROUTE = "/media/{message_id:\\d+}/{index:\\d+}/{expires:\\d+}.{signature:[0-9a-f]{64}}/{name}"
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}
+MESSAGE_ID_MAX = 2**63 - 1  # messages.id is a bigint
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,12 @@ def add_routes(app: web.Application, links: MediaLinks) -> None:
 
     async def serve(request: web.Request) -> web.StreamResponse:
         info = request.match_info
-        message_id, index = int(info["message_id"]), int(info["index"])
-        status = links.check(
-            message_id, index, int(info["expires"]), info["signature"], now=clock.now()
-        )
+        message_id = whole_number(info["message_id"], max_digits=19)
+        index = whole_number(info["index"], max_digits=4)
+        expires = whole_number(info["expires"], max_digits=12)
+        if message_id is None or index is None or expires is None or message_id > MESSAGE_ID_MAX:
+            raise web.HTTPNotFound()
+        status = links.check(message_id, index, expires, info["signature"], now=clock.now())
         if status != 200:
             raise web.HTTPNotFound() if status == 404 else web.HTTPForbidden()
         message = await Message.filter(id=message_id, direction=Direction.OUT).first()

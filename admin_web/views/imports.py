@@ -1,13 +1,19 @@
 """Import clients from CSV or XLSX: upload, preview, map the columns (remembered), choose
 kind, relation type, tag and how to find duplicates; the import runs in the background with
-a progress bar and ends with its counts and a file of the rows that failed."""
+a progress bar and ends with its counts and a file of the rows that failed.
+
+Files are read in a worker thread (`crm.imports.files.load_*`): a large XLSX never holds up
+the web process. An upload that cannot be imported (not CSV or XLSX, an encoding that is
+neither UTF-8 nor Windows-1251, an XLSX past the limits) is refused and deleted at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +24,9 @@ from admin_web.auth import require_admin
 from admin_web.keys import IMPORTS
 from admin_web.render import gettext_for, locale_of, redirect, render
 from admin_web.views.clients import relation_choices
-from crm.errors import NotFound, ValidationFailed
+from crm.errors import CrmError, NotFound, ValidationFailed
 from crm.i18n import N_
-from crm.imports.files import TARGET_NAMES, UPLOAD_META, guess_mapping, open_table, preview
+from crm.imports.files import TARGET_NAMES, UPLOAD_META, guess_mapping, load_preview, load_table
 from crm.imports.jobs import create_job, get_job
 from crm.imports.values import DEDUP_KEYS, ImportOptions
 from crm.models import FieldDefinition, ImportJob, ImportStatus, User
@@ -63,13 +69,22 @@ async def import_upload(request: web.Request) -> web.StreamResponse:
         raise ValidationFailed.field("file", N_("Upload a CSV or XLSX file"))
     token = secrets.token_hex(16)
     folder = request.app[IMPORTS].folder / token
-    folder.mkdir(parents=True, exist_ok=True)
     stored = folder / f"source{suffix}"
-    stored.write_bytes(upload.file.read())
-    open_table(stored, upload.filename)  # refuse an unreadable file now
+    await asyncio.to_thread(_save, upload, stored)
+    try:
+        await load_table(stored, upload.filename)  # refuse an unreadable file now
+    except CrmError:
+        await asyncio.to_thread(shutil.rmtree, folder, True)  # nothing of it is kept
+        raise
     meta = {"filename": Path(upload.filename).name, "stored": stored.name}
     (folder / UPLOAD_META).write_text(json.dumps(meta), encoding="utf-8")
     return redirect(f"/import/{token}")
+
+
+def _save(upload: web.FileField, stored: Path) -> None:
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    with stored.open("wb") as target:
+        shutil.copyfileobj(upload.file, target)
 
 
 async def _targets(request: web.Request) -> list[tuple[str, str]]:
@@ -85,7 +100,7 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
     require_admin(request)
     folder = _folder(request, request.match_info["token"])
     path, filename = _upload(folder)
-    table = open_table(path, filename)
+    table = await load_table(path, filename)
     mapping = await guess_mapping(table.headers)
     return await render(
         request,
@@ -94,7 +109,7 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
             "token": folder.name,
             "filename": filename,
             "table": table,
-            "rows": preview(table),
+            "rows": await load_preview(table),
             "mapping": mapping,
             "targets": await _targets(request),
             "relations": relation_choices(request),
@@ -110,7 +125,7 @@ async def import_start(request: web.Request) -> web.StreamResponse:
     folder = _folder(request, request.match_info["token"])
     path, filename = _upload(folder)
     form = await request.post()
-    columns = len(open_table(path, filename).headers)
+    columns = len((await load_table(path, filename)).headers)
     mapping = {i: forms.text(form, f"column_{i}") for i in range(columns)}
     options = ImportOptions(
         mapping={i: t for i, t in mapping.items() if t},

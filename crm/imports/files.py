@@ -1,6 +1,13 @@
-"""Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`) and XLSX;
+"""Reading client tables people export: CSV (UTF-8 or Windows-1251, `;` or `,`; any other
+bytes are refused with a message saying so) and XLSX (within `crm.imports.xlsx_limits`);
 which client field a column heading means (remembered from the last import); how long the
-uploaded files are kept once their import has ended, or when none was started from them."""
+uploaded files are kept once their import has ended, or when none was started from them.
+
+Reading a file takes seconds for a large XLSX: code on the event loop (the panel, the import
+jobs) reads through `load_table`, `load_preview` and `load_row_count`, which read CSV in a
+worker thread and have an XLSX turned into CSV by a child process first (`crm.imports.xlsx_rows`),
+so the web process keeps answering (webhooks, /healthz) meanwhile and never holds a
+workbook's memory."""
 
 from __future__ import annotations
 
@@ -12,13 +19,14 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from crm import clock
 from crm.errors import ValidationFailed
 from crm.i18n import N_
+from crm.imports.xlsx_limits import NOT_XLSX
+from crm.imports.xlsx_rows import MAX_COLUMNS, rows_file, sheet_rows
 from crm.models import FieldDefinition, ImportJob, ImportMapping, ImportStatus
 
 log = logging.getLogger(__name__)
@@ -64,7 +72,6 @@ SYNONYMS = {
     "note": ("note", "комментарий", "примечание", "заметка"),
     "lead_source": ("source", "источник", "lead source"),
 }
-MAX_COLUMNS = 200
 # The panel's upload folder holds this beside the file (its name and stored name);
 # `forget_abandoned_uploads` knows an upload by it.
 UPLOAD_META = "meta.json"
@@ -79,11 +86,18 @@ class Table:
     headers: list[str]
     encoding: str = ""
     delimiter: str = ","
+    rows_path: Path | None = None  # an XLSX's rows as CSV (crm.imports.xlsx_rows), when made
 
     def rows(self) -> Iterator[list[str]]:
         """The data rows, heading row excluded; cells as stripped text."""
+        if self.rows_path is not None:
+            with self.rows_path.open(encoding="utf-8", newline="") as source:
+                reader = csv.reader(source)
+                next(reader, None)
+                yield from reader
+            return
         if self.kind == "xlsx":
-            yield from _xlsx_rows(self.path, skip=1)
+            yield from sheet_rows(self.path, skip=1)
             return
         reader = csv.reader(
             io.StringIO(_decode(self.path.read_bytes())[0]), delimiter=self.delimiter
@@ -93,11 +107,20 @@ class Table:
             yield [cell.strip() for cell in row]
 
 
+UNKNOWN_ENCODING = N_("Could not tell the file's encoding: save it as UTF-8 or Windows-1251")
+
+
 def _decode(data: bytes) -> tuple[str, str]:
+    """The text (NUL dropped: no database stores it) and its encoding; ValidationFailed
+    when the bytes are neither UTF-8 nor Windows-1251 (0x98 has no Windows-1251 letter)."""
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1251"), "windows-1251"
+        try:
+            text, encoding = data.decode("cp1251"), "windows-1251"
+        except UnicodeDecodeError:
+            raise ValidationFailed.field("file", UNKNOWN_ENCODING) from None
+    return text.replace("\x00", ""), encoding
 
 
 def _delimiter(first_line: str) -> str:
@@ -106,45 +129,24 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _xlsx_rows(path: Path, skip: int = 0) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        for index, row in enumerate(sheet.iter_rows(values_only=True)):
-            if index >= skip:
-                yield [_cell(v) for v in row[:MAX_COLUMNS]]
-    finally:
-        workbook.close()
-
-
 def open_table(path: Path, filename: str) -> Table:
     """Recognise the file by its name and content; ValidationFailed when unreadable."""
     suffix = Path(filename).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
-            headers = next(_xlsx_rows(path), [])
+            headers = next(sheet_rows(path), [])
+        except ValidationFailed:
+            raise
         except Exception:  # openpyxl raises many kinds for a broken file
-            raise ValidationFailed.field("file", N_("This is not a readable XLSX file")) from None
+            raise ValidationFailed.field("file", NOT_XLSX) from None
         return Table(path, "xlsx", _headers(headers))
     if suffix not in (".csv", ".txt", ""):
         raise ValidationFailed.field("file", N_("Upload a CSV or XLSX file"))
-    text, encoding = _decode(path.read_bytes())
+    try:
+        data = path.read_bytes()
+    except OSError:  # gone, a folder, not allowed: nothing to import either way
+        raise ValidationFailed.field("file", N_("The file could not be read")) from None
+    text, encoding = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = _delimiter(first_line)
     headers = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
@@ -158,6 +160,31 @@ def _headers(cells: list[str]) -> list[str]:
     if not headers:
         raise ValidationFailed.field("file", N_("The file is empty"))
     return headers
+
+
+async def load_table(path: Path, filename: str) -> Table:
+    """`open_table` off the event loop: a CSV in a worker thread, an XLSX through the CSV
+    of its rows that a child process makes (`crm.imports.xlsx_rows.rows_file`)."""
+    if Path(filename).suffix.lower() not in (".xlsx", ".xlsm"):
+        return await asyncio.to_thread(open_table, path, filename)
+    rows = await rows_file(path)
+    return await asyncio.to_thread(_rows_table, path, rows)
+
+
+def _rows_table(path: Path, rows: Path) -> Table:
+    with rows.open(encoding="utf-8", newline="") as source:
+        headers = next(csv.reader(source), [])
+    return Table(path, "xlsx", _headers(headers), rows_path=rows)
+
+
+async def load_preview(table: Table, limit: int = 5) -> list[list[str]]:
+    """`preview` in a worker thread."""
+    return await asyncio.to_thread(preview, table, limit)
+
+
+async def load_row_count(table: Table) -> int:
+    """`count_rows` in a worker thread."""
+    return await asyncio.to_thread(count_rows, table)
 
 
 def preview(table: Table, limit: int = 5) -> list[list[str]]:

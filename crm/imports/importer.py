@@ -26,6 +26,7 @@ from crm.imports.values import DEDUP_KEYS, KINDS, Failed, ImportOptions, Outcome
 from crm.imports.writer import BatchWriter
 from crm.models import ClientKind, FieldDefinition, RelationType, Tag, User
 from crm.regions import REGION_TIMEZONES
+from crm.safe_cells import safe_cell
 
 BATCH = 5000
 Progress = Callable[[int, int], None]
@@ -281,11 +282,15 @@ async def run_import(
 
 
 def write_failed(path: Path, headers: list[str], failed: list[Failed], locale: str) -> None:
-    """The failed rows as CSV (UTF-8 with BOM, `;`), each with its line and reason."""
+    """The failed rows as CSV (UTF-8 with BOM, `;`), each with its line and reason; every
+    text cell formula-safe (`crm.safe_cells`): the cells are the uploader's, as they came."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         out = csv.writer(fh, delimiter=";")
-        out.writerow([gettext(N_("Line"), locale), *headers, gettext(N_("Reason"), locale)])
+        heading = [gettext(N_("Line"), locale), *headers, gettext(N_("Reason"), locale)]
+        out.writerow([safe_cell(cell) for cell in heading])
         for row in sorted(failed, key=lambda f: f.line):
             cells = row.cells + [""] * (len(headers) - len(row.cells))
-            out.writerow([row.line, *cells[: len(headers)], row.reason])
+            out.writerow(
+                [row.line, *(safe_cell(c) for c in cells[: len(headers)]), safe_cell(row.reason)]
+            )

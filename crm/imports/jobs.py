@@ -10,7 +10,7 @@ from typing import Any
 
 from crm import clock
 from crm.errors import CrmError, NotFound, PermissionDenied
-from crm.imports.files import open_table, remember_mapping
+from crm.imports.files import load_row_count, load_table, remember_mapping
 from crm.imports.importer import check_options, run_import, write_failed
 from crm.imports.values import ImportOptions, Outcome
 from crm.models import ImportJob, ImportStatus, User
@@ -24,7 +24,7 @@ async def create_job(
     """Check the file and the options, remember the mapping, and record the job."""
     if actor is not None and not actor.is_admin:
         raise PermissionDenied()
-    table = open_table(path, filename)
+    table = await load_table(path, filename)
     await check_options(options, len(table.headers))
     await remember_mapping(table.headers, dict(options.mapping))
     return await ImportJob.create(
@@ -55,10 +55,8 @@ async def run_job(
         return job  # someone else runs (or ran) it
     path = Path(job.path)
     try:
-        table = open_table(path, job.filename)
-        from crm.imports.files import count_rows
-
-        total = count_rows(table)
+        table = await load_table(path, job.filename)
+        total = await load_row_count(table)
         await ImportJob.filter(id=job.id).update(total=total)
 
         async def report(outcome: Outcome) -> None:

@@ -7,6 +7,7 @@ message, returning the platform's own id for it. It never touches the database: 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,26 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 if TYPE_CHECKING:
     from inbox.media import MediaLinks
+
+
+def load_json(body: bytes | str) -> Any:
+    """A webhook or polled body as JSON; ValueError for anything that is not JSON, a body
+    nested too deep to parse (`[[[[...`, a RecursionError in the parser) included, so a
+    hostile body is refused like a malformed one rather than failing the request."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
+def json_object(body: bytes | str) -> dict[str, Any] | None:
+    """The body as a JSON object; None when it is anything else or not JSON at all
+    (`verify` and `handshake` read bodies no one has authenticated yet)."""
+    try:
+        value = load_json(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,11 @@ class PollResult:
 class ChannelAdapter(Protocol):
     kind: ClassVar[str]
     ack: ClassVar[str]  # the body of the 200 answer to an accepted webhook ("ok" for VK)
+
+    def verify_headers(self, headers: Mapping[str, str]) -> bool:
+        """False when the headers alone show the request is not the platform's (Telegram's
+        secret header wrong or missing, Viber's signature missing): it is refused before its
+        body is read. True when only the body can tell (VK's secret is in the body)."""
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True when the request really comes from the platform (secret, signature)."""

@@ -216,6 +216,9 @@ class EmailAdapter:
 
     # -- webhooks: email has none -------------------------------------------------------
 
+    def verify_headers(self, headers: Mapping[str, str]) -> bool:
+        return False
+
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         return False
 

@@ -17,7 +17,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -36,6 +35,8 @@ from inbox.channels.base import (
     SendError,
     StatusUpdate,
     SubscriptionChange,
+    json_object,
+    load_json,
 )
 from inbox.media import file_name
 
@@ -102,6 +103,10 @@ class ViberAdapter:
 
     # -- webhook -------------------------------------------------------------------------
 
+    def verify_headers(self, headers: Mapping[str, str]) -> bool:
+        """A signature header to check the body against, and a token to check it with."""
+        return bool(self.token and header(headers, SIGNATURE_HEADER))
+
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         """`X-Viber-Content-Signature` is the HMAC-SHA256 of the body keyed by the token."""
         given = header(headers, SIGNATURE_HEADER)
@@ -112,14 +117,11 @@ class ViberAdapter:
 
     def handshake(self, body: bytes) -> str | None:
         """ "" (a bare 200) for the `webhook` event Viber sends while set_webhook runs."""
-        try:
-            event = json.loads(body)
-        except ValueError:
-            return None
-        return "" if isinstance(event, dict) and event.get("event") == "webhook" else None
+        event = json_object(body)
+        return "" if event is not None and event.get("event") == "webhook" else None
 
     def parse(self, body: bytes) -> list[InboundEvent]:
-        event = json.loads(body)
+        event = load_json(body)
         if not isinstance(event, dict):
             raise ValueError("a Viber callback must be a JSON object")
         kind = event.get("event")
@@ -132,11 +134,8 @@ class ViberAdapter:
         """The user and deep-link context (`viber://pa?chatURI=...&context=C`) of a stored
         `conversation_started` body; None for any other body. The context reaches the
         customer's first message through the raw store (`inbox.lead_sources`)."""
-        try:
-            event = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(event, dict) or event.get("event") != "conversation_started":
+        event = json_object(body)
+        if event is None or event.get("event") != "conversation_started":
             return None
         user = event.get("user")
         if not isinstance(user, dict) or not user.get("id"):

@@ -17,6 +17,7 @@ from bot.app import WEBHOOK_PATH, ManagerBot, webhook_secret
 from crm.config import Settings
 from crm.models import Channel, Inquiry
 from crmhub.runtime import serve
+from inbox.webhooks import MAX_BODY
 from tests.bot.conftest import (
     MANAGER_TOKEN,
     SECRET_KEY,
@@ -24,6 +25,7 @@ from tests.bot.conftest import (
     customer_writes,
     tg_user,
 )
+from tests.fakes.chunked_post import stream_post
 from tests.fakes.telegram_api import TelegramAPI
 
 ANNA, STRANGER = 680001, 680099
@@ -105,6 +107,26 @@ async def test_the_webhook_checks_the_secret_token(db: object, manager_api: Tele
         assert answer.params["chat_id"] == ANNA
     finally:
         await bot.stop()
+
+
+async def test_the_webhook_refuses_a_body_past_the_cap(
+    db: object, manager_api: TelegramAPI
+) -> None:
+    """Chunked and genuine, 45 MB under the app's 50 MB limit: 413 once it passes 5 MB."""
+    bot = ManagerBot(
+        token=MANAGER_TOKEN,
+        secret_key=SECRET_KEY,
+        wake_outbox=lambda: None,
+        api_base=manager_api.base_url,
+        public_url="https://crm.example.com/",
+    )
+    app = web.Application(client_max_size=50 * 1024**2)  # as admin_web.app builds it
+    bot.mount(app)
+    async with TestClient(TestServer(app)) as http:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(SECRET_KEY)}
+        status, sent = await stream_post(http.server, WEBHOOK_PATH, headers, 45 * 1024**2)
+    assert status == 413
+    assert sent < 4 * MAX_BODY
 
 
 async def test_crmhub_run_starts_and_stops_the_bot(
