@@ -6,10 +6,15 @@ Channel settings (`ChannelConfig`):
                  username                       optional, defaults to the address
     settings     address                        the mailbox (may also sit in credentials)
                  sender_name                    the display name in From ("Shop «Sweets»")
-                 imap_host, imap_port, imap_ssl
-                 smtp_host, smtp_port, smtp_ssl, smtp_starttls
+                 imap_host, imap_port, imap_security
+                 smtp_host, smtp_port, smtp_security
                                                 optional: missing ones come from the
-                                                address's provider (`email_providers`)
+                                                port or the address's provider
+                                                (`email_providers`, `email_security`:
+                                                tls | starttls | none, none only for a
+                                                server on this machine); channels
+                                                stored earlier keep imap_ssl, smtp_ssl,
+                                                smtp_starttls flags
                  folder                         default INBOX
                  import_existing                true: the first poll imports the mailbox's
                                                 history; default: only mail from now on
@@ -44,6 +49,7 @@ from typing import Any, ClassVar
 from crm import normalize
 from crm.errors import ValidationFailed
 from crm.i18n import N_
+from inbox.channels import email_security
 from inbox.channels.base import (
     Attachment,
     ChannelConfig,
@@ -55,7 +61,9 @@ from inbox.channels.base import (
 )
 from inbox.channels.email_compose import build_message, reply_subject
 from inbox.channels.email_mime import message_ids, parse_email
+from inbox.channels.email_providers import detect
 from inbox.channels.email_reports import find_bounce, is_auto_reply
+from inbox.channels.email_security import Security
 from inbox.channels.email_transport import (
     ImapWatcher,
     MailboxConfig,
@@ -103,9 +111,68 @@ def _number(settings: Mapping[str, Any], name: str, default: int) -> int:
     return number
 
 
+def _security(
+    settings: Mapping[str, Any], server: str, port: int | None, provider: Security
+) -> Security:
+    """The choice stored for `server` ("imap" or "smtp"); else what the flags of channels
+    stored before the choice existed say; else what the port says; else the provider's."""
+    chosen = email_security.parse(settings.get(f"{server}_security"), f"{server}_security")
+    if chosen is not None:
+        return chosen
+    by_port = email_security.by_port(port) if port else None
+    if settings.get(f"{server}_ssl") is not None or settings.get(f"{server}_starttls") is not None:
+        if _flag(settings, f"{server}_ssl", False):
+            return "tls"
+        if _flag(settings, f"{server}_starttls", False):
+            return "starttls"
+        if settings.get(f"{server}_starttls") is None and by_port == "starttls":
+            return "starttls"  # "not TLS from the first byte" on a STARTTLS port
+        return "none"
+    return by_port or provider
+
+
+def _servers(settings: Mapping[str, Any], address: str) -> dict[str, Any]:
+    """Hosts, ports and protection of both servers: what the settings give, the rest from
+    the address's provider; ValidationFailed for no encryption to another machine."""
+    found = detect(address)
+    provider: dict[str, tuple[str, int, Security]] = {
+        "imap": (found.imap_host, found.imap_port, "tls" if found.imap_ssl else "none"),
+        "smtp": (
+            found.smtp_host,
+            found.smtp_port,
+            "tls" if found.smtp_ssl else ("starttls" if found.smtp_starttls else "none"),
+        ),
+    }
+    values: dict[str, Any] = {}
+    for server, (default_host, default_port, default_security) in provider.items():
+        host = str(settings.get(f"{server}_host") or "").strip() or default_host
+        given = settings.get(f"{server}_port") not in (None, "")
+        port = _number(settings, f"{server}_port", 0) if given else None
+        security = _security(settings, server, port, default_security)
+        if port is None:
+            same = security == default_security and host == default_host
+            port = default_port if same else STANDARD_PORTS[server][security]
+        email_security.require_safe(security, host, f"{server}_security")
+        values |= {
+            f"{server}_host": host,
+            f"{server}_port": port,
+            f"{server}_ssl": security == "tls",
+            f"{server}_starttls": security == "starttls",
+        }
+    return values
+
+
+# The IANA ports of each protection, used when a choice differs from the provider's.
+STANDARD_PORTS: dict[str, dict[Security, int]] = {
+    "imap": {"tls": 993, "starttls": 143, "none": 143},
+    "smtp": {"tls": 465, "starttls": 587, "none": 25},
+}
+
+
 def mailbox_config(config: ChannelConfig) -> MailboxConfig:
     """The mailbox described by a channel's settings and credentials; ValidationFailed
-    naming the field when the address or password is missing or a value is unusable."""
+    naming the field when the address or password is missing, a value is unusable, or a
+    server on another machine would be reached without encryption."""
     settings, credentials = config.settings, config.credentials
     raw_address = str(settings.get("address") or credentials.get("address") or "").strip()
     password = str(credentials.get("password") or "")
@@ -117,23 +184,15 @@ def mailbox_config(config: ChannelConfig) -> MailboxConfig:
     if missing:
         raise ValidationFailed(fields=missing)
     address = normalize.email(raw_address, field="address")
-    overrides: dict[str, Any] = {
+    values: dict[str, Any] = {
         "username": str(credentials.get("username") or settings.get("username") or address),
         "sender_name": str(settings.get("sender_name") or "").strip(),
         "folder": str(settings.get("folder") or "INBOX"),
+        **_servers(settings, address),
     }
-    for name in ("imap_host", "smtp_host"):
-        if settings.get(name):
-            overrides[name] = str(settings[name]).strip()
-    for name in ("imap_port", "smtp_port"):
-        if settings.get(name) not in (None, ""):
-            overrides[name] = _number(settings, name, 0)
-    for name in ("imap_ssl", "smtp_ssl", "smtp_starttls"):
-        if settings.get(name) is not None:
-            overrides[name] = _flag(settings, name, False)
     if "timeout" in settings:
-        overrides["timeout"] = float(_number(settings, "timeout", 30))
-    return MailboxConfig.for_address(address, password, **overrides)
+        values["timeout"] = float(_number(settings, "timeout", 30))
+    return MailboxConfig(address=address, password=password, **values)
 
 
 # ---------------------------------------------------------------------------------------------
