@@ -13,6 +13,9 @@ from tests.admin_web.conftest import Browser
 
 # What managers may open (read-only); every other panel route is for admins.
 MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
+# ... and the one write they make there: a phone the customer shared in Viber, added to a
+# client they see (crm.suggested_phones checks the client's access).
+MANAGER_PAGES |= {"/clients/{id}/phones/suggested"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
