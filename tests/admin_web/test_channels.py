@@ -163,6 +163,9 @@ async def test_channel_settings_disable_and_delete(as_admin: Browser, admin: obj
     _, text = await as_admin.post(f"/channels/{channel.id}", {"name": "X", "visibility": "users"})
     assert "Choose at least one user" in text
     assert (await Channel.get(id=channel.id)).name == "Бот продаж"
+    _, text = await as_admin.post(f"/channels/{channel.id}", {"name": "Б" * 201})
+    assert "at most 200 characters" in text  # refused, not cut
+    assert (await Channel.get(id=channel.id)).name == "Бот продаж"
     await as_admin.post(f"/channels/{channel.id}/active", {"active": "0"})
     assert not (await Channel.get(id=channel.id)).is_active
     await as_admin.post(f"/channels/{channel.id}/active", {"active": "1"})

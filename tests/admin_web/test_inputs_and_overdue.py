@@ -66,3 +66,59 @@ async def test_overdue_planned_interactions_are_marked(as_manager: Browser, mana
         late_cell = text.split("Опоздавший</a>")[1].split("</td>")[0]
         fine_cell = text.split("Вовремя</a>")[1].split("</td>")[0]
         assert "data-overdue" in late_cell and "data-overdue" not in fine_cell
+
+
+# Text inputs of POST forms that hold a list or a value checked another way, not one column.
+NO_COLUMN = {
+    "phones",  # comma-separated: each one normalized
+    "emails",
+    "tags",
+    "timezone",  # an IANA name from a list
+    "default_timezone",
+    "inn",  # digits checked by their checksum (a form may type spaces)
+    "kpp",
+    "imap_port",
+    "smtp_port",
+    "group_id",
+}
+
+
+async def test_every_text_input_of_the_panel_forms_has_a_maxlength(
+    as_admin: Browser, admin: User
+) -> None:
+    await factories.scenario()
+    client = await factories.client(admin)
+    await factories.manager()
+    scenario_id = (await factories.scenario(name="Второй")).id
+    pages = [
+        "/clients/new",
+        f"/clients/{client.id}",
+        "/tags",
+        "/reasons",
+        "/fields",
+        "/scenarios",
+        f"/scenarios/{scenario_id}",
+        "/settings",
+        "/users",
+        f"/users/{admin.id}",
+        "/api-keys",
+        "/channels/new/telegram",
+        "/channels/new/vk",
+        "/channels/new/viber",
+        "/channels/new/email",
+    ]
+    missing = []
+    for page in pages:
+        status, text = await as_admin.get(page)
+        assert status == 200, page
+        for form in re.findall(r'<form[^>]*method="post".*?</form>', text, re.S):
+            for tag in re.findall(r"<input\b[^>]*>", form):
+                kind = re.search(r'type="([^"]+)"', tag)
+                if kind and kind.group(1) not in ("text", "email", "tel"):
+                    continue
+                name = re.search(r'name="([^"]+)"', tag)
+                if name and name.group(1) in NO_COLUMN:
+                    continue
+                if "maxlength=" not in tag:
+                    missing.append((page, tag))
+    assert not missing, missing
