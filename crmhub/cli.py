@@ -186,7 +186,7 @@ async def cmd_channel_check(settings: Settings, args: argparse.Namespace) -> int
     from inbox.connect import check_channel
 
     async with db.session(settings.db_url()):
-        description = await check_channel(args.id)
+        description = await check_channel(args.id, settings.public_url or "")
     print(f"ok: {description}")
     return 0
 

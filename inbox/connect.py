@@ -114,6 +114,11 @@ async def hook(channel: Channel, public_url: str) -> str | None:
     return url
 
 
-async def check_channel(channel_id: int) -> str:
+async def check_channel(channel_id: int, public_url: str = "") -> str:
+    """Ask the platform again; a channel on a webhook is pointed at it again, so one
+    connected before a change of what it subscribes to (Telegram's `my_chat_member`)
+    gets the new list."""
     channel = await get_channel(channel_id)
-    return await check_config(config_of(channel))
+    description = await check_config(config_of(channel))
+    await hook(channel, public_url)
+    return description

@@ -208,7 +208,7 @@ async def _channel(request: web.Request) -> Channel:
 async def channel_check(request: web.Request) -> web.StreamResponse:
     require_admin(request)
     channel = await _channel(request)
-    description = await check_channel(channel.id)
+    description = await check_channel(channel.id, request.app[SETTINGS].public_url or "")
     await flash(
         request, gettext_for(request, N_("The connection works: {account}"), account=description)
     )

@@ -37,8 +37,11 @@ async def test_connect_telegram_shows_the_bot_and_masks_the_token(as_admin: Brow
         assert telegram.webhook["url"] == f"https://crm.example.com/webhooks/telegram/{channel.id}"
         assert TOKEN not in text and "••••••saw0" in text
         assert channel.credentials["webhook_secret"] not in text
+        # A channel hooked before my_chat_member was asked for gets it with the next check.
+        telegram.webhook["allowed_updates"] = ["message", "edited_message"]
         status, text = await as_admin.post(f"/channels/{channel.id}/check")
         assert "The connection works: @shop_bot (Магазин)" in text
+        assert "my_chat_member" in telegram.webhook["allowed_updates"]
 
 
 async def test_refused_token_stores_nothing(as_admin: Browser) -> None:
