@@ -299,10 +299,10 @@ async def test_send_to_an_unsubscribed_user(viber: ViberAPI, adapter: ViberAdapt
     viber.unsubscribe(OLGA)
     with pytest.raises(SendError, match="notSubscribed") as failed:
         await adapter.send(OutboundMessage(1, OLGA, "Здравствуйте"))
-    assert failed.value.permanent
+    assert failed.value.permanent and failed.value.unsubscribed  # the outbox marks her
     with pytest.raises(SendError) as empty:
         await adapter.send(OutboundMessage(2, OLGA, ""))
-    assert empty.value.permanent
+    assert empty.value.permanent and not empty.value.unsubscribed
 
 
 # -- administration --------------------------------------------------------------------------
