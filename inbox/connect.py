@@ -17,7 +17,7 @@ from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.models import Channel, ChannelKind, User, Visibility
 from inbox.channels.base import ChannelConfig
-from inbox.channels.email import mailbox_config
+from inbox.channels.email_settings import mailbox_config
 from inbox.channels.registry import build_from_config, config_of
 from inbox.service import polling_mode
 
