@@ -7,7 +7,8 @@ Only private chats are handled; groups, channels and button presses are left out
 
 A customer who blocks the bot (`my_chat_member` with status `kicked`) is reported as
 unsubscribed, and one who unblocks it (`member`) as subscribed again; a send answered
-"bot was blocked by the user" is a permanent failure that says the same (`SendError.unsubscribed`).
+"bot was blocked by the user" is a permanent failure that says the same
+(`SendError.unsubscribed`). A token that cannot be one is refused before any request.
 """
 
 from __future__ import annotations
