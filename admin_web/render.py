@@ -16,6 +16,7 @@ from yarl import URL
 
 from admin_web.keys import USER
 from admin_web.security import CSRF_FIELD, csrf_token
+from crm import models
 from crm.i18n import format_date, format_datetime, format_money, pick_locale, translations
 from crm.models import User
 from crm.normalize import storable
@@ -54,6 +55,16 @@ def _money(context: Any, value: Decimal | None, currency: str = "RUB") -> str:
     return "" if value is None else format_money(value, currency, context.get("locale"))
 
 
+def max_length(model: str, field: str) -> int:
+    """The model column's limit, for an input's `maxlength` (`maxlength("Client", "name")`):
+    the browser stops typing where the service would refuse."""
+    column = getattr(models, model)._meta.fields_map[field]
+    limit = getattr(column, "max_length", None)
+    if not isinstance(limit, int):
+        raise ValueError(f"{model}.{field} has no length limit")
+    return limit
+
+
 def setup(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
         app,
@@ -70,6 +81,7 @@ def setup(app: web.Application) -> None:
     env.filters["dt"] = _datetime
     env.filters["day"] = _date
     env.filters["money"] = _money
+    env.globals["maxlength"] = max_length
 
 
 def locale_of(request: web.Request) -> str:

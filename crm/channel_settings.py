@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from tortoise.transactions import in_transaction
 
-from crm.channels import get_channel
+from crm.channels import check_name_length, get_channel
 from crm.errors import Conflict, PermissionDenied, ValidationFailed
-from crm.i18n import N_
+from crm.i18n import N_, Text
 from crm.models import Channel, Conversation, Scenario, User, Visibility
 
 
@@ -30,9 +30,14 @@ async def update_channel(
 ) -> Channel:
     _require_admin(actor)
     channel = await get_channel(channel_id)
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Text] = {}
     if not name.strip():
         errors["name"] = N_("Required")
+    else:
+        try:
+            check_name_length(name)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
     try:
         vis = Visibility(visibility)
     except ValueError:
@@ -56,7 +61,7 @@ async def update_channel(
     if errors:
         raise ValidationFailed(fields=errors)
     async with in_transaction():
-        channel.name = name.strip()[:200]
+        channel.name = name.strip()
         channel.default_scenario_id = default_scenario_id
         channel.visibility = vis
         channel.responsible_id = responsible_id

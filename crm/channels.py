@@ -48,6 +48,7 @@ async def create_channel(
         raise ValidationFailed.field("visibility", N_("Unknown choice")) from None
     if not name.strip():
         raise ValidationFailed.field("name", N_("Required"))
+    check_name_length(name)
     creds = {k: v for k, v in credentials.items() if v not in (None, "")}
     conf = {k: v for k, v in (settings or {}).items() if v not in (None, "")}
     required = {
@@ -90,6 +91,15 @@ async def create_channel(
     if users:
         await channel.visible_users.add(*users)
     return channel
+
+
+def check_name_length(name: str) -> None:
+    """A name longer than its column is refused with the limit, never cut."""
+    limit = Channel._meta.fields_map["name"].max_length  # type: ignore[attr-defined]
+    if len(name.strip()) > limit:
+        raise ValidationFailed.field(
+            "name", N_("Too long: at most {limit} characters"), limit=limit
+        )
 
 
 async def get_channel(channel_id: int) -> Channel:

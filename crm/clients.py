@@ -76,11 +76,15 @@ def _client_kind(value: Any) -> ClientKind:
         raise ValidationFailed.field("kind", N_("Unknown choice")) from None
 
 
+TOO_LONG = N_("Too long: at most {limit} characters")
+
+
 def _fits(model: type[Model], column: str, text: str, field: str | None = None) -> str:
-    """`text` when the model's column holds it, else "Too long" on `field` (the column)."""
+    """`text` when the model's column holds it, else "Too long" on `field` (the column),
+    saying the limit: a long value is refused, never cut."""
     limit = getattr(model._meta.fields_map[column], "max_length", None)
     if limit is not None and len(text) > limit:
-        raise ValidationFailed.field(field or column, N_("Too long"))
+        raise ValidationFailed.field(field or column, TOO_LONG, limit=limit)
     return text
 
 
@@ -122,7 +126,7 @@ async def _clean_one(key: str, value: Any, kind: ClientKind) -> Any:
         text = str(value or "").strip()
         if not text:
             raise ValidationFailed.field("name", N_("Required"))
-        return text[:300]
+        return _fits(Client, "name", text)
     if key == "inn":
         return normalize.inn(str(value), kind) if value else None
     if key == "kpp":

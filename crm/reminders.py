@@ -221,6 +221,30 @@ async def overdue_of(user_id: int, *, now: datetime | None = None) -> list[Inter
     ).order_by("planned_at", "id")
 
 
+async def overdue_interests(
+    interest_ids: Iterable[int], *, now: datetime | None = None
+) -> set[int]:
+    """Which of these interests have a planned interaction overdue at `now` (one query)."""
+    return await _overdue("interest_id", interest_ids, now)
+
+
+async def overdue_clients(client_ids: Iterable[int], *, now: datetime | None = None) -> set[int]:
+    """Which of these clients have a planned interaction overdue at `now` (one query)."""
+    return await _overdue("client_id", client_ids, now)
+
+
+async def _overdue(column: str, ids: Iterable[int], now: datetime | None) -> set[int]:
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    found = await Interaction.filter(
+        **{f"{column}__in": wanted},
+        state=InteractionState.PLANNED,
+        planned_at__lt=utc(now or clock.now()),
+    ).values_list(column, flat=True)
+    return {int(str(i)) for i in found if i is not None}
+
+
 _PLAN_CLIENT_ROWS = RowReader(Client)
 # Nothing of a closed deal nags: its kept plans stay in its feed, out of /today and the
 # digest (a lookup by primary key per row shown, no round trip of its own).

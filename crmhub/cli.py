@@ -106,11 +106,20 @@ CHANNEL_FIELDS = {
             "sender_name",
             "imap_host",
             "imap_port",
+            "imap_security",
             "smtp_host",
             "smtp_port",
+            "smtp_security",
             "folder",
         ),
     ),
+}
+CHANNEL_CHOICES = {
+    # tls from the first byte, starttls to upgrade, none only for a server on this machine;
+    # unset: told from the port (993/465 tls, 143/587 starttls) or the mail provider
+    "imap_security": ["tls", "starttls", "none"],
+    "smtp_security": ["tls", "starttls", "none"],
+    "mode": ["polling", "webhook"],
 }
 
 
@@ -177,7 +186,7 @@ async def cmd_channel_check(settings: Settings, args: argparse.Namespace) -> int
     from inbox.connect import check_channel
 
     async with db.session(settings.db_url()):
-        description = await check_channel(args.id)
+        description = await check_channel(args.id, settings.public_url or "")
     print(f"ok: {description}")
     return 0
 
@@ -350,7 +359,12 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
             p.add_argument(f"--{name.replace('_', '-')}", dest=name, required=True)
         for name in options:
             required = (kind, name) in (("vk", "group_id"), ("email", "address"))
-            p.add_argument(f"--{name.replace('_', '-')}", dest=name, required=required)
+            p.add_argument(
+                f"--{name.replace('_', '-')}",
+                dest=name,
+                required=required,
+                choices=CHANNEL_CHOICES.get(name),
+            )
         p.add_argument("--name", help="shown to managers")
         p.add_argument("--api-base", help="the platform's API URL (tests, local API servers)")
         p.add_argument("--visibility", choices=["all", "user", "users"], default="all")

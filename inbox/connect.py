@@ -1,5 +1,10 @@
 """Connecting a channel: check the credentials with the platform, store the channel, and
-point the platform's webhook at us. Shared by `crmhub channel add` and the admin panel."""
+point the platform's webhook at us. Shared by `crmhub channel add` and the admin panel.
+
+Refused before anything is stored or asked: webhook mode for Telegram or VK without
+CRMHUB_PUBLIC_URL (nobody could call the webhook: the message says what to set), and a
+mailbox whose settings are unusable (e.g. no encryption to another machine), also with
+`check=False`."""
 
 from __future__ import annotations
 
@@ -8,10 +13,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.channels import create_channel, get_channel
+from crm.errors import ValidationFailed
+from crm.i18n import N_
 from crm.models import Channel, ChannelKind, User, Visibility
 from inbox.channels.base import ChannelConfig
+from inbox.channels.email_settings import mailbox_config
 from inbox.channels.registry import build_from_config, config_of
 from inbox.service import polling_mode
+
+WEBHOOK_NEEDS_PUBLIC_URL = N_(
+    "Webhook mode needs the public https address crmhub is reachable at: set "
+    "CRMHUB_PUBLIC_URL (e.g. https://crm.example.com) and restart, or use polling mode"
+)
+KINDS_WITH_MODES = (ChannelKind.TELEGRAM, ChannelKind.VK)
+
+
+def needs_public_url(channel: Channel, public_url: str) -> bool:
+    """In webhook mode (Telegram, VK) or Viber, which has no other, without a public URL:
+    the platform has no address to call, and nothing arrives."""
+    if public_url or polling_mode(channel, public_url):
+        return False
+    return channel.kind in (*KINDS_WITH_MODES, ChannelKind.VIBER)
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,10 @@ async def connect(
         "actor": actor,
     }
     draft = await create_channel(**fields, validate_only=True)
+    if draft.kind in KINDS_WITH_MODES and needs_public_url(draft, public_url):
+        raise ValidationFailed.field("mode", WEBHOOK_NEEDS_PUBLIC_URL)
+    if draft.kind == ChannelKind.EMAIL:
+        mailbox_config(config_of(draft))  # refuses unusable settings even without a check
     description = await check_config(config_of(draft)) if check else ""
     # Stored with the draft's credentials: the webhook secret it generated stays the same.
     channel = await create_channel(**{**fields, "credentials": draft.credentials})
@@ -88,6 +114,11 @@ async def hook(channel: Channel, public_url: str) -> str | None:
     return url
 
 
-async def check_channel(channel_id: int) -> str:
+async def check_channel(channel_id: int, public_url: str = "") -> str:
+    """Ask the platform again; a channel on a webhook is pointed at it again, so one
+    connected before a change of what it subscribes to (Telegram's `my_chat_member`)
+    gets the new list."""
     channel = await get_channel(channel_id)
-    return await check_config(config_of(channel))
+    description = await check_config(config_of(channel))
+    await hook(channel, public_url)
+    return description

@@ -4,7 +4,9 @@ A worker claims due messages under a lease, marks each SENDING, sends it through
 channel's adapter and records the platform's id as `source_id`. A message with a
 `source_id` is never sent again. Failures are retried with exponential backoff (at least
 what the platform asked for with `retry_after`), and after the last attempt the message is
-dead-lettered: visible, and replayable with `crmhub outbox retry ID`.
+dead-lettered: visible, and replayable with `crmhub outbox retry ID`. A send the platform
+refuses because the customer blocked us (Telegram's "bot was blocked by the user") is
+dead-lettered at once and marks the customer unsubscribed from that channel.
 
 A worker that dies between the platform accepting a message and our recording it leaves the
 row SENDING. When its lease ends, a channel whose platform deduplicates (VK's `random_id`,
@@ -170,6 +172,10 @@ async def _send_one(adapters: Adapters, pacer: Pacer, message_id: int) -> str:
     try:
         source_id = await adapter.send(outbound)
     except SendError as exc:
+        if exc.unsubscribed:
+            # Blocked by the customer: mark them as the platform's unsubscribe event would;
+            # replies are refused until they write again.
+            await ChannelIdentity.filter(id=identity.id).update(subscribed=False)
         if exc.uncertain and not idempotent:
             return await _fail(message, f"{INTERRUPTED} ({exc})", permanent=True, now=clock.now())
         return await _fail(

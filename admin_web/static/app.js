@@ -90,7 +90,7 @@ document.addEventListener("DOMContentLoaded", () => {
       }).then((r) => r.json()).then((data) => {
         const out = form.querySelector("[data-detect-result]");
         if (data.error) { out.textContent = data.error.message; return; }
-        for (const key of ["imap_host", "imap_port", "smtp_host", "smtp_port", "smtp_security"]) {
+        for (const key of ["imap_host", "imap_port", "imap_security", "smtp_host", "smtp_port", "smtp_security"]) {
           const el = form.querySelector(`[name=${key}]`);
           if (el) el.value = data[key];
         }

@@ -20,7 +20,7 @@ from crm.i18n import N_
 from crm.models import Channel, ChannelKind, Scenario, User
 from crm.normalize import whole_number
 from inbox.channels.email_providers import detect
-from inbox.connect import check_channel, connect, webhook_url
+from inbox.connect import check_channel, connect, needs_public_url, webhook_url
 from inbox.service import polling_mode
 
 routes = web.RouteTableDef()
@@ -86,6 +86,7 @@ async def channels_page(request: web.Request) -> web.StreamResponse:
             if settings.public_url and c.kind == ChannelKind.VK
             else "",
             "visible_ids": [u.id for u in c.visible_users],
+            "needs_public_url": needs_public_url(c, settings.public_url or ""),
         }
         for c in rows
     ]
@@ -102,7 +103,12 @@ async def channel_form(request: web.Request) -> web.StreamResponse:
     return await render(
         request,
         "channel_new.html",
-        {"kind": kind.value, "title": gettext_for(request, KIND_NAMES[kind]), **await _choices()},
+        {
+            "kind": kind.value,
+            "title": gettext_for(request, KIND_NAMES[kind]),
+            "public_url": request.app[SETTINGS].public_url or "",
+            **await _choices(),
+        },
     )
 
 
@@ -152,16 +158,20 @@ async def channel_connect(request: web.Request) -> web.StreamResponse:
 
 def _mail_servers(form: forms.Form) -> dict[str, Any]:
     """Manual IMAP/SMTP settings when given; otherwise the provider's are detected later
-    from the address (and shown on the form by "Detect")."""
+    from the address (and shown on the form by "Detect"). An empty security choice is
+    told from the port or the provider (`inbox.channels.email_security`)."""
     servers: dict[str, Any] = {}
     for port in ("imap_port", "smtp_port"):
         if forms.text(form, port):
             servers[port] = forms.integer(form, port)
-    if forms.text(form, "smtp_host"):
-        security = forms.text(form, "smtp_security", "ssl")
-        servers["smtp_ssl"] = security == "ssl"
-        servers["smtp_starttls"] = security == "starttls"
+    for choice in ("imap_security", "smtp_security"):
+        if value := forms.text(form, choice):
+            servers[choice] = value
     return servers
+
+
+def _security(ssl: bool, starttls: bool) -> str:
+    return "tls" if ssl else ("starttls" if starttls else "none")
 
 
 @routes.post("/channels/detect")
@@ -184,9 +194,8 @@ async def mail_detect(request: web.Request) -> web.StreamResponse:
             "imap_port": found.imap_port,
             "smtp_host": found.smtp_host,
             "smtp_port": found.smtp_port,
-            "smtp_security": "ssl"
-            if found.smtp_ssl
-            else ("starttls" if found.smtp_starttls else "none"),
+            "imap_security": _security(found.imap_ssl, False),
+            "smtp_security": _security(found.smtp_ssl, found.smtp_starttls),
         }
     )
 
@@ -199,7 +208,7 @@ async def _channel(request: web.Request) -> Channel:
 async def channel_check(request: web.Request) -> web.StreamResponse:
     require_admin(request)
     channel = await _channel(request)
-    description = await check_channel(channel.id)
+    description = await check_channel(channel.id, request.app[SETTINGS].public_url or "")
     await flash(
         request, gettext_for(request, N_("The connection works: {account}"), account=description)
     )

@@ -12,7 +12,7 @@ from admin_web.auth import require_admin, require_user
 from admin_web.render import flash, gettext_for, redirect, render
 from admin_web.views.clients import kind_choices, relation_choices
 from crm import clients as client_service
-from crm import fields
+from crm import clock, fields
 from crm.access import access_client
 from crm.client_card import get_persons
 from crm.duplicates import REASONS as DUPLICATE_REASONS
@@ -30,6 +30,7 @@ from crm.models import (
     Message,
     User,
 )
+from crm.suggested_phones import add_suggested_phone, suggested_phones
 
 routes = web.RouteTableDef()
 
@@ -67,6 +68,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "client": client,
         "phones": [c.value for c in contacts if c.kind == ContactKind.PHONE],
         "emails": [c.value for c in contacts if c.kind == ContactKind.EMAIL],
+        "suggested_phones": await suggested_phones(client),
         "sections": _sections(values),
         "values": values,
         "persons": await get_persons(client),
@@ -74,6 +76,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         .order_by("-id")
         .prefetch_related("stage", "responsible"),
         "feed": await feed(client_id=client.id, limit=30),
+        "now": clock.now(),  # planned interactions before it are marked overdue
         "history": await list_changes("client", client.id, limit=100),
         "duplicates": await find_duplicates(client.id, actor=user),
         "duplicate_reasons": DUPLICATE_REASONS,
@@ -168,6 +171,19 @@ async def client_edit(request: web.Request) -> web.StreamResponse:
     await client_service.update_client(client.id, changes, actor=admin, custom=custom)
     await flash(request, gettext_for(request, N_("Saved")))
     return redirect(f"/clients/{client.id}")
+
+
+@routes.post(r"/clients/{id:\d+}/phones/suggested")
+async def suggested_phone_add(request: web.Request) -> web.StreamResponse:
+    """One click: a phone the customer shared in Viber becomes one of the client's phones
+    (only a suggested one; whoever may change the client may do it)."""
+    user = require_user(request)
+    client_id = forms.match_int(request.match_info["id"])
+    form = await request.post()
+    phone = forms.text(form, "phone")
+    await add_suggested_phone(client_id, phone, actor=user)
+    await flash(request, gettext_for(request, N_("Phone {phone} added"), phone=phone))
+    return redirect(f"/clients/{client_id}")
 
 
 @routes.post(r"/clients/{id:\d+}/persons")

@@ -18,6 +18,7 @@ from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.models import ClientKind, RelationType, Tag, User
 from crm.normalize import whole_number
+from crm.reminders import overdue_clients
 
 routes = web.RouteTableDef()
 
@@ -71,6 +72,7 @@ async def clients_page(request: web.Request) -> web.StreamResponse:
         "clients.html",
         {
             "rows": rows,
+            "overdue": await overdue_clients([c.id for c in rows]),
             "page": page,
             "has_more": has_more,
             "filters": filters,

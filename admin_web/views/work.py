@@ -11,6 +11,7 @@ from crm.access import access_conversation, interest_filter
 from crm.conversations import conversations_of, messages_of
 from crm.models import Interest, InterestStatus
 from crm.normalize import whole_number
+from crm.reminders import overdue_interests
 
 routes = web.RouteTableDef()
 PER_PAGE = 50
@@ -34,11 +35,13 @@ async def deals_page(request: web.Request) -> web.StreamResponse:
         .limit(PER_PAGE + 1)
         .prefetch_related("client", "stage", "scenario", "responsible")
     )
+    shown = rows[:PER_PAGE]
     return await render(
         request,
         "deals.html",
         {
-            "rows": rows[:PER_PAGE],
+            "rows": shown,
+            "overdue": await overdue_interests([i.id for i in shown]),
             "has_more": len(rows) > PER_PAGE,
             "page": page,
             "status": status,

@@ -89,7 +89,8 @@ class StatusUpdate:
 
 @dataclass(frozen=True)
 class SubscriptionChange:
-    """A customer subscribed to or unsubscribed from the channel (Viber)."""
+    """A customer subscribed to or unsubscribed from the channel (Viber, VK's
+    message_allow/deny, Telegram's my_chat_member)."""
 
     external_user_id: str
     subscribed: bool
@@ -112,7 +113,9 @@ class SendError(Exception):
     """A send failed. `retry_after` (seconds) when the platform asked us to wait;
     `permanent` when retrying cannot help (blocked by the user, bad token, ...);
     `uncertain` when the request may have reached the platform (a timeout or a dropped
-    connection after it was sent), so a retry could deliver the message twice."""
+    connection after it was sent), so a retry could deliver the message twice;
+    `unsubscribed` when the platform said the customer blocked us (the outbox marks them
+    unsubscribed, as the platform's own unsubscribe event would)."""
 
     def __init__(
         self,
@@ -121,11 +124,13 @@ class SendError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         uncertain: bool = False,
+        unsubscribed: bool = False,
     ):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
         self.uncertain = uncertain
+        self.unsubscribed = unsubscribed
 
 
 @dataclass(frozen=True)

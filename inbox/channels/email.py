@@ -1,15 +1,20 @@
 """The email channel: one mailbox read over IMAP and written to over SMTP.
 
-Channel settings (`ChannelConfig`):
+Channel settings (`ChannelConfig`, read by `email_settings.mailbox_config`):
 
     credentials  password                       the mailbox's (app) password
                  username                       optional, defaults to the address
     settings     address                        the mailbox (may also sit in credentials)
                  sender_name                    the display name in From ("Shop «Sweets»")
-                 imap_host, imap_port, imap_ssl
-                 smtp_host, smtp_port, smtp_ssl, smtp_starttls
+                 imap_host, imap_port, imap_security
+                 smtp_host, smtp_port, smtp_security
                                                 optional: missing ones come from the
-                                                address's provider (`email_providers`)
+                                                port or the address's provider
+                                                (`email_providers`, `email_security`:
+                                                tls | starttls | none, none only for a
+                                                server on this machine); channels
+                                                stored earlier keep imap_ssl, smtp_ssl,
+                                                smtp_starttls flags
                  folder                         default INBOX
                  import_existing                true: the first poll imports the mailbox's
                                                 history; default: only mail from now on
@@ -41,9 +46,6 @@ from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any, ClassVar
 
-from crm import normalize
-from crm.errors import ValidationFailed
-from crm.i18n import N_
 from inbox.channels.base import (
     Attachment,
     ChannelConfig,
@@ -56,9 +58,9 @@ from inbox.channels.base import (
 from inbox.channels.email_compose import build_message, reply_subject
 from inbox.channels.email_mime import message_ids, parse_email
 from inbox.channels.email_reports import find_bounce, is_auto_reply
+from inbox.channels.email_settings import flag, mailbox_config, number
 from inbox.channels.email_transport import (
     ImapWatcher,
-    MailboxConfig,
     MailServerError,
     check,
     fetch_new,
@@ -68,73 +70,6 @@ from inbox.channels.email_transport import (
 __all__ = ["EmailAdapter", "decode_body", "encode_body", "mailbox_config"]
 
 log = logging.getLogger(__name__)
-
-_TRUE = frozenset({"1", "true", "yes", "on", "y"})
-_FALSE = frozenset({"0", "false", "no", "off", "n", ""})
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings
-
-
-def _flag(settings: Mapping[str, Any], name: str, default: bool) -> bool:
-    """A boolean setting; forms store "true"/"false" or "on" as text."""
-    value = settings.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise ValidationFailed.field(name, N_("Unknown choice"))
-
-
-def _number(settings: Mapping[str, Any], name: str, default: int) -> int:
-    value = settings.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationFailed.field(name, N_("Not a number")) from None
-    if number <= 0:
-        raise ValidationFailed.field(name, N_("Not a number"))
-    return number
-
-
-def mailbox_config(config: ChannelConfig) -> MailboxConfig:
-    """The mailbox described by a channel's settings and credentials; ValidationFailed
-    naming the field when the address or password is missing or a value is unusable."""
-    settings, credentials = config.settings, config.credentials
-    raw_address = str(settings.get("address") or credentials.get("address") or "").strip()
-    password = str(credentials.get("password") or "")
-    missing = {
-        name: N_("Required")
-        for name, value in (("address", raw_address), ("password", password))
-        if not value
-    }
-    if missing:
-        raise ValidationFailed(fields=missing)
-    address = normalize.email(raw_address, field="address")
-    overrides: dict[str, Any] = {
-        "username": str(credentials.get("username") or settings.get("username") or address),
-        "sender_name": str(settings.get("sender_name") or "").strip(),
-        "folder": str(settings.get("folder") or "INBOX"),
-    }
-    for name in ("imap_host", "smtp_host"):
-        if settings.get(name):
-            overrides[name] = str(settings[name]).strip()
-    for name in ("imap_port", "smtp_port"):
-        if settings.get(name) not in (None, ""):
-            overrides[name] = _number(settings, name, 0)
-    for name in ("imap_ssl", "smtp_ssl", "smtp_starttls"):
-        if settings.get(name) is not None:
-            overrides[name] = _flag(settings, name, False)
-    if "timeout" in settings:
-        overrides["timeout"] = float(_number(settings, "timeout", 30))
-    return MailboxConfig.for_address(address, password, **overrides)
-
 
 # ---------------------------------------------------------------------------------------------
 # Stored bodies
@@ -209,8 +144,8 @@ class EmailAdapter:
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
         self.mailbox = mailbox_config(config)
-        self._import_existing = _flag(config.settings, "import_existing", False)
-        self._batch = _number(config.settings, "batch", 50)
+        self._import_existing = flag(config.settings, "import_existing", False)
+        self._batch = number(config.settings, "batch", 50)
         self._watcher: ImapWatcher | None = None
         self._idle = True  # until the server shows it has no IDLE
 

@@ -4,14 +4,18 @@ Nothing here touches the database. The caller keeps the fetch cursor (`state`) a
 raw messages into `InboundMessage`s with `email_mime.parse_email`; the hub deduplicates them by
 `source_id` (the Message-ID). Built on aioimaplib 2.0.3 and aiosmtplib 5.1.3.
 
-IMAP is implicit TLS (port 993) or plain text (tests, local servers); aioimaplib cannot
-STARTTLS. SMTP is implicit TLS (465), STARTTLS (587) or plain.
+IMAP is implicit TLS (port 993), STARTTLS (143: aioimaplib has no command for it, so
+`_starttls` sends it and upgrades the connection with asyncio's `start_tls`) or plain text
+(local servers). SMTP is implicit TLS (465), STARTTLS (587) or plain. A server that cannot
+be reached at all is reported as such (`MailServerError.unreachable`), not as a refusal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import re
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,7 +57,8 @@ class MailboxConfig:
     smtp_host: str
     username: str = ""
     imap_port: int = 993
-    imap_ssl: bool = True
+    imap_ssl: bool = True  # TLS from the first byte
+    imap_starttls: bool = False  # upgrade a plain connection before the login
     smtp_port: int = 465
     smtp_ssl: bool = True  # TLS from the first byte
     smtp_starttls: bool = False
@@ -77,6 +82,7 @@ class MailboxConfig:
             "smtp_port": settings.smtp_port,
             "smtp_ssl": settings.smtp_ssl,
             "smtp_starttls": settings.smtp_starttls,
+            "imap_starttls": False,
         }
         return cls(address=address, password=password, **{**values, **overrides})
 
@@ -91,13 +97,29 @@ class MailServerError(ExternalError):
     code = "mail_server_error"
     default_message = N_("The {server} server {host} failed: {reason}")
     auth_message = N_("The {server} server {host} refused the login or password: {reason}")
+    unreachable_message = N_(
+        "No connection to the {server} server {host}: check its address and port, and the "
+        "network of the machine crmhub runs on ({reason})"
+    )
 
-    def __init__(self, server: Server, host: str, reason: str, *, auth: bool = False) -> None:
-        message = self.auth_message if auth else self.default_message
+    def __init__(
+        self,
+        server: Server,
+        host: str,
+        reason: str,
+        *,
+        auth: bool = False,
+        unreachable: bool = False,
+    ) -> None:
+        if auth:
+            message = self.auth_message
+        else:
+            message = self.unreachable_message if unreachable else self.default_message
         target = "password" if auth else f"{server.lower()}_host"
         super().__init__(message, fields={target: message}, server=server, host=host, reason=reason)
         self.server = server
         self.auth = auth
+        self.unreachable = unreachable
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,14 +148,55 @@ def _imap_client(config: MailboxConfig, on_lost: Any = None) -> aioimaplib.IMAP4
     )
 
 
+async def _starttls(client: aioimaplib.IMAP4, config: MailboxConfig) -> None:
+    """STARTTLS (RFC 3501 6.2.1) on a greeted connection, then the capabilities again: the
+    server's list before the upgrade is not to be trusted."""
+    protocol = client.protocol
+    if "STARTTLS" not in protocol.capabilities:
+        raise MailServerError("IMAP", config.imap_host, "the server does not offer STARTTLS")
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    response = await asyncio.wait_for(protocol.execute(command), config.timeout)
+    if response.result != "OK":
+        raise MailServerError("IMAP", config.imap_host, _response_text(response))
+    transport = await asyncio.get_running_loop().start_tls(
+        protocol.transport,
+        protocol,
+        ssl.create_default_context(),
+        server_hostname=config.imap_host,
+        ssl_handshake_timeout=config.timeout,
+    )
+    if transport is None:
+        raise MailServerError("IMAP", config.imap_host, "the TLS upgrade failed")
+    protocol.transport = transport
+    await asyncio.wait_for(protocol.capability(), config.timeout)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """No connection was made: refused, no route, unknown host, or no greeting in time."""
+    return isinstance(exc, ConnectionRefusedError | socket.gaierror | TimeoutError) or (
+        isinstance(exc, OSError)
+        and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED)
+    )
+
+
 async def _open_imap(config: MailboxConfig, on_lost: Any = None) -> aioimaplib.IMAP4:
     """A logged-in IMAP connection; MailServerError("IMAP") when that is not possible."""
     client = _imap_client(config, on_lost)
     try:
         await client.wait_hello_from_server()
-        response = await client.login(aioimaplib.quoted(config.username), config.password)
     except (OSError, aioimaplib.AioImapException) as exc:
         await _close_imap(client)
+        raise MailServerError(
+            "IMAP", config.imap_host, _describe(exc), unreachable=_never_connected(exc)
+        ) from exc
+    try:
+        if config.imap_starttls:
+            await _starttls(client, config)
+        response = await client.login(aioimaplib.quoted(config.username), config.password)
+    except (OSError, aioimaplib.AioImapException, MailServerError) as exc:
+        await _close_imap(client)
+        if isinstance(exc, MailServerError):
+            raise
         raise MailServerError("IMAP", config.imap_host, _describe(exc)) from exc
     if response.result != "OK":
         await _close_imap(client)
@@ -450,7 +513,13 @@ async def _check_smtp(config: MailboxConfig) -> None:
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise MailServerError("SMTP", config.smtp_host, exc.message, auth=True) from exc
     except (OSError, aiosmtplib.SMTPException) as exc:
-        raise MailServerError("SMTP", config.smtp_host, _describe(exc)) from exc
+        cause = exc.__cause__ or exc
+        unreachable = isinstance(exc, aiosmtplib.SMTPConnectError) and (
+            _never_connected(cause) or isinstance(exc, aiosmtplib.SMTPConnectTimeoutError)
+        )
+        raise MailServerError(
+            "SMTP", config.smtp_host, _describe(exc), unreachable=unreachable
+        ) from exc
 
 
 async def check(config: MailboxConfig) -> None:

@@ -4,6 +4,11 @@ Credentials: `token` (from @BotFather), `webhook_secret` (sent back by Telegram 
 `X-Telegram-Bot-Api-Secret-Token`). Message ids are unique per chat only, so a message's
 `source_id` is `"{chat_id}:{message_id}"`, for what customers send and what we send alike.
 Only private chats are handled; groups, channels and button presses are left out.
+
+A customer who blocks the bot (`my_chat_member` with status `kicked`) is reported as
+unsubscribed, and one who unblocks it (`member`) as subscribed again; a send answered
+"bot was blocked by the user" is a permanent failure that says the same
+(`SendError.unsubscribed`). A token that cannot be one is refused before any request.
 """
 
 from __future__ import annotations
@@ -44,16 +49,23 @@ from inbox.channels.base import (
     OutboundMessage,
     PollResult,
     SendError,
+    SubscriptionChange,
     load_json,
 )
+from inbox.channels.check_errors import network_error
 
 __all__ = ["TelegramAdapter"]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "edited_message"]
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 MAX_CAPTION = 1024
 TOKEN_REFUSED = N_("{channel} refused the token: {reason}")
+TOKEN_MALFORMED = N_(
+    "This is not a Telegram bot token: it looks like 123456789:AAE… (digits, a colon, then "
+    "letters and digits), as @BotFather gives it. Check it was copied whole"
+)
 REQUEST_FAILED = N_("The request to {channel} failed: {reason}")
+BLOCKED = "bot was blocked by the user"
 # Media sent as a file: (update field, attachment kind).
 MEDIA_FIELDS = (
     ("document", "document"),
@@ -124,6 +136,8 @@ class TelegramAdapter:
         update = load_json(body)
         if not isinstance(update, dict):
             raise ValueError("a Telegram update must be a JSON object")
+        if "my_chat_member" in update:
+            return member_change(update["my_chat_member"])
         edit = "message" not in update and "edited_message" in update
         message = update.get("edited_message" if edit else "message")
         if not isinstance(message, dict):
@@ -194,7 +208,7 @@ class TelegramAdapter:
         try:
             me = await self.bot.get_me()
         except (AiogramError, TokenValidationError) as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.config.api_base) from exc
         return f"@{me.username} ({me.first_name})"
 
     async def set_webhook(self, url: str) -> None:
@@ -205,7 +219,7 @@ class TelegramAdapter:
         try:
             await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         except (AiogramError, TokenValidationError) as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.config.api_base) from exc
 
     async def poll(self, state: Mapping[str, Any], timeout: float) -> PollResult:  # noqa: ASYNC109
         """One getUpdates long poll. State: `{"offset": last update_id + 1}`.
@@ -221,7 +235,7 @@ class TelegramAdapter:
         try:
             updates = await self.bot(method, request_timeout=int(timeout) + 10)
         except (AiogramError, TokenValidationError) as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.config.api_base) from exc
         new_state = dict(state)
         if updates:
             new_state["offset"] = max(int(u["update_id"]) for u in updates) + 1
@@ -290,6 +304,21 @@ def parse_message(message: dict[str, Any], *, edit: bool, update_id: Any) -> Inb
         opened_chat=not edit and is_start(command),
         meta=meta,
     )
+
+
+def member_change(change: Any) -> list[InboundEvent]:
+    """A private chat's member update: the customer blocked the bot (`kicked`) or started
+    it again (`member`); anything else (groups, other statuses) is left out."""
+    try:
+        chat, user = change["chat"], change["from"]
+        status = change["new_chat_member"]["status"]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"malformed Telegram my_chat_member: {exc!r}") from exc
+    if not isinstance(chat, dict) or chat.get("type") != "private" or not isinstance(user, dict):
+        return []
+    if status not in ("kicked", "member"):
+        return []
+    return [SubscriptionChange(str(user["id"]), status == "member", profile_name(user))]
 
 
 def media_attachments(message: dict[str, Any]) -> list[Attachment]:
@@ -370,12 +399,28 @@ def send_error(exc: AiogramError) -> SendError:
     uncertain = isinstance(exc, TelegramNetworkError) and not str(exc).startswith(
         ("ClientConnectorError", "ClientConnectorDNSError", "ClientConnectorCertificateError")
     )
-    return SendError(str(exc), permanent=isinstance(exc, permanent), uncertain=uncertain)
+    return SendError(
+        str(exc),
+        permanent=isinstance(exc, permanent),
+        uncertain=uncertain,
+        unsubscribed=isinstance(exc, TelegramForbiddenError) and BLOCKED in str(exc),
+    )
 
 
-def external_error(exc: Exception) -> ExternalError:
+def external_error(exc: Exception, api_base: str = "") -> ExternalError:
+    """What a failed check or webhook call says: a token that cannot be one (checked here,
+    before any request), one Telegram refused, no network to the server, or the request's
+    own failure."""
     reason = str(exc) or type(exc).__name__
-    if isinstance(exc, TokenValidationError | TelegramUnauthorizedError | TelegramNotFound):
+    if isinstance(exc, TokenValidationError):
+        return ExternalError(
+            TOKEN_MALFORMED, code="channel_token_malformed", fields={"token": TOKEN_MALFORMED}
+        )
+    if isinstance(exc, TelegramNetworkError) and (
+        unreachable := network_error(reason, api_base or PRODUCTION.base.split("/bot")[0])
+    ):
+        return unreachable
+    if isinstance(exc, TelegramUnauthorizedError | TelegramNotFound):
         return ExternalError(
             TOKEN_REFUSED,
             code="channel_token_refused",

@@ -38,6 +38,7 @@ from inbox.channels.base import (
     json_object,
     load_json,
 )
+from inbox.channels.check_errors import network_error
 from inbox.media import file_name
 
 __all__ = ["ViberAdapter"]
@@ -53,6 +54,7 @@ PICTURE_TYPES = frozenset({"image/jpeg", "image/png"})
 REQUEST_TIMEOUT = 30.0
 AUTH_FAILED = 2  # invalidAuthToken
 TOO_MANY_REQUESTS = 12
+NOT_SUBSCRIBED = 6  # receiverNotSubscribed
 # Statuses retrying cannot fix: bad token or data, receiver unknown/unsubscribed/without a
 # suitable device, account blocked/missing/suspended, no webhook, unsupported API version.
 PERMANENT = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14})
@@ -266,7 +268,7 @@ class ViberAdapter:
         try:
             info = await self._call("get_account_info", {})
         except ViberApiError as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.api_base) from exc
         self._account_name = str(info.get("name") or "")
         return self._account_name
 
@@ -277,7 +279,7 @@ class ViberAdapter:
         try:
             await self._call("set_webhook", payload)
         except ViberApiError as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.api_base) from exc
 
     async def poll(self, state: Mapping[str, Any], timeout: float) -> PollResult:  # noqa: ASYNC109
         """Viber cannot be polled: always ExternalError."""
@@ -374,10 +376,17 @@ def send_error(exc: ViberApiError) -> SendError:
     if exc.status == TOO_MANY_REQUESTS:
         return SendError(str(exc), retry_after=1.0)
     # No status: HTTP or network failure, worth another try.
-    return SendError(str(exc), permanent=exc.status in PERMANENT, uncertain=exc.uncertain)
+    return SendError(
+        str(exc),
+        permanent=exc.status in PERMANENT,
+        uncertain=exc.uncertain,
+        unsubscribed=exc.status == NOT_SUBSCRIBED,
+    )
 
 
-def external_error(exc: ViberApiError) -> ExternalError:
+def external_error(exc: ViberApiError, api_base: str = API_BASE) -> ExternalError:
+    if exc.status is None and (unreachable := network_error(str(exc), api_base)):
+        return unreachable
     if exc.status == AUTH_FAILED:
         return ExternalError(
             TOKEN_REFUSED,

@@ -42,6 +42,7 @@ from inbox.channels.base import (
     json_object,
     load_json,
 )
+from inbox.channels.check_errors import network_error
 from inbox.channels.vk_parse import attachment_ref, parse_message
 
 __all__ = ["VkAdapter"]
@@ -266,7 +267,7 @@ class VkAdapter:
         try:
             answer = await self._call("groups.getById")
         except (vk_api.VkApiError, requests.RequestException) as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.config.api_base) from exc
         groups = answer["groups"] if isinstance(answer, dict) else answer
         group = groups[0]
         if self.group_id and group["id"] != self.group_id:
@@ -302,7 +303,7 @@ class VkAdapter:
         try:
             answer = await self._call("groups.getLongPollServer", group_id=self.group_id)
         except (vk_api.VkApiError, requests.RequestException) as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.config.api_base) from exc
         return {"server": answer["server"], "key": answer["key"], "ts": answer["ts"]}
 
     async def _long_poll_check(self, state: Mapping[str, Any], wait: int) -> dict[str, Any]:
@@ -316,7 +317,7 @@ class VkAdapter:
                 response.raise_for_status()
                 answer = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise external_error(exc) from exc
+            raise external_error(exc, self.config.api_base) from exc
         if not isinstance(answer, dict):
             raise ExternalError(REQUEST_FAILED, channel="VK", reason="bad long poll answer")
         return answer
@@ -345,8 +346,12 @@ def send_error(exc: Exception) -> SendError:
     return SendError(str(exc) or type(exc).__name__)
 
 
-def external_error(exc: Exception) -> ExternalError:
+def external_error(exc: Exception, api_base: str = "") -> ExternalError:
     reason = str(exc) or type(exc).__name__
+    if isinstance(exc, requests.ConnectionError | requests.Timeout | aiohttp.ClientError) and (
+        unreachable := network_error(f"{type(exc).__name__}: {reason}", api_base or API_BASE)
+    ):
+        return unreachable
     if isinstance(exc, vk_api.ApiError) and exc.code in AUTH_CODES:
         return ExternalError(
             TOKEN_REFUSED,

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
+import pytest
+
 from admin_web.keys import SETTINGS
 from crm import clients
 from crm.models import Channel, ChannelKind, Conversation, Visibility
 from tests.admin_web.conftest import Browser
 from tests.crm import factories
+from tests.fakes.dovecot import Dovecot
+from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.telegram_api import TelegramAPI
+from tests.fakes.tls import TestCertificate
 from tests.fakes.viber_api import ViberAPI
 from tests.fakes.vk_api import VkAPI
 
@@ -29,8 +37,11 @@ async def test_connect_telegram_shows_the_bot_and_masks_the_token(as_admin: Brow
         assert telegram.webhook["url"] == f"https://crm.example.com/webhooks/telegram/{channel.id}"
         assert TOKEN not in text and "••••••saw0" in text
         assert channel.credentials["webhook_secret"] not in text
+        # A channel hooked before my_chat_member was asked for gets it with the next check.
+        telegram.webhook["allowed_updates"] = ["message", "edited_message"]
         status, text = await as_admin.post(f"/channels/{channel.id}/check")
         assert "The connection works: @shop_bot (Магазин)" in text
+        assert "my_chat_member" in telegram.webhook["allowed_updates"]
 
 
 async def test_refused_token_stores_nothing(as_admin: Browser) -> None:
@@ -122,7 +133,7 @@ async def test_mail_provider_detection(as_admin: Browser) -> None:
     )
     body = await resp.json()
     assert body["imap_host"] == "imap.yandex.ru" and body["smtp_port"] == 465
-    assert body["smtp_security"] == "ssl" and not body["guessed"]
+    assert body["smtp_security"] == body["imap_security"] == "tls" and not body["guessed"]
     resp = await as_admin.client.post(
         "/channels/detect",
         data={"address": "nobody"},
@@ -155,6 +166,9 @@ async def test_channel_settings_disable_and_delete(as_admin: Browser, admin: obj
     _, text = await as_admin.post(f"/channels/{channel.id}", {"name": "X", "visibility": "users"})
     assert "Choose at least one user" in text
     assert (await Channel.get(id=channel.id)).name == "Бот продаж"
+    _, text = await as_admin.post(f"/channels/{channel.id}", {"name": "Б" * 201})
+    assert "at most 200 characters" in text  # refused, not cut
+    assert (await Channel.get(id=channel.id)).name == "Бот продаж"
     await as_admin.post(f"/channels/{channel.id}/active", {"active": "0"})
     assert not (await Channel.get(id=channel.id)).is_active
     await as_admin.post(f"/channels/{channel.id}/active", {"active": "1"})
@@ -181,3 +195,68 @@ async def test_manager_cannot_see_or_change_channels(as_manager: Browser) -> Non
     status, text = await as_manager.post(f"/channels/{channel.id}/delete")
     assert "You are not allowed to do this" in text
     assert await Channel.filter(id=channel.id).exists()
+
+
+async def test_mailbox_security_for_imap_and_smtp(
+    as_admin: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _status, text = await as_admin.get("/channels/new/email")
+    assert 'name="imap_security"' in text and 'name="smtp_security"' in text
+    _status, text = await as_admin.post(
+        "/channels/new/email",
+        {
+            "address": "shop@corp.example",
+            "password": "app-password",
+            "imap_host": "mail.corp.example",
+            "imap_security": "none",
+        },
+    )
+    assert "in clear" in text and not await Channel.exists()
+    certificate = TestCertificate.create(tmp_path / "tls")
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca_file))
+    address = f"shop-{uuid.uuid4().hex[:8]}@example.com"
+    with (
+        Dovecot(tls=certificate) as dovecot,
+        SmtpServer(user=address, password="app-password", tls=certificate.server_context()) as smtp,
+    ):
+        dovecot.add_user(address, "app-password")
+        _status, text = await as_admin.post(
+            "/channels/new/email",
+            {
+                "address": address,
+                "password": "app-password",
+                "imap_host": "127.0.0.1",
+                "imap_port": str(dovecot.port),
+                "imap_security": "starttls",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": str(smtp.port),
+                "smtp_security": "starttls",
+            },
+        )
+    assert f"Connected: {address}" in text
+    channel = await Channel.get(kind=ChannelKind.EMAIL)
+    assert channel.settings["imap_security"] == channel.settings["smtp_security"] == "starttls"
+
+
+async def test_a_webhook_channel_without_a_public_url_is_flagged(as_admin: Browser) -> None:
+    assert not as_admin.app[SETTINGS].public_url
+    _status, text = await as_admin.get("/channels/new/vk")
+    assert "data-vk-long-poll" in text and "CRMHUB_PUBLIC_URL" in text
+    vk = await Channel.create(
+        kind=ChannelKind.VK,
+        name="Пекарня",
+        credentials={"token": "t", "secret": "s", "confirmation": "c"},
+        settings={"group_id": "1", "mode": "webhook"},
+    )
+    polling = await Channel.create(
+        kind=ChannelKind.TELEGRAM, name="Бот", credentials={"token": TOKEN}, settings={}
+    )
+    _status, text = await as_admin.get("/channels")
+    card = text.split(f'id="channel-{vk.id}"')[1].split("</section>")[0]
+    assert "data-needs-public-url" in card and "CRMHUB_PUBLIC_URL" in card
+    other = text.split(f'id="channel-{polling.id}"')[1].split("</section>")[0]
+    assert "data-needs-public-url" not in other
+    as_admin.app[SETTINGS].public_url = "https://crm.example.com"
+    _status, text = await as_admin.get("/channels")
+    assert "data-needs-public-url" not in text
+    assert f"https://crm.example.com/webhooks/vk/{vk.id}" in text

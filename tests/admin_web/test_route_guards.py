@@ -13,6 +13,12 @@ from tests.admin_web.conftest import Browser
 
 # What managers may open (read-only); every other panel route is for admins.
 MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
+# ... and the one write they make there: a phone the customer shared in Viber, added to a
+# client they see (crm.suggested_phones checks the client's access).
+MANAGER_PAGES |= {"/clients/{id}/phones/suggested"}
+# ... and the reports, which count a manager's own work (crm.reports.scope)
+REPORT = "/reports/{report}"
+MANAGER_PAGES |= {"/reports", REPORT, REPORT + "/records"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
@@ -29,6 +35,7 @@ def panel_routes(app: web.Application) -> list[tuple[str, str]]:
 
 def concrete(path: str) -> str:
     path = re.sub(r"\{token[^}]*\}", "0" * 32, path)
+    path = re.sub(r"\{report[^}]*\}", "funnel", path)
     path = re.sub(r"\{kind\}", "loss" if "reasons" in path else "telegram", path)
     return re.sub(r"\{[^}]+\}", "1", path)
 

@@ -255,6 +255,7 @@ async def test_update_with_an_unknown_kind_is_an_unknown_choice(kind: object) ->
 @pytest.mark.parametrize(
     ("field", "value"),
     [
+        ("name", "x" * 10_000),
         ("legal_name", "x" * 501),
         ("org_form", "x" * 51),
         ("region", "x" * 101),
@@ -262,17 +263,18 @@ async def test_update_with_an_unknown_kind_is_an_unknown_choice(kind: object) ->
         ("tags", ["x" * 101]),
         ("emails", ["a" * 250 + "@example.com"]),
     ],
-    ids=["legal_name", "org_form", "region", "lead_source", "tags", "emails"],
+    ids=["name", "legal_name", "org_form", "region", "lead_source", "tags", "emails"],
 )
 async def test_card_texts_longer_than_their_column_are_too_long(field: str, value: object) -> None:
     admin = await f.admin()
     client = await f.client(admin)
     with pytest.raises(ValidationFailed) as err:
-        await clients.create_client(actor=admin, kind="legal", name="Новый", **{field: value})
-    assert err.value.fields[field].msgid == "Too long"
+        await clients.create_client(actor=admin, kind="legal", **{"name": "Новый", field: value})
+    assert err.value.fields[field].msgid == clients.TOO_LONG
     with pytest.raises(ValidationFailed) as err:
         await clients.update_client(client.id, {field: value}, actor=admin)
-    assert err.value.fields[field].msgid == "Too long"
+    assert err.value.fields[field].msgid == clients.TOO_LONG
+    assert "at most" in err.value.fields[field].render("en")
     assert await Client.all().count() == 1
 
 
@@ -285,7 +287,7 @@ async def test_bulk_texts_longer_than_their_column_are_too_long() -> None:
     ):
         with pytest.raises(ValidationFailed) as err:
             await clients.bulk_update([client.id], changes, actor=admin)
-        assert err.value.fields[field].msgid == "Too long"
+        assert err.value.fields[field].msgid == clients.TOO_LONG
     assert not await Tag.exists()
     done = await clients.bulk_update([client.id], {"region": "x" * 100}, actor=admin)
     assert done.updated == 1
@@ -301,7 +303,7 @@ async def test_key_person_texts_longer_than_their_column_are_too_long() -> None:
     ):
         with pytest.raises(ValidationFailed) as err:
             await clients.add_person(client.id, actor=admin, **data)
-        assert err.value.fields[field].msgid == "Too long"
+        assert err.value.fields[field].msgid == clients.TOO_LONG
     person = await clients.add_person(client.id, actor=admin, name="Пётр")
     with pytest.raises(ValidationFailed):
         await clients.update_person(person.id, {"role": "x" * 101}, actor=admin)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +15,10 @@ from tortoise.context import TortoiseContext
 
 from crm.db import tortoise_config
 from crm.models import Channel, Message, MessageStatus, RawEvent, RawEventStatus
+from tests.fakes.dovecot import Dovecot
+from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.telegram_api import TelegramAPI
+from tests.fakes.tls import TestCertificate
 
 TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
@@ -122,3 +126,71 @@ async def test_dead_letters_and_unparsed_events_from_the_command_line(
     assert code == 2  # queued already: nothing to replay
     code, out = await crmhub(data, "outbox", "dead")
     assert "no dead letters" in out
+
+
+async def test_webhook_mode_without_a_public_url_is_refused_saying_what_to_set(
+    tmp_path: Path, telegram: TelegramAPI
+) -> None:
+    data = tmp_path / "data"
+    code, out = await crmhub(
+        data,
+        "channel", "add", "vk", "--token", "vk1.a.token", "--group-id", "229000001",
+        "--secret", "s", "--confirmation", "c", "--mode", "webhook", "--no-check",
+    )  # fmt: skip
+    assert code == 2, out
+    assert "CRMHUB_PUBLIC_URL" in out and "mode" in out
+    code, out = await crmhub(
+        data, "channel", "add", "telegram", "--token", TOKEN, "--mode", "webhook",
+        "--api-base", telegram.base_url,
+    )  # fmt: skip
+    assert code == 2 and "CRMHUB_PUBLIC_URL" in out
+    assert not telegram.calls_to("getMe")  # refused before asking anybody
+    code, out = await crmhub(data, "channel", "list")
+    assert "no channels" in out
+    code, out = await crmhub(
+        data,
+        "channel", "add", "vk", "--token", "vk1.a.token", "--group-id", "229000001",
+        "--secret", "s", "--confirmation", "c", "--mode", "webhook", "--no-check",
+        public_url="https://crm.example.ru",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "https://crm.example.ru/webhooks/vk/1" in out  # the Callback API address
+
+
+async def test_email_security_choices_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    address = f"shop-{uuid.uuid4().hex[:8]}@example.com"
+    certificate = TestCertificate.create(tmp_path / "tls")
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca_file))
+    code, out = await crmhub(
+        data,
+        "channel", "add", "email", "--address", "sales@corp.example", "--password", "p",
+        "--imap-security", "none", "--no-check",
+    )  # fmt: skip
+    assert code == 2 and "imap_security" in out and "открытом виде" in out, out
+    code, out = await crmhub(
+        data, "channel", "add", "email", "--address", "a@corp.example", "--password", "p",
+        "--smtp-security", "ssl3",
+    )  # fmt: skip
+    assert code == 2 and "invalid choice" in out
+    with Dovecot(tls=certificate) as dovecot:
+        dovecot.add_user(address, "secret")
+        smtp = SmtpServer(user=address, password="secret", tls=certificate.server_context())
+        with smtp:
+            code, out = await crmhub(
+                data,
+                "channel", "add", "email", "--address", address, "--password", "secret",
+                "--imap-host", "127.0.0.1", "--imap-port", str(dovecot.port),
+                "--imap-security", "starttls",
+                "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp.port),
+                "--smtp-security", "starttls",
+            )  # fmt: skip
+    assert code == 0, out
+    assert f"account: {address}" in out
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(sqlite_url(data)))
+        channel = await Channel.get()
+        await ctx.close_connections()
+    assert channel.settings["imap_security"] == channel.settings["smtp_security"] == "starttls"

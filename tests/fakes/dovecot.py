@@ -5,7 +5,8 @@
         server.deliver("anna@example.com", raw_bytes)   # like a local delivery agent
         config = MailboxConfig(..., imap_host=server.host, imap_port=server.port, imap_ssl=False)
 
-Plain-text IMAP with cleartext logins, users in a passwd-file, one Maildir per user, log in
+Plain-text IMAP with cleartext logins (with `Dovecot(tls=TestCertificate...)` also STARTTLS
+on that port and implicit TLS on `tls_port`), users in a passwd-file, one Maildir per user, log in
 `<tmp>/dovecot.log`. Run as root, Dovecot's own `dovecot`/`dovenull` users own the mail and
 the login processes (Dovecot refuses root for both); otherwise everything runs as the
 current user. A missing `dovecot` binary fails the test (tests/system-deps.sh installs it).
@@ -27,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 
 import pytest
+
+from tests.fakes.tls import TestCertificate
 
 __all__ = ["Dovecot", "DovecotError", "start_dovecot"]
 
@@ -83,7 +86,7 @@ state_dir = {root}/state
 instance_name = crmhub-test-{port}
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -109,7 +112,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -126,9 +130,11 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, tls: TestCertificate | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="crmhub-dovecot-"))
         self.port = 0
+        self.tls = tls
+        self.tls_port = 0  # implicit TLS (imaps), with `tls`; the plain port offers STARTTLS
         self.version = (0, 0)
         self._process: subprocess.Popen[bytes] | None = None
         self._owner, self._internal_user, self._login_user = _accounts()
@@ -158,6 +164,12 @@ class Dovecot:
                 gid=self._owner.pw_gid,
                 internal_user=self._internal_user,
                 login_user=self._login_user,
+                tls_port=self.tls_port,
+                ssl=(
+                    f"ssl = yes\nssl_cert = <{self.tls.cert_file}\nssl_key = <{self.tls.key_file}"
+                    if self.tls
+                    else "ssl = no"
+                ),
             )
         )
 
@@ -173,6 +185,7 @@ class Dovecot:
         dovecot = _binary("dovecot")
         self.version = _version(dovecot)
         self.port = _free_port()
+        self.tls_port = _free_port() if self.tls else 0
         self._prepare_dirs()
         self._write_config()
         self._process = subprocess.Popen(

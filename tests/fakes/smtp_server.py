@@ -7,7 +7,8 @@
         smtp.received[0].message    # parsed (email.policy.default)
 
 With `user` set, AUTH PLAIN and LOGIN are offered over plain text and required before MAIL.
-Recipients in `refuse` get `550 5.1.1`.
+Recipients in `refuse` get `550 5.1.1`. With `tls` (a server SSLContext) STARTTLS is offered,
+or with `implicit_tls=True` the server speaks TLS from the first byte (port 465 style).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -82,7 +84,7 @@ class _Controller(Controller):
         super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **kwargs)
 
     def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, sock=self._sock)
+        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
 class SmtpServer:
@@ -95,11 +97,15 @@ class SmtpServer:
         user: str | None = None,
         password: str | None = None,
         refuse: Iterable[str] = (),
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
     ) -> None:
         self.user = user
         self.password = password
         self.refuse = {address.lower() for address in refuse}
         self.received: list[ReceivedMail] = []
+        self.tls = tls  # offered by STARTTLS, or from the first byte with `implicit_tls`
+        self.implicit_tls = implicit_tls
         self.port = 0
         self._controller: _Controller | None = None
 
@@ -122,6 +128,10 @@ class SmtpServer:
         options: dict[str, Any] = {"server_hostname": "smtp.test", "auth_require_tls": False}
         if self.user is not None:
             options["authenticator"] = self._authenticate
+        if self.tls is not None and self.implicit_tls:
+            options["ssl_context"] = self.tls
+        elif self.tls is not None:
+            options["tls_context"] = self.tls
         self._controller = _Controller(_Handler(self), sock, **options)
         self._controller.start()
         return self

@@ -246,7 +246,7 @@ async def test_webhook_blocks_get_updates(telegram: TelegramAPI, bot: Bot) -> No
 @pytest.mark.parametrize("name", sorted(p.stem for p in (FIXTURES / "telegram").glob("*.json")))
 def test_telegram_fixtures_are_valid_updates(name: str) -> None:
     update = Update.model_validate(load_fixture("telegram", name))
-    assert update.event_type in {"message", "edited_message", "callback_query"}
+    assert update.event_type in {"message", "edited_message", "callback_query", "my_chat_member"}
 
 
 # -- VK --------------------------------------------------------------------------------------

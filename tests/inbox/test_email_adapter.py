@@ -99,6 +99,7 @@ def test_settings_fill_in_the_provider_and_coerce_form_values() -> None:
     assert (config.address, config.username) == ("sales@yandex.ru", "sales@yandex.ru")
     assert (config.imap_host, config.imap_port, config.imap_ssl) == ("imap.yandex.ru", 993, True)
     assert (config.smtp_host, config.smtp_port, config.smtp_ssl) == ("smtp.yandex.ru", 587, False)
+    assert config.smtp_starttls  # port 587 without TLS from the first byte: STARTTLS
     assert config.folder == "INBOX"
 
 

@@ -10,8 +10,10 @@ import pytest
 import time_machine
 
 from crm import channels, clock, conversations
+from crm.errors import Conflict
 from crm.models import (
     Channel,
+    ChannelIdentity,
     Conversation,
     Inquiry,
     Message,
@@ -114,19 +116,65 @@ async def test_a_reply_survives_429_and_502_and_is_delivered_once(
 async def test_a_dead_letter_replays(
     http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
 ) -> None:
-    update, conversation = await customer_wrote(http, inbox, tg)
+    _update, conversation = await customer_wrote(http, inbox, tg)
     reply = await conversations.queue_reply(conversation.id, actor=admin, text="Счёт во вложении")
-    telegram.block(update["message"]["chat"]["id"])
+    telegram.fail_next("sendMessage", kind="500")
     await inbox.send()
     stored = await Message.get(id=reply.id)
-    assert stored.status == MessageStatus.DEAD and "blocked" in stored.last_error.lower()
+    assert stored.status == MessageStatus.FAILED
+    await outbox.retry(reply.id)
+    telegram.fail_next("sendMessage", kind="400")
+    await inbox.send()
+    stored = await Message.get(id=reply.id)
+    assert stored.status == MessageStatus.DEAD and "chat not found" in stored.last_error
     assert [m.id for m in await outbox.dead_letters()] == [reply.id]
-    telegram.blocked.clear()
     await outbox.retry(reply.id)
     assert (await inbox.send()).sent == 1
     assert (await Message.get(id=reply.id)).status == MessageStatus.SENT
     with pytest.raises(Exception, match="already"):
         await outbox.retry(reply.id)
+
+
+async def test_a_customer_who_blocks_the_telegram_bot_is_unsubscribed(
+    http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
+) -> None:
+    update, conversation = await customer_wrote(http, inbox, tg)
+    path = f"/webhooks/telegram/{tg.id}"
+
+    async def member_update(name: str) -> None:
+        response = await post(http, path, load_fixture("telegram", name), **tg_headers(tg))
+        assert response.status == 200
+        await inbox.process()
+
+    await member_update("my_chat_member_kicked")
+    identity = await ChannelIdentity.get(channel_id=tg.id)
+    assert not identity.subscribed
+    with pytest.raises(Conflict, match="unsubscribed"):
+        await conversations.queue_reply(conversation.id, actor=admin, text="Акция!")
+    await member_update("my_chat_member_member")
+    assert (await ChannelIdentity.get(id=identity.id)).subscribed
+    reply = await conversations.queue_reply(conversation.id, actor=admin, text="С возвращением")
+    assert (await inbox.send()).sent == 1
+    assert (await Message.get(id=reply.id)).status == MessageStatus.SENT
+
+    # Blocked without Telegram telling us first: the send says so, once, and marks them.
+    telegram.block(update["message"]["chat"]["id"])
+    blocked = await conversations.queue_reply(conversation.id, actor=admin, text="Счёт")
+    assert (await inbox.send()).dead == 1
+    stored = await Message.get(id=blocked.id)
+    assert stored.status == MessageStatus.DEAD and "blocked" in stored.last_error
+    assert not (await ChannelIdentity.get(id=identity.id)).subscribed
+    assert len(telegram.calls_to("sendMessage")) == 2
+    await outbox.retry(blocked.id)  # a replay does not knock on the blocked chat again
+    assert (await inbox.send()).dead == 1
+    assert len(telegram.calls_to("sendMessage")) == 2
+    # Writing again re-opens the channel.
+    telegram.blocked.clear()
+    again = dict(load_fixture("telegram", "message_text"), update_id=812345099)
+    again["message"] = dict(again["message"], message_id=102)
+    assert (await post(http, path, again, **tg_headers(tg))).status == 200
+    await inbox.process()
+    assert (await ChannelIdentity.get(id=identity.id)).subscribed
 
 
 async def test_an_interrupted_send_is_dead_lettered_not_repeated(

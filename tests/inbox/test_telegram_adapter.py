@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from inbox.channels.base import (
     InboundMessage,
     OutboundMessage,
     SendError,
+    SubscriptionChange,
 )
 from inbox.channels.telegram import TelegramAdapter
 from tests.fakes.base import fixture_path, load_fixture
@@ -247,7 +249,30 @@ async def test_send_to_a_user_who_blocked_the_bot(
     telegram.block(42)
     with pytest.raises(SendError, match="blocked") as failed:
         await adapter.send(OutboundMessage(1, "42", "Здравствуйте"))
-    assert failed.value.permanent
+    assert failed.value.permanent and failed.value.unsubscribed
+    telegram.fail_next("sendMessage", kind="400")
+    with pytest.raises(SendError) as other:
+        await adapter.send(OutboundMessage(1, "42", "Здравствуйте"))
+    assert other.value.permanent and not other.value.unsubscribed
+
+
+def test_parse_blocking_and_unblocking_the_bot() -> None:
+    adapter = TelegramAdapter(config(""))
+    assert adapter.parse(raw("my_chat_member_kicked")) == [
+        SubscriptionChange(str(ANNA), False, "Анна Смирнова")
+    ]
+    assert adapter.parse(raw("my_chat_member_member")) == [
+        SubscriptionChange(str(ANNA), True, "Анна Смирнова")
+    ]
+    group = load_fixture("telegram", "my_chat_member_kicked")
+    group["my_chat_member"]["chat"] = {"id": -100123, "title": "Chat", "type": "supergroup"}
+    assert adapter.parse(json.dumps(group).encode()) == []
+    left = load_fixture("telegram", "my_chat_member_kicked")
+    left["my_chat_member"]["new_chat_member"]["status"] = "left"
+    assert adapter.parse(json.dumps(left).encode()) == []
+    broken = {"update_id": 1, "my_chat_member": {"chat": {"type": "private"}}}
+    with pytest.raises(ValueError, match="my_chat_member"):
+        adapter.parse(json.dumps(broken).encode())
 
 
 # -- administration --------------------------------------------------------------------------
@@ -270,10 +295,31 @@ async def test_check_with_a_bad_token() -> None:
             await adapter.close()
         malformed = TelegramAdapter(config(fake.base_url, token="not a token"))
         try:
-            with pytest.raises(ExternalError):
+            with pytest.raises(ExternalError) as local:
                 await malformed.check()
         finally:
             await malformed.close()
+        # Checked here, before any request: Telegram never saw it, so it did not refuse it.
+        assert local.value.code == "channel_token_malformed" and "token" in local.value.fields
+        assert "refused" not in str(local.value) and "not a Telegram bot token" in str(local.value)
+        assert "не похоже на токен" in local.value.render("ru")
+        assert not fake.calls_to("getMe")[1:]
+
+
+async def test_check_without_network_says_so_not_that_the_token_was_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    adapter = TelegramAdapter(config(f"http://127.0.0.1:{port}"))
+    try:
+        with pytest.raises(ExternalError) as failed:
+            await adapter.check()
+    finally:
+        await adapter.close()
+    assert failed.value.code == "channel_unreachable"
+    assert f"No connection to 127.0.0.1:{port}" in str(failed.value)
+    assert "token" not in failed.value.fields
+    assert f"Нет связи с 127.0.0.1:{port}" in failed.value.render("ru")
 
 
 async def test_check_when_telegram_is_down(telegram: TelegramAPI, adapter: TelegramAdapter) -> None:
@@ -289,7 +335,7 @@ async def test_set_webhook(telegram: TelegramAPI, adapter: TelegramAdapter) -> N
         "url": "https://crm.example.com/hooks/telegram/1",
         "max_connections": 40,
         "secret_token": SECRET,
-        "allowed_updates": ["message", "edited_message"],
+        "allowed_updates": ["message", "edited_message", "my_chat_member"],
     }
     with pytest.raises(ExternalError, match="HTTPS URL must be provided"):
         await adapter.set_webhook("http://crm.example.com/hooks/telegram/1")
@@ -310,6 +356,7 @@ async def test_poll_advances_the_offset(telegram: TelegramAPI, adapter: Telegram
     assert telegram.calls_to("getUpdates")[0].params["allowed_updates"] == [
         "message",
         "edited_message",
+        "my_chat_member",
     ]
 
     again = await adapter.poll(result.state, timeout=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -298,10 +299,10 @@ async def test_send_to_an_unsubscribed_user(viber: ViberAPI, adapter: ViberAdapt
     viber.unsubscribe(OLGA)
     with pytest.raises(SendError, match="notSubscribed") as failed:
         await adapter.send(OutboundMessage(1, OLGA, "Здравствуйте"))
-    assert failed.value.permanent
+    assert failed.value.permanent and failed.value.unsubscribed  # the outbox marks her
     with pytest.raises(SendError) as empty:
         await adapter.send(OutboundMessage(2, OLGA, ""))
-    assert empty.value.permanent
+    assert empty.value.permanent and not empty.value.unsubscribed
 
 
 # -- administration --------------------------------------------------------------------------
@@ -373,3 +374,18 @@ async def test_poll_is_not_supported(adapter: ViberAdapter) -> None:
     with pytest.raises(ExternalError, match="needs a public webhook") as refused:
         await adapter.poll({}, timeout=1)
     assert refused.value.code == "polling_unsupported"
+
+
+async def test_check_without_network_says_so() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    adapter = ViberAdapter(config(f"http://127.0.0.1:{port}"))
+    try:
+        with pytest.raises(ExternalError) as failed:
+            await adapter.check()
+    finally:
+        await adapter.close()
+    assert failed.value.code == "channel_unreachable"
+    assert f"No connection to 127.0.0.1:{port}" in str(failed.value)
+    assert "token" not in failed.value.fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -415,3 +416,18 @@ async def test_poll_waits_until_an_event_arrives(vk_fake: VkAPI, adapter: VkAdap
     result = await poll
     assert time.monotonic() - started < 2 and len(result.bodies) == 1
     assert vk_fake.calls_to("longpoll")[-1].params["wait"] == "5"
+
+
+async def test_check_without_network_says_so() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    adapter = VkAdapter(config(f"http://127.0.0.1:{port}"))
+    try:
+        with pytest.raises(ExternalError) as failed:
+            await adapter.check()
+    finally:
+        await adapter.close()
+    assert failed.value.code == "channel_unreachable"
+    assert f"No connection to 127.0.0.1:{port}" in str(failed.value)
+    assert "Нет связи с" in failed.value.render("ru")
