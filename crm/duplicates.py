@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm.access import access_client
-from crm.errors import NotFound
+from crm.errors import Duplicate, NotFound
 from crm.i18n import N_
 from crm.models import (
     Client,
     ClientContact,
+    ClientKind,
     ContactPerson,
     User,
 )
@@ -68,3 +69,33 @@ async def find_duplicates(client_id: int, *, actor: User) -> list[Candidate]:
             continue
         result.append(Candidate(other, tuple(sorted(why))))
     return sorted(result, key=lambda c: (-len(c.reasons), c.client.id))
+
+
+async def decisive_twin(
+    *, kind: ClientKind | str, inn: str | None, kpp: str | None, actor: User
+) -> Client | None:
+    """The visible client a new card with this identity would twin, or None when there is
+    none. The INN is decisive (a phone or an email may be shared, so they only suggest);
+    a legal entity's branch has the INN with a KPP of its own, so two different KPPs are
+    two clients. A twin the actor may not see raises Duplicate without its id: a second
+    card is refused all the same."""
+    if not inn:
+        return None
+    query = Client.filter(inn=inn.strip(), merged_into_id__isnull=True).order_by("id")
+    for twin in await query:
+        if kind == ClientKind.LEGAL and kpp and twin.kpp and twin.kpp != kpp.upper():
+            continue
+        try:
+            return await access_client(actor, twin.id)
+        except NotFound:
+            raise Duplicate(None) from None
+    return None
+
+
+async def refuse_twin(
+    *, kind: ClientKind | str, inn: str | None, kpp: str | None, actor: User
+) -> None:
+    """Raise Duplicate (naming the client) when a new card would twin one."""
+    twin = await decisive_twin(kind=kind, inn=inn, kpp=kpp, actor=actor)
+    if twin is not None:
+        raise Duplicate(twin.id)
