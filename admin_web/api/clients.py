@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from admin_web.api import answers
 from admin_web.api.base import client_json, field_json, page
@@ -69,6 +69,21 @@ class ClientChanges(Body):
 
 class ClientInput(ClientChanges):
     """A new client: `name` is required, `kind` is `individual` unless given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "legal",
+                    "name": "ООО Ромашка",
+                    "inn": "7736050003",
+                    "phones": ["8 916 123-45-67"],
+                    "emails": ["info@romashka.example"],
+                    "tags": ["VIP"],
+                }
+            ]
+        }
+    )
 
     name: Annotated[str, named(300)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from admin_web.api import answers
 from admin_web.api.base import conversation_json, message_json, page
@@ -28,6 +28,10 @@ class MessagesQuery(Query):
 
 
 class Reply(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Добрый день! Счёт отправили."}]}
+    )
+
     text: Annotated[str, named(20_000)]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from admin_web.api import answers
 from admin_web.api.base import interaction_json, interest_json, page
@@ -28,6 +28,10 @@ class NewInterest(Body):
     """A new interest (deal) of a client, at the first stage of its scenario (the default
     one unless `scenario_id` names another active scenario); `responsible_id` an active
     user (the key's user by default)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"client_id": 1, "title": "Поставка", "amount": 150000}]}
+    )
 
     client_id: Id
     title: Annotated[str, named(300)]
@@ -53,7 +57,7 @@ class NextPlan(Body):
     and is not in the past where the interest's scenario forbids it."""
 
     kind: answers.InteractionKind
-    planned_at: AwareDatetime
+    planned_at: AwareDatetime = Field(description="with a time zone; a year from 1900 to 2200")
     subject: Annotated[str, text_of(300)] | None = None
     content: Annotated[str, text_of(4000)] | None = None
     responsible_id: Id | None = None
@@ -61,6 +65,14 @@ class NextPlan(Body):
 
 class NewPlan(NextPlan):
     """A planned interaction with a client, or within one of its interests."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"client_id": 1, "kind": "call", "planned_at": "2030-12-01T10:00:00+03:00"}
+            ]
+        }
+    )
 
     client_id: Id | None = Field(None, description="required unless interest_id is given")
     interest_id: Id | None = None
