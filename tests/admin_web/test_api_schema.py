@@ -1,8 +1,9 @@
 """schemathesis against /api/v1/openapi.json, as CI runs it: its command line with every
 check (no 5xx; answers, statuses, content types and headers as documented; schema-invalid
 requests refused and schema-valid ones accepted; 405 with `Allow` for other methods; a
-missing key refused), over the examples, coverage and fuzzing phases with a bounded
-number of examples per operation. `schemathesis.toml` beside this file lists the only
+missing key refused; in the stateful phase, along the links it infers, no created resource
+missing or a deleted one still there), over all four phases with a bounded number of
+examples per operation. `schemathesis.toml` beside this file lists the only
 exceptions (rules JSON Schema cannot state), with why."""
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def test_every_check_passes_on_every_operation(api_server: ApiServer) -> None:
         "--checks",
         "all",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--max-examples",
         str(EXAMPLES),
         "--workers",
