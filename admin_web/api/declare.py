@@ -182,7 +182,10 @@ def _unstorable(raw: bytes) -> dict[str, str | Text]:
             for item in value:
                 walk(item, path)
 
-    walk(data, "")
+    try:
+        walk(data, "")
+    except RecursionError:  # nested past what anyone sends: pydantic's own refusal stands
+        return {}
     return found
 
 

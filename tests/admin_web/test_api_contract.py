@@ -142,3 +142,11 @@ async def test_the_document_states_the_rules(browser: Browser) -> None:
     planned = schemas["NewPlan"]["properties"]["planned_at"]
     assert planned["format"] == "date-time"
     assert "client_id" in schemas["ErrorDetail"]["properties"]
+
+
+async def test_a_deeply_nested_body_is_refused_not_a_server_error(api: Api) -> None:  # noqa: F811
+    for depth in (900, 990, 5000):
+        raw = b'{"name": "X", "tags": ' + b"[" * depth + b"]" * depth + b"}"
+        resp = await api.client.post("/api/v1/clients", data=raw, headers=api.headers)
+        assert resp.status == 422, depth
+    assert not await Client.exists()
