@@ -59,7 +59,9 @@ class Endpoint:
     body: type[BaseModel] | None
     optional_body: bool
     query: type[BaseModel] | None
-    answers: Mapping[int, type[BaseModel] | None]  # status -> its JSON (None: no body)
+    answers: Mapping[
+        int, Any
+    ]  # status -> the type of its JSON (a model, a dataclass...; None: no body)
     errors: tuple[int, ...]
 
 
@@ -82,7 +84,7 @@ class Api:
         path: str,
         summary: str,
         *,
-        answers: Mapping[int, type[BaseModel] | None],
+        answers: Mapping[int, Any],
         body: type[BaseModel] | None = None,
         optional_body: bool = False,
         query: type[BaseModel] | None = None,

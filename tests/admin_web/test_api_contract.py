@@ -5,15 +5,24 @@ from the same models, states those rules."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from aiohttp import web
+
+from admin_web.api.declare import Api, Call
+from admin_web.api.openapi import build
 from crm.models import Client, User
 from tests.admin_web.conftest import Browser
-from tests.admin_web.test_api import Api, api, manager_api  # noqa: F401  (fixtures)
+from tests.admin_web.test_api import Api as Keyed
+from tests.admin_web.test_api import api, manager_api  # noqa: F401  (fixtures)
 from tests.crm import factories
 
 ALFA = {"kind": "legal", "name": "ООО Альфа", "inn": "7707083893", "note": "первая"}
 
 
-async def test_a_known_inn_is_refused_as_a_duplicate_naming_the_client(api: Api) -> None:  # noqa: F811
+async def test_a_known_inn_is_refused_as_a_duplicate_naming_the_client(api: Keyed) -> None:  # noqa: F811
     status, first = await api.call("POST", "/clients", ALFA)
     assert status == 201
     status, body = await api.call("POST", "/clients", {**ALFA, "name": "Альфа (ещё раз)"})
@@ -43,7 +52,7 @@ async def test_a_known_inn_is_refused_as_a_duplicate_naming_the_client(api: Api)
 
 
 async def test_a_branch_with_its_own_kpp_and_a_client_without_inn_are_not_twins(
-    api: Api,  # noqa: F811
+    api: Keyed,  # noqa: F811
 ) -> None:
     status, _ = await api.call("POST", "/clients", {**ALFA, "kpp": "770701001"})
     assert status == 201
@@ -55,7 +64,7 @@ async def test_a_branch_with_its_own_kpp_and_a_client_without_inn_are_not_twins(
 
 
 async def test_a_twin_the_key_cannot_see_is_refused_without_its_id(
-    manager_api: Api,  # noqa: F811
+    manager_api: Keyed,  # noqa: F811
     admin: User,
 ) -> None:
     theirs = await factories.client(admin, kind="legal", name="Чужая", inn="7707083893")
@@ -67,7 +76,7 @@ async def test_a_twin_the_key_cannot_see_is_refused_without_its_id(
     assert (await Client.get(id=theirs.id)).name == "Чужая"
 
 
-async def test_ids_are_positive_int32_in_queries_and_bodies(api: Api, admin: User) -> None:  # noqa: F811
+async def test_ids_are_positive_int32_in_queries_and_bodies(api: Keyed, admin: User) -> None:  # noqa: F811
     client = await factories.client(admin)
     for query, field in (
         ("tag_id=0", "tag_id"),
@@ -94,7 +103,7 @@ async def test_ids_are_positive_int32_in_queries_and_bodies(api: Api, admin: Use
         assert status == 422 and field in body["error"]["fields"], (payload, body)
 
 
-async def test_a_missing_body_is_a_json_error(api: Api, admin: User) -> None:  # noqa: F811
+async def test_a_missing_body_is_a_json_error(api: Keyed, admin: User) -> None:  # noqa: F811
     await factories.scenario(require_next_step=False)
     client = await factories.client(admin)
     status, interest = await api.call("POST", "/interests", {"client_id": client.id, "title": "x"})
@@ -111,7 +120,7 @@ async def test_a_missing_body_is_a_json_error(api: Api, admin: User) -> None:  #
     assert resp.status == 200
 
 
-async def test_other_methods_get_405_with_allow(api: Api, browser: Browser) -> None:  # noqa: F811
+async def test_other_methods_get_405_with_allow(api: Keyed, browser: Browser) -> None:  # noqa: F811
     for method, path, allowed in (
         ("PUT", "/clients", {"GET", "POST"}),
         ("TRACE", "/clients/1", {"GET", "PATCH", "DELETE"}),
@@ -144,9 +153,32 @@ async def test_the_document_states_the_rules(browser: Browser) -> None:
     assert "client_id" in schemas["ErrorDetail"]["properties"]
 
 
-async def test_a_deeply_nested_body_is_refused_not_a_server_error(api: Api) -> None:  # noqa: F811
+async def test_a_deeply_nested_body_is_refused_not_a_server_error(api: Keyed) -> None:  # noqa: F811
     for depth in (900, 990, 5000):
         raw = b'{"name": "X", "tags": ' + b"[" * depth + b"]" * depth + b"}"
         resp = await api.client.post("/api/v1/clients", data=raw, headers=api.headers)
         assert resp.status == 422, depth
     assert not await Client.exists()
+
+
+def test_an_answer_may_be_a_dataclass() -> None:
+    """The reports answer their dataclasses: the document describes them as they are."""
+
+    @dataclass(frozen=True)
+    class Row:
+        manager_id: int
+        won: Decimal
+        day: date | None
+
+    demo = Api("demo")
+
+    @demo.get("/demo", "A demo", answers={200: Row})
+    async def rows(call: Call[None, None]) -> web.StreamResponse:
+        return web.json_response({})
+
+    doc = build([demo])
+    row = doc["components"]["schemas"]["Row"]
+    assert row["required"] == ["manager_id", "won", "day"]
+    assert row["properties"]["manager_id"]["type"] == "integer"
+    ok = doc["paths"]["/demo"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] == {"$ref": "#/components/schemas/Row"}

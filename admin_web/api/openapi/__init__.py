@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json, built from the
 endpoints' own declarations (`admin_web.api.declare`): the request and answer models'
-JSON Schemas (pydantic), each query model's fields as parameters, the answers and the
-errors. Nothing here is written by hand but the words of the introduction."""
+JSON Schemas (pydantic; an answer may be any type pydantic describes, a dataclass too),
+each query model's fields as parameters, the answers and the errors. Nothing here is
+written by hand but the words of the introduction."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from functools import cache
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic import TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from admin_web.api.answers import ERROR_CODES, Error
 from admin_web.api.declare import Api, Endpoint
@@ -26,8 +27,8 @@ ERRORS = {
 }
 
 
-def _models(apis: list[Api]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
-    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(Error, "serialization"): None}
+def _models(apis: list[Api]) -> list[tuple[Any, JsonSchemaMode]]:
+    wanted: dict[tuple[Any, JsonSchemaMode], None] = {(Error, "serialization"): None}
     for endpoint in (e for api in apis for e in api.endpoints):
         if endpoint.body is not None:
             wanted[(endpoint.body, "validation")] = None
@@ -96,7 +97,8 @@ def _operation(endpoint: Endpoint, tag: str, schemas: dict[Any, S], components: 
 
 def build(apis: list[Api]) -> S:
     """The document of these endpoints."""
-    schemas, defs = models_json_schema(_models(apis), ref_template=REF)
+    inputs = [(kind, mode, TypeAdapter(kind)) for kind, mode in _models(apis)]
+    schemas, defs = TypeAdapter.json_schemas(inputs, ref_template=REF)
     components = defs.get("$defs", {})
     detail = components.get("ErrorDetail", {}).get("properties", {})
     if "code" in detail:
