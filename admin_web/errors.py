@@ -99,7 +99,10 @@ async def crm_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         if exc.content_type == "application/json":
             raise
         message = gettext(HTTP_MESSAGES.get(exc.status, exc.reason), request_locale(request))
-        return json_error(HTTP_CODES.get(exc.status, "error"), message, exc.status)
+        answer = json_error(HTTP_CODES.get(exc.status, "error"), message, exc.status)
+        if "Allow" in exc.headers:  # a 405 says which methods the resource has (RFC 9110)
+            answer.headers["Allow"] = exc.headers["Allow"]
+        return answer
 
 
 def full_message(exc: CrmError, locale: str) -> str:

@@ -6,6 +6,7 @@
      +-- PermissionDenied    visible, but the actor may not do this
      +-- Conflict            the state forbids it (stage in use, already taken, ...)
      |    +-- NextStepRequired  the scenario requires a planned next interaction
+     |    +-- Duplicate          a client already has this identity (its id, when visible)
      +-- ExternalError       a channel or mail server refused or failed
 
 Bot handlers and web middleware turn these into a localized message or a JSON body
@@ -94,6 +95,27 @@ class Conflict(CrmError):
 class NextStepRequired(Conflict):
     code = "next_step_required"
     default_message = N_("Plan the next interaction first: this scenario requires one")
+
+
+class Duplicate(Conflict):
+    """A client already has the identity (INN) a new card gives; `client_id` names it
+    when the actor may see it (the JSON error carries it)."""
+
+    code = "duplicate"
+    default_message = N_("A client with this INN already exists")
+
+    def __init__(self, client_id: int | None) -> None:
+        super().__init__(
+            N_("A client with this INN already exists: #{client_id}") if client_id else None,
+            client_id=client_id,
+        )
+        self.client_id = client_id
+
+    def as_json(self, locale: str | None) -> dict[str, Any]:
+        data = super().as_json(locale)
+        if self.client_id:
+            data["error"]["client_id"] = self.client_id
+        return data
 
 
 class ExternalError(CrmError):

@@ -23,10 +23,10 @@ from tortoise.transactions import in_transaction
 from crm import normalize
 from crm.clients import create_client
 from crm.company import get_company
-from crm.duplicates import merge_clients
 from crm.errors import ValidationFailed
 from crm.i18n import gettext
 from crm.interactions import record_done
+from crm.merge import merge_clients
 from crm.models import (
     Channel,
     ChannelIdentity,

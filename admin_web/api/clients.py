@@ -1,51 +1,109 @@
-"""/api/v1/clients (CRUD, custom fields, search) and /api/v1/fields."""
+"""/api/v1/clients (CRUD, custom fields, search) and /api/v1/fields.
+
+A new client whose INN a client already has is a twin: `POST /clients` refuses it with 409
+`duplicate` naming that client (`client_id`, when the key's user may see it), unless
+`on_duplicate=update` (that client is changed with the body and answered, 200) or
+`on_duplicate=create` (the twin is made anyway, 201). Which identity is decisive is
+`crm.duplicates.decisive_twin`'s rule."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
+from pydantic import ConfigDict, Field
 
-from admin_web.api.base import (
-    api_user,
-    body,
-    client_json,
-    field_json,
-    match_id,
-    page,
-    page_args,
-    query_int,
-)
+from admin_web.api import answers
+from admin_web.api.base import client_json, field_json, page
+from admin_web.api.declare import Api, Call, json
+from admin_web.api.types import Body, Id, Page, PerPage, Query, named, text_of
 from admin_web.forms import searched
 from crm import clients as client_service
 from crm import fields
 from crm.access import access_client
 from crm.client_list import ClientFilters, find_clients
 from crm.deletion import delete_client
+from crm.duplicates import decisive_twin, refuse_twin
 from crm.models import Client, ClientContact, ContactKind
 
-routes = web.RouteTableDef()
+api = Api("clients")
 
-CARD: dict[str, tuple[str, int]] = {
-    "kind": ("str", 16),
-    "name": ("str", 300),
-    "legal_name": ("str?", 500),
-    "inn": ("str?", 12),
-    "kpp": ("str?", 9),
-    "org_form": ("str?", 50),
-    "birthday": ("str?", 10),
-    "region": ("str?", 100),
-    "timezone": ("str?", 64),
-    "relation_type": ("str", 16),
-    "responsible_id": ("int?", 0),
-    "is_lead": ("bool", 0),
-    "lead_source": ("str?", 200),
-    "note": ("str?", 4000),
-    "phones": ("list", 40),
-    "emails": ("list", 254),
-    "tags": ("list", 100),
-    "custom": ("custom", 0),
-}
+INN = r"^([0-9]{10}|[0-9]{12})?$"  # 10 digits for a legal entity, 12 for an individual
+KPP = r"^([0-9]{4}[0-9A-Z]{2}[0-9]{3})?$"
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+CustomKey = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,9}$")]
+CustomValue = (
+    Annotated[str, Field(max_length=4000, pattern=r"^[^\u0000]*$")] | int | float | bool | None
+)
+
+
+class ClientChanges(Body):
+    """A client's card; in a change, a field left out stays as it is and `null` or "" clears
+    an optional text. An INN must pass its checksum, a KPP belongs to a legal entity, a
+    phone must be a valid number and an email an address, a `responsible_id` an active
+    user, and `custom` takes the ids of `/fields` with values of their type: refused
+    with 422 otherwise."""
+
+    kind: Literal["legal", "individual"] | None = None
+    name: Annotated[str, named(300)] | None = None
+    legal_name: Annotated[str, text_of(500)] | None = None
+    inn: Annotated[str | None, Field(pattern=INN)] = None
+    kpp: Annotated[str | None, Field(pattern=KPP)] = None
+    org_form: Annotated[str, text_of(50)] | None = None
+    birthday: date | None = None
+    region: Annotated[str, text_of(100)] | None = None
+    timezone: Annotated[str, text_of(64)] | None = Field(None, description="an IANA time zone")
+    relation_type: answers.Relation | None = None
+    responsible_id: Id | None = None
+    is_lead: bool | None = None
+    lead_source: Annotated[str, text_of(200)] | None = None
+    note: Annotated[str, text_of(4000)] | None = None
+    phones: Annotated[list[Annotated[str, text_of(40)]], Field(max_length=50)] | None = None
+    emails: Annotated[list[Email], Field(max_length=50)] | None = None
+    tags: Annotated[list[Annotated[str, text_of(100)]], Field(max_length=50)] | None = None
+    custom: Annotated[dict[CustomKey, CustomValue], Field(max_length=200)] | None = Field(
+        None, description="custom field id -> value (a list field takes its value's text)"
+    )
+
+
+class ClientInput(ClientChanges):
+    """A new client: `name` is required, `kind` is `individual` unless given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "legal",
+                    "name": "ООО Ромашка",
+                    "inn": "7736050003",
+                    "phones": ["8 916 123-45-67"],
+                    "emails": ["info@romashka.example"],
+                    "tags": ["VIP"],
+                }
+            ]
+        }
+    )
+
+    name: Annotated[str, named(300)]
+
+
+class OnDuplicate(Query):
+    on_duplicate: Literal["refuse", "update", "create"] = Field(
+        "refuse",
+        description="when a client already has the INN: refuse (409 `duplicate`), update "
+        "that client with the body (200), or create a twin anyway (201)",
+    )
+
+
+class ClientQuery(Query):
+    q: Annotated[str, text_of(200)] | None = Field(None, description="name, INN, phone or email")
+    tag_id: Id | None = None
+    responsible_id: Id | None = None
+    relation_type: answers.Relation | None = None
+    kind: answers.ClientKind | None = None
+    page: Page = 1
+    per_page: PerPage = 50
 
 
 async def _shape(client: Client, *, with_custom: bool = True) -> dict[str, Any]:
@@ -60,79 +118,102 @@ async def _shape(client: Client, *, with_custom: bool = True) -> dict[str, Any]:
     )
 
 
-def _custom(data: dict[str, Any]) -> dict[int, Any]:
-    return {int(k): v for k, v in (data.pop("custom", None) or {}).items()}
+OPTIONAL_TEXTS = ("legal_name", "org_form", "region", "lead_source", "note")
+CLEARED_TO_NONE = ("inn", "kpp", "birthday", "timezone", "responsible_id")
 
 
-def _card(data: dict[str, Any]) -> dict[str, Any]:
-    """Empty optional texts mean "none"; lists and flags pass as they are."""
-    return {k: ("" if v is None and CARD[k][0] == "str?" else v) for k, v in data.items()}
+def _card(data: ClientChanges) -> tuple[dict[str, Any], dict[int, Any]]:
+    """The fields given (`null` or "" clears an optional one) and the custom values."""
+    given = data.model_dump(exclude_unset=True)
+    custom = {int(k): v for k, v in (given.pop("custom", None) or {}).items()}
+    card = {}
+    for key, value in given.items():
+        if value is None and key in OPTIONAL_TEXTS:
+            value = ""
+        elif value == "" and key in CLEARED_TO_NONE:
+            value = None
+        elif value is None and key in ("phones", "emails", "tags"):
+            value = []
+        if value is not None or key in CLEARED_TO_NONE:
+            card[key] = value
+    return card, custom
 
 
-@routes.get("/api/v1/clients")
-async def list_clients(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    page_no, per_page = page_args(request)
+@api.get(
+    "/clients", "Find clients", query=ClientQuery, answers={200: answers.PageOf[answers.Client]}
+)
+async def list_clients(call: Call[None, ClientQuery]) -> web.StreamResponse:
+    query = call.query
     filters = ClientFilters(
-        q=searched(request.query.get("q"), "q"),
-        tag_id=query_int(request, "tag_id"),
-        responsible_id=query_int(request, "responsible_id"),
-        relation_type=request.query.get("relation_type", ""),
-        kind=request.query.get("kind", ""),
+        q=searched(query.q, "q"),
+        tag_id=query.tag_id,
+        responsible_id=query.responsible_id,
+        relation_type=query.relation_type or "",
+        kind=query.kind or "",
     )
-    rows, has_more = await find_clients(user, filters, page=page_no, per_page=per_page)
+    rows, has_more = await find_clients(
+        call.user, filters, page=query.page, per_page=query.per_page
+    )
     items = [await _shape(c, with_custom=False) for c in rows]
-    return page(items, page_no, per_page, has_more)
+    return page(items, query.page, query.per_page, has_more)
 
 
-@routes.post("/api/v1/clients")
-async def create_client(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    data = await body(request, CARD, required=("name",))
-    custom = _custom(data)
-    card = _card(data)
-    name = card.pop("name")
-    kind = card.pop("kind", "individual")
-    for key in ("inn", "kpp", "birthday", "timezone"):
-        if card.get(key) == "":
-            card.pop(key)
+@api.post(
+    "/clients",
+    "Create a client (a client with the same INN: see on_duplicate)",
+    body=ClientInput,
+    query=OnDuplicate,
+    answers={201: answers.Client, 200: answers.Client},
+    errors=(403, 409),
+)
+async def create_client(call: Call[ClientInput, OnDuplicate]) -> web.StreamResponse:
+    card, custom = _card(call.body)
+    kind = card.pop("kind", None) or "individual"
+    inn, kpp = card.get("inn"), card.get("kpp")
+    if call.query.on_duplicate == "refuse":
+        await refuse_twin(kind=kind, inn=inn, kpp=kpp, actor=call.user)
+    elif call.query.on_duplicate == "update":
+        twin = await decisive_twin(kind=kind, inn=inn, kpp=kpp, actor=call.user)
+        if twin is not None:
+            card["kind"] = kind if "kind" in call.body.model_fields_set else twin.kind
+            client = await client_service.update_client(
+                twin.id, card, actor=call.user, custom=custom
+            )
+            return json(await _shape(client))
+    name_ = card.pop("name")
     client = await client_service.create_client(
-        actor=user, kind=kind, name=name, custom=custom, **card
+        actor=call.user, kind=kind, name=name_, custom=custom, **card
     )
-    return web.json_response(await _shape(client), status=201)
+    return json(await _shape(client), status=201)
 
 
-@routes.get(r"/api/v1/clients/{id:\d+}")
-async def get_client(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    client = await access_client(user, match_id(request))
-    return web.json_response(await _shape(client))
+@api.get("/clients/{id}", "A client with its custom fields", answers={200: answers.Client})
+async def get_client(call: Call[None, None]) -> web.StreamResponse:
+    client = await access_client(call.user, call.id)
+    return json(await _shape(client))
 
 
-@routes.patch(r"/api/v1/clients/{id:\d+}")
-async def update_client(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    client_id = match_id(request)
-    await access_client(user, client_id)
-    data = await body(request, CARD)
-    custom = _custom(data)
-    card = _card(data)
-    for key in ("inn", "kpp", "birthday", "timezone"):
-        if card.get(key) == "":
-            card[key] = None
-    client = await client_service.update_client(client_id, card, actor=user, custom=custom)
-    return web.json_response(await _shape(client))
+@api.patch(
+    "/clients/{id}",
+    "Change a client",
+    body=ClientChanges,
+    answers={200: answers.Client},
+    errors=(403,),
+)
+async def update_client(call: Call[ClientChanges, None]) -> web.StreamResponse:
+    await access_client(call.user, call.id)
+    card, custom = _card(call.body)
+    client = await client_service.update_client(call.id, card, actor=call.user, custom=custom)
+    return json(await _shape(client))
 
 
-@routes.delete(r"/api/v1/clients/{id:\d+}")
-async def remove_client(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    await delete_client(match_id(request), actor=user)
+@api.delete("/clients/{id}", "Delete a client (admins)", answers={204: None}, errors=(403,))
+async def remove_client(call: Call[None, None]) -> web.StreamResponse:
+    await delete_client(call.id, actor=call.user)
     return web.Response(status=204)
 
 
-@routes.get("/api/v1/fields")
-async def list_fields(request: web.Request) -> web.StreamResponse:
-    await api_user(request)
+@api.get("/fields", "Custom client fields", answers={200: answers.Items[answers.Field]})
+async def list_fields(call: Call[None, None]) -> web.StreamResponse:
     definitions = await fields.definitions_for()
-    return web.json_response({"items": [field_json(d) for d in definitions]})
+    return json({"items": [field_json(d) for d in definitions]})

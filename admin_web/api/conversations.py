@@ -2,49 +2,72 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import Annotated
 
-from admin_web.api.base import (
-    api_user,
-    body,
-    conversation_json,
-    match_id,
-    message_json,
-    page,
-    page_args,
-    query_int,
-)
+from aiohttp import web
+from pydantic import ConfigDict, Field
+
+from admin_web.api import answers
+from admin_web.api.base import conversation_json, message_json, page
+from admin_web.api.declare import Api, Call, json
+from admin_web.api.types import Body, Id, Page, PerPage, Query, named
 from crm.access import access_conversation
 from crm.conversations import conversations_of, messages_of, queue_reply
 
-routes = web.RouteTableDef()
+api = Api("conversations")
 
 
-@routes.get("/api/v1/conversations")
-async def list_conversations(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    page_no, per_page = page_args(request)
-    rows = await conversations_of(user, limit=per_page + 1, offset=(page_no - 1) * per_page)
-    return page(
-        [conversation_json(c) for c in rows[:per_page]], page_no, per_page, len(rows) > per_page
+class Pages(Query):
+    page: Page = 1
+    per_page: PerPage = 50
+
+
+class MessagesQuery(Query):
+    before_id: Id | None = Field(None, description="older than this message")
+    per_page: PerPage = 50
+
+
+class Reply(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Добрый день! Счёт отправили."}]}
     )
 
-
-@routes.get(r"/api/v1/conversations/{id:\d+}/messages")
-async def list_messages(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    before = query_int(request, "before_id")
-    _, per_page = page_args(request)
-    rows = await messages_of(user, match_id(request), limit=per_page, before_id=before)
-    return web.json_response({"items": [message_json(m) for m in rows]})
+    text: Annotated[str, named(20_000)]
 
 
-@routes.post(r"/api/v1/conversations/{id:\d+}/messages")
-async def send_message(request: web.Request) -> web.StreamResponse:
-    """Queue a message to the client; the outbox sends it through the channel."""
-    user = await api_user(request)
-    conversation_id = match_id(request)
-    await access_conversation(user, conversation_id)
-    data = await body(request, {"text": ("str", 20_000)}, required=("text",))
-    message = await queue_reply(conversation_id, actor=user, text=data["text"])
-    return web.json_response(message_json(message), status=201)
+@api.get(
+    "/conversations",
+    "Conversations",
+    query=Pages,
+    answers={200: answers.PageOf[answers.Conversation]},
+)
+async def list_conversations(call: Call[None, Pages]) -> web.StreamResponse:
+    page_no, per_page = call.query.page, call.query.per_page
+    rows = await conversations_of(call.user, limit=per_page + 1, offset=(page_no - 1) * per_page)
+    items = [conversation_json(c) for c in rows[:per_page]]
+    return page(items, page_no, per_page, len(rows) > per_page)
+
+
+@api.get(
+    "/conversations/{id}/messages",
+    "Messages, oldest first",
+    query=MessagesQuery,
+    answers={200: answers.Items[answers.Message]},
+)
+async def list_messages(call: Call[None, MessagesQuery]) -> web.StreamResponse:
+    query = call.query
+    rows = await messages_of(call.user, call.id, limit=query.per_page, before_id=query.before_id)
+    return json({"items": [message_json(m) for m in rows]})
+
+
+@api.post(
+    "/conversations/{id}/messages",
+    "Send a message to the client (queued; the outbox sends it through the channel)",
+    body=Reply,
+    answers={201: answers.Message},
+    errors=(403, 409),
+)
+async def send_message(call: Call[Reply, None]) -> web.StreamResponse:
+    await access_conversation(call.user, call.id)
+    message = await queue_reply(call.id, actor=call.user, text=call.body.text)
+    return json(message_json(message), status=201)

@@ -4,198 +4,250 @@ complete, cancel)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Literal
 
 from aiohttp import web
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from admin_web.api.base import (
-    api_user,
-    body,
-    field_errors,
-    interaction_json,
-    interest_json,
-    match_id,
-    page,
-    page_args,
-    query_int,
-)
+from admin_web.api import answers
+from admin_web.api.base import interaction_json, interest_json, page
+from admin_web.api.declare import Api, Call, json
+from admin_web.api.types import Amount, Body, Id, Page, PerPage, Query, named, text_of
 from crm import deals, interactions
 from crm.access import access_client, access_interest, interest_filter
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.interactions import Plan, access_interaction
-from crm.models import Interaction, Interest, InterestStatus
+from crm.models import Interest
 
-routes = web.RouteTableDef()
-
-NEW_INTEREST = {
-    "client_id": ("int", 0),
-    "title": ("str", 300),
-    "scenario_id": ("int?", 0),
-    "amount": ("number", 0),
-    "responsible_id": ("int?", 0),
-}
-PLAN = {
-    "client_id": ("int?", 0),
-    "interest_id": ("int?", 0),
-    "kind": ("str", 16),
-    "planned_at": ("str", 40),
-    "subject": ("str?", 300),
-    "content": ("str?", 4000),
-    "responsible_id": ("int?", 0),
-}
-# the next interaction planned when one is completed: in the same client and interest
-NEXT_PLAN = {k: v for k, v in PLAN.items() if k not in ("client_id", "interest_id")}
+api = Api("interests")
+feed = Api("interactions")
 
 
-def _moment(raw: str, field: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed.field(field, N_("A date and time (ISO 8601) expected")) from None
-    if moment.tzinfo is None:
-        raise ValidationFailed.field(field, N_("A time zone is required"))
-    return moment
+class NewInterest(Body):
+    """A new interest (deal) of a client, at the first stage of its scenario (the default
+    one unless `scenario_id` names another active scenario); `responsible_id` an active
+    user (the key's user by default)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"client_id": 1, "title": "Поставка", "amount": 150000}]}
+    )
+
+    client_id: Id
+    title: Annotated[str, named(300)]
+    scenario_id: Id | None = None
+    amount: Amount | None = None
+    responsible_id: Id | None = None
 
 
-def _plan(data: dict[str, Any], prefix: str = "") -> Plan:
+class Move(Body):
+    stage_id: Id = Field(description="a stage of the interest's scenario")
+
+
+class Lose(Body):
+    reason_id: Id = Field(description="a loss reason (Settings → Lists)")
+
+
+class Nothing(Body):
+    """No fields: send `{}` or no body at all."""
+
+
+class NextPlan(Body):
+    """The next interaction; `planned_at` has a time zone and a year from 1900 to 2200,
+    and is not in the past where the interest's scenario forbids it."""
+
+    kind: answers.InteractionKind
+    planned_at: AwareDatetime = Field(description="with a time zone; a year from 1900 to 2200")
+    subject: Annotated[str, text_of(300)] | None = None
+    content: Annotated[str, text_of(4000)] | None = None
+    responsible_id: Id | None = None
+
+
+class NewPlan(NextPlan):
+    """A planned interaction with a client, or within one of its interests."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"client_id": 1, "kind": "call", "planned_at": "2030-12-01T10:00:00+03:00"}
+            ]
+        }
+    )
+
+    client_id: Id | None = Field(None, description="required unless interest_id is given")
+    interest_id: Id | None = None
+
+
+class Completion(Body):
+    result: Annotated[str, text_of(4000)] | None = None
+    next: NextPlan | None = None
+
+
+class InterestQuery(Query):
+    status: Literal["open", "won", "lost"] | None = None
+    client_id: Id | None = None
+    page: Page = 1
+    per_page: PerPage = 50
+
+
+class FeedQuery(Query):
+    client_id: Id | None = Field(None, description="give client_id or interest_id")
+    interest_id: Id | None = None
+
+
+def _plan(data: NextPlan) -> Plan:
+    planned_at: datetime = data.planned_at
     return Plan(
-        kind=str(data["kind"]),
-        planned_at=_moment(str(data["planned_at"]), prefix + "planned_at"),
-        subject=str(data.get("subject") or ""),
-        content=str(data.get("content") or ""),
-        responsible_id=data.get("responsible_id"),
+        kind=data.kind,
+        planned_at=planned_at,
+        subject=data.subject or "",
+        content=data.content or "",
+        responsible_id=data.responsible_id,
     )
 
 
-@routes.get("/api/v1/interests")
-async def list_interests(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    page_no, per_page = page_args(request)
-    query = Interest.filter(await interest_filter(user))
-    status = request.query.get("status")
-    if status is not None:
-        if status not in {s.value for s in InterestStatus}:
-            raise ValidationFailed.field("status", N_("Unknown choice"))
-        query = query.filter(status=status)
-    client_id = query_int(request, "client_id")
-    if client_id is not None:
-        query = query.filter(client_id=client_id)
-    rows = await query.order_by("-id").offset((page_no - 1) * per_page).limit(per_page + 1)
-    return page(
-        [interest_json(i) for i in rows[:per_page]], page_no, per_page, len(rows) > per_page
-    )
+@api.get(
+    "/interests",
+    "Interests (deals)",
+    query=InterestQuery,
+    answers={200: answers.PageOf[answers.Interest]},
+)
+async def list_interests(call: Call[None, InterestQuery]) -> web.StreamResponse:
+    query = call.query
+    rows_query = Interest.filter(await interest_filter(call.user))
+    if query.status is not None:
+        rows_query = rows_query.filter(status=query.status)
+    if query.client_id is not None:
+        rows_query = rows_query.filter(client_id=query.client_id)
+    offset = (query.page - 1) * query.per_page
+    rows = await rows_query.order_by("-id").offset(offset).limit(query.per_page + 1)
+    items = [interest_json(i) for i in rows[: query.per_page]]
+    return page(items, query.page, query.per_page, len(rows) > query.per_page)
 
 
-@routes.post("/api/v1/interests")
-async def create_interest(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    data = await body(request, NEW_INTEREST, required=("client_id", "title"))
+@api.post("/interests", "Open an interest", body=NewInterest, answers={201: answers.Interest})
+async def create_interest(call: Call[NewInterest, None]) -> web.StreamResponse:
+    data = call.body
     interest = await deals.create_interest(
-        actor=user,
-        client_id=data["client_id"],
-        title=data["title"],
-        scenario_id=data.get("scenario_id"),
-        amount=data.get("amount"),
-        responsible_id=data.get("responsible_id"),
+        actor=call.user,
+        client_id=data.client_id,
+        title=data.title,
+        scenario_id=data.scenario_id,
+        amount=data.amount,
+        responsible_id=data.responsible_id,
         source="api",
     )
-    return web.json_response(interest_json(interest), status=201)
+    return json(interest_json(interest), status=201)
 
 
-@routes.get(r"/api/v1/interests/{id:\d+}")
-async def get_interest(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    return web.json_response(interest_json(await access_interest(user, match_id(request))))
+@api.get("/interests/{id}", "An interest", answers={200: answers.Interest})
+async def get_interest(call: Call[None, None]) -> web.StreamResponse:
+    return json(interest_json(await access_interest(call.user, call.id)))
 
 
-@routes.post(r"/api/v1/interests/{id:\d+}/move")
-async def move_interest(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    interest_id = match_id(request)
-    await access_interest(user, interest_id)
-    data = await body(request, {"stage_id": ("int", 0)}, required=("stage_id",))
-    return web.json_response(
-        interest_json(await deals.move_stage(interest_id, data["stage_id"], actor=user))
-    )
+@api.post(
+    "/interests/{id}/move",
+    "Move to a stage",
+    body=Move,
+    answers={200: answers.Interest},
+    errors=(403, 409),
+)
+async def move_interest(call: Call[Move, None]) -> web.StreamResponse:
+    await access_interest(call.user, call.id)
+    moved = await deals.move_stage(call.id, call.body.stage_id, actor=call.user)
+    return json(interest_json(moved))
 
 
-@routes.post(r"/api/v1/interests/{id:\d+}/win")
-async def win_interest(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    interest_id = match_id(request)
-    await access_interest(user, interest_id)
-    await body(request, {})
-    return web.json_response(interest_json(await deals.win(interest_id, actor=user)))
+@api.post(
+    "/interests/{id}/win",
+    "Mark won",
+    body=Nothing,
+    optional_body=True,
+    answers={200: answers.Interest},
+    errors=(403, 409),
+)
+async def win_interest(call: Call[Nothing, None]) -> web.StreamResponse:
+    await access_interest(call.user, call.id)
+    return json(interest_json(await deals.win(call.id, actor=call.user)))
 
 
-@routes.post(r"/api/v1/interests/{id:\d+}/lose")
-async def lose_interest(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    interest_id = match_id(request)
-    await access_interest(user, interest_id)
-    data = await body(request, {"reason_id": ("int", 0)}, required=("reason_id",))
-    return web.json_response(
-        interest_json(await deals.lose(interest_id, data["reason_id"], actor=user))
-    )
+@api.post(
+    "/interests/{id}/lose",
+    "Mark lost with a reason",
+    body=Lose,
+    answers={200: answers.Interest},
+    errors=(403, 409),
+)
+async def lose_interest(call: Call[Lose, None]) -> web.StreamResponse:
+    await access_interest(call.user, call.id)
+    lost = await deals.lose(call.id, call.body.reason_id, actor=call.user)
+    return json(interest_json(lost))
 
 
-@routes.get("/api/v1/interactions")
-async def list_interactions(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    client_id = query_int(request, "client_id")
-    interest_id = query_int(request, "interest_id")
+@feed.get(
+    "/interactions",
+    "The feed of a client or an interest",
+    query=FeedQuery,
+    answers={200: answers.Items[answers.Interaction]},
+)
+async def list_interactions(call: Call[None, FeedQuery]) -> web.StreamResponse:
+    client_id, interest_id = call.query.client_id, call.query.interest_id
     if interest_id is not None:
-        await access_interest(user, interest_id)
+        await access_interest(call.user, interest_id)
     elif client_id is not None:
-        await access_client(user, client_id)
+        await access_client(call.user, client_id)
     else:
         raise ValidationFailed.field("client_id", N_("Give client_id or interest_id"))
     rows = await interactions.feed(client_id=client_id, interest_id=interest_id, limit=200)
-    return web.json_response({"items": [interaction_json(x) for x in rows]})
+    return json({"items": [interaction_json(x) for x in rows]})
 
 
-@routes.post("/api/v1/interactions")
-async def plan_interaction(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    data = await body(request, PLAN, required=("kind", "planned_at"))
+@feed.post(
+    "/interactions",
+    "Plan an interaction",
+    body=NewPlan,
+    answers={201: answers.Interaction},
+    errors=(403,),
+)
+async def plan_interaction(call: Call[NewPlan, None]) -> web.StreamResponse:
+    data = call.body
     planned = await interactions.plan_interaction(
-        _plan(data),
-        actor=user,
-        client_id=data.get("client_id"),
-        interest_id=data.get("interest_id"),
+        _plan(data), actor=call.user, client_id=data.client_id, interest_id=data.interest_id
     )
-    return web.json_response(interaction_json(planned), status=201)
+    return json(interaction_json(planned), status=201)
 
 
-@routes.post(r"/api/v1/interactions/{id:\d+}/complete")
-async def complete_interaction(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    interaction_id = match_id(request)
-    await access_interaction(user, interaction_id)
-    data = await body(request, {"result": ("str?", 4000), "next": ("object", 0)})
-    next_plan = None
-    if data.get("next") is not None:
-        nested = data["next"]
-        errors = field_errors(nested, NEXT_PLAN, prefix="next.")
-        if not isinstance(nested.get("kind"), str) or not isinstance(nested.get("planned_at"), str):
-            errors.setdefault("next", N_("kind and planned_at are required"))
-        if errors:
-            raise ValidationFailed(fields=errors)
-        next_plan = _plan(nested, "next.")
+@feed.post(
+    "/interactions/{id}/complete",
+    "Complete, and plan the next one",
+    body=Completion,
+    optional_body=True,
+    answers={200: answers.Completed},
+    errors=(403, 409),
+)
+async def complete_interaction(call: Call[Completion, None]) -> web.StreamResponse:
+    await access_interaction(call.user, call.id)
+    data = call.body
     done, planned = await interactions.complete_interaction(
-        interaction_id, actor=user, result=str(data.get("result") or ""), next_plan=next_plan
+        call.id,
+        actor=call.user,
+        result=data.result or "",
+        next_plan=_plan(data.next) if data.next is not None else None,
     )
-    return web.json_response(
+    return json(
         {"done": interaction_json(done), "next": interaction_json(planned) if planned else None}
     )
 
 
-@routes.post(r"/api/v1/interactions/{id:\d+}/cancel")
-async def cancel_interaction(request: web.Request) -> web.StreamResponse:
-    user = await api_user(request)
-    interaction_id = match_id(request)
-    await access_interaction(user, interaction_id)
-    await body(request, {})
-    cancelled: Interaction = await interactions.cancel_interaction(interaction_id, actor=user)
-    return web.json_response(interaction_json(cancelled))
+@feed.post(
+    "/interactions/{id}/cancel",
+    "Cancel (restorable)",
+    body=Nothing,
+    optional_body=True,
+    answers={200: answers.Interaction},
+    errors=(403, 409),
+)
+async def cancel_interaction(call: Call[Nothing, None]) -> web.StreamResponse:
+    await access_interaction(call.user, call.id)
+    cancelled = await interactions.cancel_interaction(call.id, actor=call.user)
+    return json(interaction_json(cancelled))

@@ -1,12 +1,17 @@
-"""Mounts the JSON API, /api/v1."""
+"""Mounts the JSON API, /api/v1: every module's `Api` (its endpoints, documented by
+`openapi.document()` from the same declarations)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from admin_web.api import clients, conversations, deals, openapi
+from admin_web.api.declare import Api
+
+APIS: list[Api] = [clients.api, deals.api, deals.feed, conversations.api]
 
 
 def mount(app: web.Application) -> None:
-    for module in (openapi, clients, deals, conversations):
-        app.add_routes(module.routes)
+    app.add_routes(openapi.routes)
+    for api in APIS:
+        app.add_routes(api.routes())

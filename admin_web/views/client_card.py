@@ -1,5 +1,6 @@
 """The client card: sections of custom fields, key persons, interests, conversations,
-change history, duplicates and merge; admins edit it, managers read their own."""
+change history, duplicates (merging them: client_merge); admins edit it, managers read
+their own."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from aiohttp import web
 from admin_web import forms
 from admin_web.auth import require_admin, require_user
 from admin_web.render import flash, gettext_for, redirect, render
+from admin_web.views.client_merge import merges_into
 from admin_web.views.clients import kind_choices, relation_choices
 from crm import clients as client_service
 from crm import clock, fields
 from crm.access import access_client
 from crm.client_card import get_persons
 from crm.duplicates import REASONS as DUPLICATE_REASONS
-from crm.duplicates import find_duplicates, merge_clients
+from crm.duplicates import find_duplicates
 from crm.history import list_changes
 from crm.i18n import N_
 from crm.interactions import feed
@@ -80,6 +82,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "history": await list_changes("client", client.id, limit=100),
         "duplicates": await find_duplicates(client.id, actor=user),
         "duplicate_reasons": DUPLICATE_REASONS,
+        "merges": await merges_into(client.id) if user.is_admin else [],
         "conversations": await _conversations(client),
         "local_time": client_service.client_local_time(client),
         "relation_names": dict(relation_choices(request)),
@@ -199,16 +202,3 @@ async def person_add(request: web.Request) -> web.StreamResponse:
     person = await client_service.add_person(client_id, actor=admin, **data)
     await flash(request, gettext_for(request, N_("Key person {name} added"), name=person.name))
     return redirect(f"/clients/{client_id}#persons")
-
-
-@routes.post(r"/clients/{id:\d+}/merge")
-async def client_merge(request: web.Request) -> web.StreamResponse:
-    """Merge a duplicate into this client (this one survives)."""
-    admin = require_admin(request)
-    survivor_id = forms.match_int(request.match_info["id"])
-    form = await request.post()
-    merged_id = forms.integer(form, "merged_id")
-    assert merged_id is not None
-    await merge_clients(survivor_id, merged_id, actor=admin)
-    await flash(request, gettext_for(request, N_("Clients merged")))
-    return redirect(f"/clients/{survivor_id}")

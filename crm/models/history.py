@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -40,7 +40,7 @@ class MergeRecord(Timestamped):
     merged: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
         "models.Client", related_name=False, on_delete=fields.CASCADE
     )
-    moved: dict[str, list[int]] = fields.JSONField(default=dict)
+    moved: dict[str, Any] = fields.JSONField(default=dict)  # see crm.merge
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )

@@ -67,12 +67,8 @@ async def test_openapi_document(browser: Browser) -> None:
         "/interests/{id}/move",
         "/conversations/{id}/messages",
     } <= set(doc["paths"])
-    assert (
-        "validation_failed"
-        in doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"][
-            "enum"
-        ]
-    )
+    error = doc["components"]["schemas"]["ErrorDetail"]["properties"]
+    assert {"validation_failed", "duplicate"} <= set(error["code"]["enum"])
 
 
 async def test_keys_are_required_and_revocable(
@@ -333,7 +329,7 @@ async def test_lone_surrogates_are_refused_not_stored(api: Api, admin: User) -> 
         ("POST", "/clients", {"name": "X\ud800"}, "name"),
         ("POST", "/clients", {"name": "X", "note": "\udfff"}, "note"),
         ("POST", "/clients", {"name": "X", "tags": ["ok", "\ud800"]}, "tags"),
-        ("POST", "/clients", {"name": "X", "custom": {"1": "\ud800"}}, "custom"),
+        ("POST", "/clients", {"name": "X", "custom": {"1": "\ud800"}}, "custom.1"),
         ("PATCH", f"/clients/{client.id}", {"region": "\ud800"}, "region"),
         (
             "POST",
@@ -382,7 +378,7 @@ async def test_plans_name_a_real_user_a_sane_date_and_a_text_subject(api: Api, a
         ({"content": 5}, "next.content"),
         ({"planned_at": "0001-01-01T00:05:00+00:00"}, "planned_at"),
         ({"colour": "red"}, "next.colour"),
-        ({"kind": None}, "next"),
+        ({"kind": None}, "next.kind"),
     ):
         next_plan = {"kind": "meeting", "planned_at": later, **nested}
         status, body = await api.call(
