@@ -31,6 +31,11 @@ def _gettext(context: Any, message: str) -> str:
 
 
 @jinja2.pass_context
+def _pgettext(context: Any, msgctxt: str, message: str) -> str:
+    return str(translations(context.get("locale") or "ru").pgettext(msgctxt, message))
+
+
+@jinja2.pass_context
 def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
     return translations(context.get("locale") or "ru").ngettext(singular, plural, n)
 
@@ -65,7 +70,7 @@ def setup(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        _gettext, _ngettext, newstyle=True
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext
     )
     env.filters["dt"] = _datetime
     env.filters["day"] = _date

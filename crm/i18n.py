@@ -47,6 +47,13 @@ def gettext(message: str, locale: str | None = None, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def pgettext(context: str, message: str, locale: str | None = None, **params: Any) -> str:
+    """`message` as meant in `context` (the Russian for an "Open" filter and an "Open" button
+    differ)."""
+    text = str(translations(pick_locale(locale)).pgettext(context, message))
+    return text.format(**params) if params else text
+
+
 def ngettext(singular: str, plural: str, n: int, locale: str | None = None, **params: Any) -> str:
     text = translations(pick_locale(locale)).ngettext(singular, plural, n)
     return text.format(n=n, **params)
