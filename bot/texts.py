@@ -15,22 +15,15 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from crm.i18n import N_, format_datetime, format_money, format_time, gettext
+from crm import labels
+from crm.i18n import format_datetime, format_money, format_time, gettext
 from crm.models import InteractionKind
 
 LIMIT = 4096  # characters of a message after entity parsing
 EDIT_QUOTE = 1000  # characters of customer text kept when a card is re-rendered
 _TAG = re.compile(r"<[^<>]+>")
 
-KIND_LABELS: dict[str, str] = {
-    InteractionKind.CALL: N_("Call"),
-    InteractionKind.MEETING: N_("Meeting"),
-    InteractionKind.EMAIL: N_("Email"),
-    InteractionKind.MESSAGE: N_("Message"),
-    InteractionKind.SMS: N_("SMS"),
-    InteractionKind.TASK: N_("Task"),
-    InteractionKind.NOTE: N_("Note"),
-}
+KIND_LABELS: dict[str, str] = {k: str(v) for k, v in labels.INTERACTION_KIND.items()}
 KIND_ICONS: dict[str, str] = {
     InteractionKind.CALL: "📞",
     InteractionKind.MEETING: "🤝",

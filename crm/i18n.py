@@ -1,6 +1,7 @@
 """Babel catalogs (domain `crmhub`, locales ru and en) and locale-aware formatting.
 
-Source strings are English; `N_` marks a string for extraction without translating it.
+Source strings are English; `N_` marks a string for extraction without translating it,
+`NP_` one with a context (the same English meant two ways).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ DEFAULT_LOCALE = "ru"
 def N_(message: str) -> str:
     """Mark a string for translation; it is translated where it is shown."""
     return message
+
+
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Mark a string meant in `context` (see `pgettext`); translated where it is shown."""
+    return (context, message)
 
 
 @lru_cache(maxsize=64)
