@@ -48,7 +48,7 @@ def _label(context: Any, value: Any, table: Any = None) -> str:
 
 @jinja2.pass_context
 def _client_kind(context: Any, client: Any) -> str:
-    return labels.client_kind(client.kind, client.inn, context.get("locale"))
+    return labels.client_kind(client, context.get("locale"))
 
 
 @jinja2.pass_context

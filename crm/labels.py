@@ -17,6 +17,7 @@ from typing import Any
 from crm.i18n import N_, NP_, format_date, gettext, pgettext
 from crm.models import (
     ChannelKind,
+    Client,
     ClientKind,
     ImportStatus,
     InteractionKind,
@@ -180,12 +181,20 @@ def label(
     return text(found, locale) if found is not None else str(key)
 
 
-def client_kind(kind: ClientKind | str, inn: str | None, locale: str | None) -> str:
-    """ "Legal entity", "Individual", or "Sole proprietor" for an individual with an INN
-    (only an individual entrepreneur has one of 12 digits on a client card)."""
-    if str(kind) == ClientKind.INDIVIDUAL and inn:
+def is_sole_proprietor(client: Client) -> bool:
+    """An individual entrepreneur (ИП): an individual with an INN (only an entrepreneur
+    shows one of 12 digits on a client card), or one written as such."""
+    if client.kind != ClientKind.INDIVIDUAL:
+        return False
+    written = (client.org_form or "").strip().upper() == "ИП" or client.name.startswith("ИП ")
+    return bool(client.inn) or written
+
+
+def client_kind(client: Client, locale: str | None) -> str:
+    """ "Legal entity", "Sole proprietor" (short: ИП) or "Individual"."""
+    if is_sole_proprietor(client):
         return text(SOLE_PROPRIETOR, locale)
-    return label(str(kind), locale, CLIENT_KIND)
+    return label(client.kind, locale, CLIENT_KIND)
 
 
 def _yes_no(value: Any, locale: str | None) -> str | None:

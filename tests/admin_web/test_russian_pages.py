@@ -70,6 +70,21 @@ async def test_deals_are_sdelki_with_plural_filters(browser: Browser) -> None:
         assert "нтерес" not in text
 
 
+async def test_a_sole_proprietor_is_ip(browser: Browser) -> None:
+    admin = await make_user(Role.ADMIN, locale="ru")
+    ip = await clients.create_client(
+        actor=admin, kind=ClientKind.INDIVIDUAL, name="Хабибуллин Ринат", inn="500102030400"
+    )
+    person = await clients.create_client(
+        actor=admin, kind=ClientKind.INDIVIDUAL, name="Петров Ринат"
+    )
+    legal = await clients.create_client(actor=admin, kind=ClientKind.LEGAL, name="ООО Вектор")
+    await browser.login(admin.email)
+    for client, kind in ((ip, "ИП"), (person, "Физлицо"), (legal, "Юрлицо")):
+        _, card = await browser.get(f"/clients/{client.id}")
+        assert f"<dt>Вид</dt><dd>{kind}</dd>" in card
+
+
 async def _channels(admin: User) -> None:
     made = [
         ("telegram", {"token": "7100000001:AAHsecretTokenForTestsOnly_0001"}, {}),

@@ -17,7 +17,7 @@ from tests.bot.conftest import BotHarness, bound_manager, buttons, customer_writ
 from tests.crm import factories
 from tests.russian_text import english_words
 
-OLGA = 660001
+OLGA, PAVEL = 660001, 660002
 NOW = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
 DATA = frozenset({"Shop", "bot"})  # the channel's name as its admin wrote it (conftest)
 INTERES = re.compile(r"\b[Ии]нтерес(?:ы|а|ов|ом|ам|ами|ах|е|у)?\b")
@@ -123,3 +123,33 @@ async def test_main_screens_have_no_english(harness: BotHarness, shop: Channel) 
     assert "Просрочено" in harness.current(today)["text"]
     assert english_in(screens, harness) == {}
     assert await Interest.filter(client_id=client.id).count() == 3
+
+
+async def test_names_read_naturally_and_an_inquiry_deal_is_titled_by_its_words(
+    harness: BotHarness, shop: Channel
+) -> None:
+    olga = await bound_manager(OLGA, full_name="Ольга", locale="ru")
+    await bound_manager(PAVEL, full_name="Павел", locale="ru")
+    words = "Хочу купить диван в гостиную, срочно, с доставкой до подъезда"
+    await customer_writes(shop, words, name="Ринат Хабибуллин")
+    await harness.notifier.drain()
+    await harness.press(OLGA, harness.last_to(OLGA), "Принять")
+    interest = await Interest.get()
+    assert interest.title == "Telegram: Хочу купить диван в гостиную, срочно, с…"
+    assert "Обращение принято. Ответственный: Ольга" in harness.last_to(PAVEL)["text"]
+
+    await customer_writes(shop, "Вы здесь?", name="Ринат Хабибуллин")
+    await harness.notifier.drain()
+    await harness.press(OLGA, harness.last_to(OLGA), "Ответить")
+    prompt = harness.last_to(OLGA)["text"]
+    assert prompt.startswith("Ответ клиенту: Ринат Хабибуллин.")
+    assert " для " not in prompt
+
+    client = await factories.client(
+        olga, kind="individual", name="Хабибуллин Ринат Рустамович", inn="500102030400"
+    )
+    person = await factories.client(olga, kind="individual", name="Ринат Петров")
+    await harness.send(OLGA, "/client Хабибуллин Ринат")
+    assert f"{client.name} · ИП" in harness.last_to(OLGA)["text"]
+    await harness.send(OLGA, "/client Ринат Петров")
+    assert f"{person.name} · Физлицо" in harness.last_to(OLGA)["text"]
