@@ -1,6 +1,7 @@
 """The bot's main screens in Russian: a deal is "сделка" (never 1C's "интерес"), and no raw
 English (enum values, untranslated labels) is left in what a Russian-speaking manager reads:
-the inquiry card, the deal card and its feed, /deals, /today, /client and its card."""
+the inquiry card, the deal card and its feed, /deals, /today, /client and its card, a
+reminder, the overdue nag and the morning digest."""
 
 from __future__ import annotations
 
@@ -110,6 +111,14 @@ async def test_main_screens_have_no_english(harness: BotHarness, shop: Channel) 
         client_card = harness.last_to(OLGA)  # one match: its card at once
         await harness.send(OLGA, "/client Хабибуллин")
         found = harness.last_to(OLGA)
+        assert await harness.notifier.deliver_due_reminders_once() >= 1
+        reminder = harness.last_to(OLGA)
+        later = NOW + timedelta(hours=3, minutes=30)
+        assert await harness.notifier.nag_overdue_once(now=later) == 1
+        nag = harness.last_to(OLGA)
+        nine = datetime(2026, 6, 2, 6, 0, tzinfo=UTC)  # 09:00 in Moscow, the next day
+        assert await harness.notifier.send_digests_once(now=nine) == 1
+        digest = harness.last_to(OLGA)
 
     screens = {
         "inquiry": inquiry,
@@ -119,6 +128,9 @@ async def test_main_screens_have_no_english(harness: BotHarness, shop: Channel) 
         "feed": feed,
         "client search": found,
         "client card": client_card,
+        "reminder": reminder,
+        "overdue nag": nag,
+        "digest": digest,
     }
     assert "Просрочено" in harness.current(today)["text"]
     assert english_in(screens, harness) == {}
