@@ -70,6 +70,18 @@ async def test_deals_are_sdelki_with_plural_filters(browser: Browser) -> None:
         assert "нтерес" not in text
 
 
+async def test_the_way_in_reads_russian(browser: Browser) -> None:
+    """Before anyone logs in: the first-run form, then the login page (the browser's language)."""
+    ru = {"Accept-Language": "ru-RU,ru;q=0.9"}
+    status, page = await browser.get("/onboarding", headers=ru)
+    assert status == 200 and 'name="admin_email"' in page
+    assert english_words(visible_text(page)) == []
+    await make_user(Role.ADMIN, locale="ru")
+    status, page = await browser.get("/login", headers=ru)
+    assert status == 200 and "E-mail" in page
+    assert english_words(visible_text(page)) == []
+
+
 async def test_a_sole_proprietor_is_ip(browser: Browser) -> None:
     admin = await make_user(Role.ADMIN, locale="ru")
     ip = await clients.create_client(
