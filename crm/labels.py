@@ -9,6 +9,7 @@ Every label is a msgid, translated where it is shown; a label with a context is 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from enum import Enum
@@ -127,6 +128,7 @@ HISTORY_FIELDS: dict[str, Label] = {
     "phone": N_("Phone"),
     "email": N_("Email"),
 }
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HISTORY_VALUES: dict[str, dict[str, Label]] = {
     "kind": CLIENT_KIND,
     "relation_type": RELATION_TYPE,
@@ -214,20 +216,21 @@ def history_value(
     field: str, value: str | None, locale: str | None, people: Mapping[int, str] | None = None
 ) -> str:
     """A history row's old or new value as the reader reads it: labels for enum values,
-    yes/no, dates in the reader's locale, a responsible's name."""
+    a responsible's name, yes/no for flags, dates in the reader's locale."""
     if value is None:
         return ""
     if field in _HISTORY_VALUES:
         return label(value, locale, _HISTORY_VALUES[field])
-    if field == "is_lead":
-        return _yes_no(value, locale) or value
-    if field == "birthday":
+    if field == "responsible_id" and people is not None and value.isdigit():
+        return people.get(int(value), value)
+    yes_no = _yes_no(value, locale)  # is_lead, flag custom fields
+    if yes_no is not None:
+        return yes_no
+    if _ISO_DATE.fullmatch(value):  # birthday, date custom fields
         try:
             return format_date(date.fromisoformat(value), locale)
         except ValueError:
             return value
-    if field == "responsible_id" and people is not None and value.isdigit():
-        return people.get(int(value), value)
     return value
 
 

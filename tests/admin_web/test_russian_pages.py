@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import FormData
 
 from admin_web.keys import IMPORTS
-from crm import apikeys, channels, clients, conversations, deals, demo, scenarios
+from crm import apikeys, channels, clients, conversations, deals, demo, fields, scenarios
 from crm.models import (
     Client,
     ClientKind,
@@ -152,6 +152,8 @@ async def _history(admin: User) -> Client:
     )
     manager = await User.filter(role=Role.MANAGER).order_by("id").first()
     assert manager is not None
+    vat = await fields.create_field(name="Платит НДС", type="flag", actor=admin)
+    signed = await fields.create_field(name="Договор подписан", type="date", actor=admin)
     await clients.update_client(
         client.id,
         {
@@ -162,6 +164,7 @@ async def _history(admin: User) -> Client:
             "phones": ["+7 916 123-45-67"],
             "tags": ["Опт"],
         },
+        custom={vat.id: True, signed.id: "2026-03-02"},
         actor=admin,
     )
     return client
@@ -281,5 +284,9 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     for url, words in found.items():
         print(url, words)
     assert found == {}
+    _, card = await browser.get(f"/clients/{changed.id}")
+    history = visible_text(card.split('id="history"', 1)[1])
+    for line in ("Тип отношений\nПокупатель\nПоставщик", "Платит НДС\nда", "мар. 2026"):
+        assert line in history
     _, users_page = await browser.get("/users")
     assert "<th>E-mail</th>" in users_page and "Письмо" not in users_page  # not "a letter"
