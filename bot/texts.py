@@ -23,7 +23,7 @@ LIMIT = 4096  # characters of a message after entity parsing
 EDIT_QUOTE = 1000  # characters of customer text kept when a card is re-rendered
 _TAG = re.compile(r"<[^<>]+>")
 
-KIND_LABELS: dict[str, str] = {k: str(v) for k, v in labels.INTERACTION_KIND.items()}
+KIND_LABELS = labels.INTERACTION_KIND
 KIND_ICONS: dict[str, str] = {
     InteractionKind.CALL: "📞",
     InteractionKind.MEETING: "🤝",

@@ -36,7 +36,7 @@ INTEREST_STATUS: dict[str, Label] = {
     InterestStatus.WON: NP_("deal status", "Won"),
     InterestStatus.LOST: NP_("deal status", "Lost"),
 }
-INTERACTION_KIND: dict[str, Label] = {
+INTERACTION_KIND: dict[str, str] = {  # plain msgids: the bot formats them itself
     InteractionKind.CALL: N_("Call"),
     InteractionKind.MEETING: N_("Meeting"),
     InteractionKind.EMAIL: N_("Email"),
@@ -86,7 +86,7 @@ CHANNEL_KIND: dict[str, Label] = {
     ChannelKind.VIBER: N_("Viber bot"),
     ChannelKind.EMAIL: N_("Mailbox"),
 }
-_BY_TYPE: dict[type[Enum], dict[str, Label]] = {
+_BY_TYPE: dict[type[Enum], Mapping[str, Label]] = {
     InterestStatus: INTEREST_STATUS,
     InteractionKind: INTERACTION_KIND,
     InteractionState: INTERACTION_STATE,
