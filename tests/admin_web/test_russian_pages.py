@@ -290,3 +290,12 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
         assert line in history
     _, users_page = await browser.get("/users")
     assert "<th>E-mail</th>" in users_page and "Письмо" not in users_page  # not "a letter"
+
+    # a manager's panel: their own (here empty) lists and the read-only note
+    seller = await make_user(Role.MANAGER, locale="ru", full_name="Олег Продавцов")
+    await browser.post("/logout")
+    await browser.login(seller.email)
+    for url in ("/", "/clients", "/deals", "/deals?status=won", "/inbox"):
+        status, html = await browser.get(url)
+        assert status == 200 and "Олег Продавцов" in html, url  # logged in, not the login page
+        assert english_words(visible_text(html), DATA) == [], url
