@@ -16,7 +16,7 @@ from yarl import URL
 
 from admin_web.keys import USER
 from admin_web.security import CSRF_FIELD, csrf_token
-from crm import models
+from crm import labels, models
 from crm.i18n import format_date, format_datetime, format_money, pick_locale, translations
 from crm.models import User
 from crm.normalize import storable
@@ -32,8 +32,43 @@ def _gettext(context: Any, message: str) -> str:
 
 
 @jinja2.pass_context
+def _pgettext(context: Any, msgctxt: str, message: str) -> str:
+    return str(translations(context.get("locale") or "ru").pgettext(msgctxt, message))
+
+
+@jinja2.pass_context
 def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
     return translations(context.get("locale") or "ru").ngettext(singular, plural, n)
+
+
+@jinja2.pass_context
+def _label(context: Any, value: Any, table: Any = None) -> str:
+    return labels.label(value, context.get("locale"), table)
+
+
+@jinja2.pass_context
+def _client_kind(context: Any, client: Any) -> str:
+    return labels.client_kind(client, context.get("locale"))
+
+
+@jinja2.pass_context
+def _history_field(context: Any, field: str) -> str:
+    return labels.history_field(field, context.get("locale"))
+
+
+@jinja2.pass_context
+def _history_value(context: Any, field: str, value: str | None, people: Any = None) -> str:
+    return labels.history_value(field, value, context.get("locale"), people)
+
+
+@jinja2.pass_context
+def _channel_field(context: Any, key: str) -> str:
+    return labels.channel_field(key, context.get("locale"))
+
+
+@jinja2.pass_context
+def _channel_value(context: Any, key: str, value: Any) -> str:
+    return labels.channel_value(key, value, context.get("locale"))
 
 
 @jinja2.pass_context
@@ -76,12 +111,20 @@ def setup(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        _gettext, _ngettext, newstyle=True
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext
     )
     env.filters["dt"] = _datetime
     env.filters["day"] = _date
     env.filters["money"] = _money
     env.globals["maxlength"] = max_length
+    env.globals.update(  # the reader's words for stored values (crm.labels)
+        label=_label,
+        client_kind=_client_kind,
+        history_field=_history_field,
+        history_value=_history_value,
+        channel_field=_channel_field,
+        channel_value=_channel_value,
+    )
 
 
 def locale_of(request: web.Request) -> str:

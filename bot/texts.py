@@ -15,7 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from crm.i18n import N_, format_datetime, format_money, format_time, gettext
+from crm import labels
+from crm.i18n import format_datetime, format_money, format_time, gettext
 from crm.models import InteractionKind
 
 LIMIT = 4096  # characters of a message after entity parsing
@@ -27,15 +28,7 @@ SHORT_QUOTE = 300  # a card Telegram refused is sent again with this much of eac
 ECHO = 60  # characters of a manager's own query repeated back ("No client matches …")
 _TAG = re.compile(r"<[^<>]+>")
 
-KIND_LABELS: dict[str, str] = {
-    InteractionKind.CALL: N_("Call"),
-    InteractionKind.MEETING: N_("Meeting"),
-    InteractionKind.EMAIL: N_("Email"),
-    InteractionKind.MESSAGE: N_("Message"),
-    InteractionKind.SMS: N_("SMS"),
-    InteractionKind.TASK: N_("Task"),
-    InteractionKind.NOTE: N_("Note"),
-}
+KIND_LABELS = labels.INTERACTION_KIND
 KIND_ICONS: dict[str, str] = {
     InteractionKind.CALL: "📞",
     InteractionKind.MEETING: "🤝",

@@ -1,6 +1,7 @@
 """Babel catalogs (domain `crmhub`, locales ru and en) and locale-aware formatting.
 
-Source strings are English; `N_` marks a string for extraction without translating it.
+Source strings are English; `N_` marks a string for extraction without translating it,
+`NP_` one with a context (the same English meant two ways).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Mark a string meant in `context` (see `pgettext`); translated where it is shown."""
+    return (context, message)
+
+
 @lru_cache(maxsize=64)
 def pick_locale(locale: str | None) -> str:
     """The supported locale closest to `locale` (`en-US` -> `en`), else the default."""
@@ -45,6 +51,13 @@ def translations(locale: str) -> NullTranslations:
 
 def gettext(message: str, locale: str | None = None, **params: Any) -> str:
     text = translations(pick_locale(locale)).gettext(message)
+    return text.format(**params) if params else text
+
+
+def pgettext(context: str, message: str, locale: str | None = None, **params: Any) -> str:
+    """`message` as meant in `context` (the Russian for an "Open" filter and an "Open" button
+    differ)."""
+    text = str(translations(pick_locale(locale)).pgettext(context, message))
     return text.format(**params) if params else text
 
 

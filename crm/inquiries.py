@@ -32,6 +32,45 @@ from crm.models import (
 from crm.rows import RowReader, query, split
 from crm.scenarios import default_scenario, stages_of
 
+# A deal opened from an inquiry is titled "Telegram: Хочу купить диван…": where the
+# customer wrote and the first words they wrote (the client's name is on the card already).
+CHANNEL_TITLES = {
+    ChannelKind.TELEGRAM: "Telegram",
+    ChannelKind.VK: "VK",
+    ChannelKind.VIBER: "Viber",
+    ChannelKind.EMAIL: "E-mail",
+}
+TITLE_WORDS = 40  # characters of the customer's first words kept in the title
+
+
+def inquiry_title(kind: ChannelKind | str, text: str, fallback: str) -> str:
+    """The channel and the first words of `text` (cut at a word, "…"), else `fallback`."""
+    words = " ".join(text.split())
+    if len(words) > TITLE_WORDS:
+        head = words[: TITLE_WORDS + 1]
+        cut = head.rsplit(" ", 1)[0] if " " in head else head[:TITLE_WORDS]
+        words = cut.rstrip(" ,.;:!?-—") + "…"
+    product = CHANNEL_TITLES.get(ChannelKind(kind), str(kind))
+    return f"{product}: {words or fallback}"
+
+
+async def _first_words(inquiry: Inquiry, kind: ChannelKind) -> str:
+    """What the customer wrote first in this inquiry (an email's subject when it has one)."""
+    first = (
+        await Message.filter(
+            conversation_id=inquiry.conversation_id,  # type: ignore[attr-defined]
+            direction=Direction.IN,
+            sent_at__gte=inquiry.first_message_at,
+        )
+        .exclude(text="")
+        .order_by("id")
+        .first()
+    )
+    if first is None:
+        return ""
+    subject = first.meta.get("subject") if kind == ChannelKind.EMAIL else None
+    return str(subject or first.text)
+
 
 async def _visible_channels(actor: User) -> Q:
     """Inquiries on the channels the actor may see (a subquery, no read of its own)."""
@@ -132,7 +171,8 @@ async def _decide(inquiry: Inquiry, status: InquiryStatus, actor: User) -> bool:
 
 async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = None) -> Interest:
     """Take the inquiry: an interest in the channel's default scenario, responsible = actor,
-    the conversation linked to it, the client assigned to the actor if it had nobody."""
+    titled by `inquiry_title` unless given, the conversation linked to it, the client
+    assigned to the actor if it had nobody."""
     await already_decided(actor, inquiry_id)
     inquiry = await access_inquiry(actor, inquiry_id)
     channel = await Channel.get(id=inquiry.channel_id)  # type: ignore[attr-defined]
@@ -145,6 +185,9 @@ async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = No
         raise ValidationFailed.field("scenario_id", N_("Create a sales scenario first"))
     stages = await stages_of(scenario.id)
     client = await Client.get(id=inquiry.client_id)  # type: ignore[attr-defined]
+    if title is None:
+        words = await _first_words(inquiry, channel.kind)
+        title = inquiry_title(channel.kind, words, client.name)
     async with in_transaction():
         if not await _decide(inquiry, InquiryStatus.ACCEPTED, actor):
             taken = await Inquiry.get(id=inquiry.id).prefetch_related("decided_by")
@@ -155,7 +198,7 @@ async def accept_inquiry(inquiry_id: int, *, actor: User, title: str | None = No
             )
         interest = await Interest.create(
             client=client,
-            title=title or client.name,
+            title=title,
             scenario=scenario,
             stage=stages[0],
             responsible=actor,

@@ -10,11 +10,35 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from crm import db
+from crm import db, labels
 from crm.config import Settings, load_settings, settings_locale
 from crm.errors import CrmError
+from crm.i18n import N_, gettext
+from crm.models import Visibility
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+# what `demo-data` added, table by table
+DEMO_TABLES = {
+    "users": N_("Users"),
+    "clients": N_("Clients"),
+    "client_contacts": N_("Phones and emails"),
+    "client_tags": N_("Tags of clients"),
+    "contact_persons": N_("Key persons"),
+    "field_values": N_("Custom field values"),
+    "interests": N_("Deals"),
+    "stage_changes": N_("Stage changes"),
+    "interactions": N_("Interactions"),
+}
+VISIBILITY = {
+    Visibility.ALL: N_("Everybody"),
+    Visibility.USER: N_("One user"),
+    Visibility.USERS: N_("These users"),
+}
+
+
+def _t(settings: Settings, message: str, **params: Any) -> str:
+    """`message` (marked with N_) in the installation's language (CRMHUB_DEFAULT_LOCALE)."""
+    return gettext(message, settings.default_locale, **params)
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -29,10 +53,13 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     def progress(event: str, app: str, name: str) -> None:
         if event == "apply_done":
-            print(f"applied {app}.{name}")
+            print(_t(settings, N_("Applied {migration}"), migration=f"{app}.{name}"))
 
-    await db.migrate(settings.db_url(), progress=progress)
-    print("database is up to date")
+    try:
+        await db.migrate(settings.db_url(), progress=progress)
+    finally:
+        await db.close()  # the migrations' SQLite thread would keep the process alive
+    print(_t(settings, N_("The database is up to date")))
     return 0
 
 
@@ -52,7 +79,7 @@ async def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
             timezone=settings.default_timezone,
             actor=None,
         )
-    print(f"admin #{user.id} {user.email} created")
+    print(_t(settings, N_("Administrator #{id} {email} created"), id=user.id, email=user.email))
     return 0
 
 
@@ -63,7 +90,10 @@ async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
     async with db.session(settings.db_url()):
         stats = await demo.generate(args.clients, seed=args.seed, progress=_progress)
     print()
-    print(", ".join(f"{k}: {v}" for k, v in stats.items()))
+    added = ", ".join(
+        f"{_t(settings, DEMO_TABLES[k]) if k in DEMO_TABLES else k}: {v}" for k, v in stats.items()
+    )
+    print(_t(settings, N_("Added: {counts}"), counts=added))
     return 0
 
 
@@ -74,23 +104,24 @@ async def cmd_user_invite(settings: Settings, args: argparse.Namespace) -> int:
     async with db.session(settings.db_url()):
         user = await User.filter(email=args.email.strip().lower()).first()
         if user is None:
-            print(f"no user {args.email}", file=sys.stderr)
+            print(_t(settings, N_("No user {email}"), email=args.email), file=sys.stderr)
             return 1
         invite = await users.create_invite(user.id, actor=None)
     bot = args.bot or "your_manager_bot"
     print(f"https://t.me/{bot}?start={invite.code}")
-    print(f"code: {invite.code} (valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC)")
+    until = f"{invite.expires_at:%Y-%m-%d %H:%M}"
+    print(_t(settings, N_("Code: {code} (valid until {until} UTC)"), code=invite.code, until=until))
     return 0
 
 
-async def _user_id(email: str | None) -> int | None:
+async def _user_id(settings: Settings, email: str | None) -> int | None:
     from crm.models import User
 
     if not email:
         return None
     user = await User.filter(email=email.strip().lower()).first()
     if user is None:
-        raise SystemExit(f"error: no user {email}")
+        raise SystemExit(_t(settings, N_("error: no user {email}"), email=email))
     return user.id
 
 
@@ -132,7 +163,7 @@ async def cmd_channel_add(settings: Settings, args: argparse.Namespace) -> int:
     conf = {k: getattr(args, k) for k in options if getattr(args, k, None) not in (None, "")}
     await db.migrate(settings.db_url())
     async with db.session(settings.db_url()):
-        users = [await _user_id(e) for e in (args.users or "").split(",") if e.strip()]
+        users = [await _user_id(settings, e) for e in (args.users or "").split(",") if e.strip()]
         scenario = await get_scenario(args.scenario) if args.scenario else None
         done = await connect(
             kind=args.kind,
@@ -142,24 +173,26 @@ async def cmd_channel_add(settings: Settings, args: argparse.Namespace) -> int:
             api_base=args.api_base or "",
             visibility=args.visibility,
             visible_user_ids=[u for u in users if u],
-            responsible_id=await _user_id(args.responsible),
+            responsible_id=await _user_id(settings, args.responsible),
             default_scenario_id=scenario.id if scenario else None,
             public_url=settings.public_url or "",
             check=not args.no_check,
             actor=None,
         )
-    print(f"channel #{done.channel.id} {done.channel.kind.value} {done.channel.name!r} connected")
+    channel = done.channel
+    kind = labels.label(channel.kind, settings.default_locale)
+    connected = N_("Channel #{id} connected: {kind} “{name}”")
+    print(_t(settings, connected, id=channel.id, kind=kind, name=channel.name))
     if done.description:
-        print(f"  account: {done.description}")
+        print("  " + _t(settings, N_("Account: {account}"), account=done.description))
     if done.webhook_url:
-        print(f"  webhook: {done.webhook_url}")
+        print("  " + _t(settings, N_("Webhook: {url}"), url=done.webhook_url))
     elif args.kind == "vk" and settings.public_url:
         from inbox.connect import webhook_url
 
-        print(
-            f"  enter this Callback API URL in the community: "
-            f"{webhook_url(settings.public_url, done.channel)}"
-        )
+        url = webhook_url(settings.public_url, channel)
+        enter = N_("Enter this Callback API address in the community: {url}")
+        print("  " + _t(settings, enter, url=url))
     return 0
 
 
@@ -170,15 +203,20 @@ async def cmd_channel_list(settings: Settings, args: argparse.Namespace) -> int:
 
     async with db.session(settings.db_url()):
         rows = await Channel.all().order_by("id")
+        locale = settings.default_locale
         for c in rows:
-            mode = "polling" if polling_mode(c, settings.public_url or "") else "webhook"
-            state = "active" if c.is_active else "disabled"
+            mode = N_("polling") if polling_mode(c, settings.public_url or "") else N_("webhook")
+            state = N_("active") if c.is_active else N_("disabled")
+            shown = ", ".join(
+                f"{labels.channel_field(k, locale)}: {labels.channel_value(k, v, locale)}"
+                for k, v in masked_credentials(c).items()
+            )
             print(
-                f"#{c.id}\t{c.kind.value}\t{c.name}\t{state}\t{mode}\t"
-                f"visibility={c.visibility.value}\t{masked_credentials(c)}"
+                f"#{c.id}\t{labels.label(c.kind, locale)}\t{c.name}\t{_t(settings, state)}\t"
+                f"{_t(settings, mode)}\t{_t(settings, VISIBILITY[c.visibility])}\t{shown}"
             )
     if not rows:
-        print("no channels; add one with `crmhub channel add`")
+        print(_t(settings, N_("No channels; add one with `crmhub channel add`")))
     return 0
 
 
@@ -187,7 +225,7 @@ async def cmd_channel_check(settings: Settings, args: argparse.Namespace) -> int
 
     async with db.session(settings.db_url()):
         description = await check_channel(args.id, settings.public_url or "")
-    print(f"ok: {description}")
+    print(_t(settings, N_("ok: {account}"), account=description))
     return 0
 
 
@@ -196,7 +234,7 @@ async def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
 
     async with db.session(settings.db_url()):
         message = await outbox.retry(args.id)
-    print(f"message #{message.id} queued again")
+    print(_t(settings, N_("Message #{id} queued again"), id=message.id))
     return 0
 
 
@@ -206,9 +244,10 @@ async def cmd_outbox_dead(settings: Settings, args: argparse.Namespace) -> int:
     async with db.session(settings.db_url()):
         rows = await outbox.dead_letters(args.limit)
     for m in rows:
-        print(f"#{m.id}\tattempts={m.attempts}\t{m.updated_at:%Y-%m-%d %H:%M}\t{m.last_error}")
+        attempts = _t(settings, N_("attempts: {n}"), n=m.attempts)
+        print(f"#{m.id}\t{attempts}\t{m.updated_at:%Y-%m-%d %H:%M}\t{m.last_error}")
     if not rows:
-        print("no dead letters")
+        print(_t(settings, N_("No dead letters")))
     return 0
 
 
@@ -220,10 +259,11 @@ async def cmd_inbox_unparsed(settings: Settings, args: argparse.Namespace) -> in
             await RawEvent.filter(status=RawEventStatus.UNPARSED).order_by("-id").limit(args.limit)
         )
     for r in rows:
-        print(f"#{r.id}\tchannel={r.channel_id}\t{r.created_at:%Y-%m-%d %H:%M}\t{r.error}")  # type: ignore[attr-defined]
+        channel = _t(settings, N_("channel #{id}"), id=r.channel_id)  # type: ignore[attr-defined]
+        print(f"#{r.id}\t{channel}\t{r.created_at:%Y-%m-%d %H:%M}\t{r.error}")
         print(f"  {r.body[:500]}")
     if not rows:
-        print("no unparsed events")
+        print(_t(settings, N_("No unparsed events")))
     return 0
 
 
@@ -233,7 +273,7 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
     import shutil
     from pathlib import Path
 
-    from crm.imports.files import guess_mapping, heading_key, open_table
+    from crm.imports.files import TARGET_NAMES, guess_mapping, heading_key, open_table
     from crm.imports.jobs import create_job, run_job
     from crm.imports.values import ImportOptions
 
@@ -248,7 +288,12 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
             index = int(column) - 1 if column.isdigit() else keys.index(heading_key(column))
             mapping[index] = target.strip()
         for index, heading in enumerate(table.headers):
-            print(f"  {heading!r} -> {mapping.get(index) or '(skipped)'}")
+            target = mapping.get(index) or ""
+            shown = _t(settings, N_("(skipped)"))
+            if target:  # the key one types in --map, and what it means
+                name = TARGET_NAMES.get(target)
+                shown = f"{target} ({_t(settings, name)})" if name else target
+            print(f"  {heading!r} -> {shown}")
         # a folder of this run's own: a second import of the same file name must not
         # overwrite the first one's copy, nor share its retention
         folder = settings.data_dir / "imports" / f"cli-{secrets.token_hex(8)}"
@@ -264,7 +309,7 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
                 relation_type=args.relation,
                 tag=args.tag or "",
                 dedup=tuple(k for k in args.dedup.split(",") if k),
-                responsible_id=await _user_id(args.responsible),
+                responsible_id=await _user_id(settings, args.responsible),
             ),
             actor=None,
         )
@@ -275,11 +320,19 @@ async def cmd_import_clients(settings: Settings, args: argparse.Namespace) -> in
         )
     print()
     if job.error:
-        print(f"error: {job.error}", file=sys.stderr)
+        print(_t(settings, N_("error: {reason}"), reason=job.error), file=sys.stderr)
         return 1
-    print(f"created {job.created}, updated {job.updated}, skipped {job.skipped}")
+    print(
+        _t(
+            settings,
+            N_("Created {created}, updated {updated}, skipped {skipped}"),
+            created=job.created,
+            updated=job.updated,
+            skipped=job.skipped,
+        )
+    )
     if job.failed_path:
-        print(f"failed rows and reasons: {job.failed_path}")
+        print(_t(settings, N_("Rows that failed, with reasons: {path}"), path=job.failed_path))
     return 0
 
 
@@ -404,6 +457,7 @@ def _refused(exc: CrmError, locale: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)  # no start-up/shut-down lines
     func: Command = args.func
     try:
         settings = load_settings()

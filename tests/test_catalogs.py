@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 
 from crm.i18n import LOCALES_DIR, gettext
@@ -11,12 +12,16 @@ from tools.catalog import extract
 def test_every_marked_string_is_translated_to_russian() -> None:
     with (LOCALES_DIR / "ru" / "LC_MESSAGES" / "crmhub.po").open("rb") as fh:
         catalog = read_po(fh, locale="ru")
+
+    def key(m: Message) -> tuple[str, str]:
+        return (m.context or "", m.id if isinstance(m.id, str) else m.id[0])
+
     translated = {
-        (m.id if isinstance(m.id, str) else m.id[0])
+        key(m)
         for m in catalog
         if m.id and (m.string if isinstance(m.string, str) else all(m.string))
     }
-    missing = sorted((m.id if isinstance(m.id, str) else m.id[0]) for m in extract() if m.id)
+    missing = sorted(key(m) for m in extract() if m.id)
     missing = [m for m in missing if m not in translated]
     assert missing == [], "run `make messages` and translate these in locales/ru: " + repr(missing)
 

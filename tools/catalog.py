@@ -1,7 +1,8 @@
 """Keep the Babel catalogs in step with the code (developers: `make messages`).
 
 Extracts every marked string into locales/crmhub.pot, merges it into ru and en, and, given
-`--ru FILE` (a Python file defining `RU = {msgid: translation}`), fills Russian translations.
+`--ru FILE` (a Python file defining `RU = {msgid: translation}`), fills Russian translations;
+a message with a context (`pgettext`, `NP_`) is keyed `(context, msgid)`.
 English is the source language: its catalog stays empty and falls back to the msgid."""
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 SOURCES = ("crm", "crmhub", "inbox", "bot", "admin_web")
-KEYWORDS = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+KEYWORDS = {
+    "N_": None,
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "pgettext": ((1, "c"), 2),
+    "NP_": ((1, "c"), 2),
+}
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
@@ -40,7 +49,7 @@ def extract() -> Catalog:
     return template
 
 
-def merge(template: Catalog, locale: str, fill: dict[str, str]) -> int:
+def merge(template: Catalog, locale: str, fill: dict[str | tuple[str, str], str]) -> int:
     path = LOCALES / locale / "LC_MESSAGES" / "crmhub.po"
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -57,7 +66,9 @@ def merge(template: Catalog, locale: str, fill: dict[str, str]) -> int:
         key = message.id if isinstance(message.id, str) else message.id[0]
         if locale == "en":
             message.string = "" if isinstance(message.id, str) else ("", "")
-        elif key in fill:
+        elif message.context and (message.context, key) in fill:
+            message.string = fill[(message.context, key)]
+        elif not message.context and key in fill:
             message.string = fill[key]
         message.flags.discard("fuzzy")
         if locale != "en" and not message.string:

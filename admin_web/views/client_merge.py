@@ -12,9 +12,9 @@ from aiohttp import web
 from admin_web import forms
 from admin_web.auth import require_admin
 from admin_web.render import flash, gettext_for, locale_of, redirect, render
-from admin_web.views.clients import RELATION_NAMES
 from crm.errors import NotFound
 from crm.i18n import N_, format_date
+from crm.labels import label
 from crm.merge import FieldDifference, merge_clients, plan_merge, undo_merge
 from crm.models import MergeRecord, RelationType, User
 from crm.normalize import whole_number
@@ -30,7 +30,7 @@ def _shown(request: web.Request, key: str, value: Any, people: dict[int, str]) -
     if value is True or value is False:
         return gettext_for(request, N_("yes") if value else N_("no"))
     if isinstance(value, RelationType):
-        return gettext_for(request, RELATION_NAMES[value])
+        return label(value, locale_of(request))
     if key == "responsible_id":
         return people.get(value, f"#{value}")
     if isinstance(value, date):

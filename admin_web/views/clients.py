@@ -10,36 +10,27 @@ from aiohttp import web
 
 from admin_web import forms
 from admin_web.auth import require_admin, require_user
-from admin_web.render import back_url, flash, gettext_for, redirect, render
+from admin_web.render import back_url, flash, gettext_for, locale_of, redirect, render
 from crm import clients as client_service
-from crm import fields
+from crm import fields, labels
 from crm.client_list import ClientFilters, find_clients, matching_ids
 from crm.errors import ValidationFailed
 from crm.i18n import N_
-from crm.models import ClientKind, RelationType, Tag, User
+from crm.models import Tag, User
 from crm.normalize import whole_number
 from crm.reminders import overdue_clients
 
 routes = web.RouteTableDef()
 
-RELATION_NAMES = {
-    RelationType.BUYER: N_("Buyer"),
-    RelationType.SUPPLIER: N_("Supplier"),
-    RelationType.COMPETITOR: N_("Competitor"),
-    RelationType.GOVERNMENT: N_("Government body"),
-    RelationType.FOUNDER: N_("Founder"),
-    RelationType.OTHER: N_("Other"),
-}
-KIND_NAMES = {ClientKind.LEGAL: N_("Legal entity"), ClientKind.INDIVIDUAL: N_("Individual")}
 FILTER_KEYS = ("q", "tag_id", "responsible_id", "relation_type", "kind", "field_id", "field_value")
 
 
 def relation_choices(request: web.Request) -> list[tuple[str, str]]:
-    return [(r.value, gettext_for(request, n)) for r, n in RELATION_NAMES.items()]
+    return [(str(r), labels.text(n, locale_of(request))) for r, n in labels.RELATION_TYPE.items()]
 
 
 def kind_choices(request: web.Request) -> list[tuple[str, str]]:
-    return [(k.value, gettext_for(request, n)) for k, n in KIND_NAMES.items()]
+    return [(str(k), labels.text(n, locale_of(request))) for k, n in labels.CLIENT_KIND.items()]
 
 
 def _int(raw: str | None) -> int | None:

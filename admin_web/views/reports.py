@@ -10,7 +10,7 @@ with no figures, rather than as an error page."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from admin_web.auth import require_user
 from admin_web.render import locale_of, render
 from admin_web.views.clients import kind_choices, relation_choices
+from crm import labels
 from crm.errors import ValidationFailed
 from crm.i18n import N_, format_datetime, format_money
 from crm.models import Channel, FieldDefinition, FieldType, Role, Scenario, Tag, User
@@ -134,20 +135,37 @@ def record_link(kind: str, record_id: object) -> str | None:
     return f"/clients/{record_id}" if kind == RecordKind.CLIENTS else None
 
 
-def cell_of(request: web.Request, user: User) -> Callable[[Any], str]:
+# a drill-down column holding a stored value, per record kind: the table of its words
+WORDS: dict[tuple[str, str], Mapping[str, labels.Label]] = {
+    (RecordKind.INTERESTS, "Status"): labels.INTEREST_STATUS,
+    (RecordKind.CLIENTS, "Kind"): labels.CLIENT_KIND,
+    (RecordKind.CLIENTS, "Relation"): labels.RELATION_TYPE,
+    (RecordKind.INQUIRIES, "Status"): labels.INQUIRY_STATUS,
+    (RecordKind.INTERACTIONS, "Kind"): labels.INTERACTION_KIND,
+    (RecordKind.INTERACTIONS, "State"): labels.INTERACTION_STATE,
+}
+
+
+def cell_of(request: web.Request, user: User, kind: str) -> Callable[[Any, str], str]:
     """A drill-down cell as the reader reads it: moments in their zone, money, words."""
     locale = locale_of(request)
 
-    def cell(value: Any) -> str:
+    def cell(value: Any, column: str) -> str:
         if value is None:
             return ""
         if isinstance(value, datetime):
             return format_datetime(value, locale, user.timezone, "short")
         if isinstance(value, Decimal):
             return format_money(value, "RUB", locale)
-        return str(value)
+        table = WORDS.get((kind, column))
+        return labels.label(str(value), locale, table) if table else str(value)
 
     return cell
+
+
+def group_label_of(request: web.Request) -> Callable[[str, Any], str]:
+    locale = locale_of(request)
+    return lambda dimension, text: report_charts.group_label(dimension, text, locale)
 
 
 async def choices(request: web.Request, actor: User) -> dict[str, Any]:
@@ -273,6 +291,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             "percent": lambda share: report_charts.percent(share, locale),
             **await choices(request, user),
             "group_keys": group_keys,
+            "group_label": group_label_of(request),
         },
     )
 
@@ -310,6 +329,6 @@ async def records_page(request: web.Request) -> web.StreamResponse:
             "has_more": drill.page * drill.per_page < drill.total,
             "exports": _export_links(request),
             "record_link": record_link,
-            "cell": cell_of(request, user),
+            "cell": cell_of(request, user, drill.kind),
         },
     )

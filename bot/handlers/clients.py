@@ -19,13 +19,12 @@ from bot.dialogs.planning import start_planning
 from bot.dialogs.states import Typing
 from bot.texts import ECHO, excerpt, h
 from bot.views import Card, Viewer
-from crm import client_search, fields
+from crm import client_search, fields, labels
 from crm.access import access_client, interest_filter
 from crm.client_card import card_details
 from crm.i18n import format_date
 from crm.models import (
     Client,
-    ClientKind,
     ContactKind,
     FieldDefinition,
     InteractionKind,
@@ -99,8 +98,7 @@ async def custom_field_lines(v: Viewer, client: Client) -> list[str]:
 
 async def client_card(v: Viewer, client: Client) -> Card:
     card = Card()
-    kind = v._("Legal entity") if client.kind == ClientKind.LEGAL else v._("Individual")
-    card.add(f"👤 <b>{h(client.name)}</b> · {kind}")
+    card.add(f"👤 <b>{h(client.name)}</b> · {h(labels.client_kind(client, v.locale))}")
     if client.legal_name and client.legal_name != client.name:
         card.add(h(client.legal_name))
     if client.inn:

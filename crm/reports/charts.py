@@ -5,11 +5,12 @@ formatted in the reader's locale here, so web and bot draw the same chart."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from crm import labels
 from crm.charts import Bar, Chart, Series, bar_chart, column_chart
 from crm.i18n import format_money, gettext
 from crm.reports import funnel as funnel_report
@@ -142,13 +143,29 @@ def sources_chart(report: SourcesReport, locale: str, link: Link = _none) -> Cha
     return column_chart(names, series, title=gettext("Channels", locale))
 
 
+# a base report's grouping holding a stored value: the table of its words
+GROUP_WORDS: dict[str, Mapping[str, labels.Label]] = {
+    "kind": labels.CLIENT_KIND,
+    "relation": labels.RELATION_TYPE,
+}
+
+
+def group_label(dimension: str, text: object, locale: str) -> str:
+    """A base group's label as the reader reads it (a kind or relation in words)."""
+    table = GROUP_WORDS.get(dimension)
+    return labels.label(str(text), locale, table) if table and text else str(text or "")
+
+
 def base_chart(report: BaseReport, locale: str, link: Link = _none) -> Chart | None:
     """Clients per group, the largest groups first."""
     if not report.groups:
         return None
     bars = [
         Bar(
-            " · ".join(group.labels),
+            " · ".join(
+                group_label(dim, text, locale)
+                for dim, text in zip(report.group_by, group.labels, strict=False)
+            ),
             group.clients,
             _count(group.clients, locale),
             link(

@@ -39,10 +39,10 @@ async def test_import_clients_command(
     code = await args.func(Settings(data_dir=tmp_path / "data"), args)
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "'ИНН' -> inn" in out and "'Loyalty' -> (skipped)" in out
+    assert "'ИНН' -> inn (ИНН)" in out and "'Loyalty' -> (не загружается)" in out
     assert "[" in out and "60/60" in out  # the progress bar
-    assert "created 59, updated 0, skipped 1" in out
-    assert "failed rows and reasons:" in out
+    assert "Создано: 59, обновлено: 0, пропущено: 1" in out
+    assert "Непринятые строки с причинами:" in out
     assert await Client.all().count() == 59
     assert await Tag.filter(name="CLI").exists()
     job = await ImportJob.get()

@@ -215,7 +215,12 @@ async def test_rerun_appends_without_collisions_and_services_still_work(
 
 
 def test_demo_data_command(tmp_path: Path) -> None:
-    env = {**os.environ, "CRMHUB_DATA_DIR": str(tmp_path / "data"), "CRMHUB_DATABASE_URL": ""}
+    env = {
+        **os.environ,
+        "CRMHUB_DATA_DIR": str(tmp_path / "data"),
+        "CRMHUB_DATABASE_URL": "",
+        "CRMHUB_DEFAULT_LOCALE": "ru",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "crmhub.cli", "demo-data", "--clients", "50"],
         env=env,
@@ -225,7 +230,8 @@ def test_demo_data_command(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "50/50" in done.stdout and "clients: 50" in done.stdout
+    assert "50/50" in done.stdout and "Клиенты: 50" in done.stdout  # the installation's language
+    assert "clients" not in done.stdout and " INFO " not in done.stdout
     with sqlite3.connect(tmp_path / "data" / "crmhub.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM clients").fetchone() == (50,)
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 21
