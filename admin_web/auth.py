@@ -1,5 +1,10 @@
 """Who is asking: the session's user, the login page with its rate limit, and the checks
-every handler starts with (`require_user`, `require_admin`)."""
+every handler starts with (`require_user`, `require_admin`).
+
+The encrypted cookie carries a session token (`sid`), not a user: the user is the one of
+the token's live row in `crm.sessions`, read once per request. Logout deletes the row, so
+a copy of the cookie taken before it no longer logs anyone in; so do a new password,
+deactivation and an admin's "end all sessions"."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from aiohttp_session import get_session, new_session
 from admin_web.keys import LIMITER, STATE, USER
 from admin_web.login_limit import LimiterUnavailable
 from admin_web.render import flash, gettext_for, local_path, redirect, render
+from crm import sessions
 from crm.errors import PermissionDenied
 from crm.i18n import N_
 from crm.models import User
@@ -28,6 +34,7 @@ routes = web.RouteTableDef()
 SESSIONLESS = ("/static/", "/healthz", "/webhooks/", "/api/", "/media/")
 # Reachable before anyone exists or logs in.
 OPEN_PATHS = ("/login", "/onboarding", *SESSIONLESS)
+SESSION_TOKEN = "sid"  # the cookie's key for the crm.sessions token
 
 
 @web.middleware
@@ -36,11 +43,11 @@ async def load_user(request: web.Request, handler: Handler) -> web.StreamRespons
     admin exists every page leads to onboarding."""
     if not request.path.startswith(SESSIONLESS):
         session = await get_session(request)
-        user_id = session.get("uid")
-        if isinstance(user_id, int):
-            user = await User.filter(id=user_id, is_active=True).first()
+        token = session.get(SESSION_TOKEN)
+        if isinstance(token, str):
+            user = await sessions.session_user(token)
             if user is None:
-                session.pop("uid", None)
+                session.pop(SESSION_TOKEN, None)
             else:
                 request[USER] = user
         state = request.app[STATE]
@@ -71,9 +78,9 @@ def require_admin(request: web.Request) -> User:
 
 
 async def log_in(request: web.Request, user: User) -> None:
-    """A fresh session (new CSRF token) for the user."""
+    """A fresh session (new CSRF token) for the user, recorded in crm.sessions."""
     session = await new_session(request)
-    session["uid"] = user.id
+    session[SESSION_TOKEN] = await sessions.start_session(user)
 
 
 @cache
@@ -151,6 +158,9 @@ async def _refused(
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     session = await get_session(request)
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        await sessions.end_session(token)
     session.invalidate()
     response = redirect("/login")
     await flash(request, gettext_for(request, N_("You have logged out")))

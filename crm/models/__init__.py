@@ -36,6 +36,7 @@ from crm.models.history import ChangeRecord, MergeRecord
 from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
+from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
 
 __all__ = [
@@ -90,4 +91,5 @@ __all__ = [
     "User",
     "UserGroup",
     "Visibility",
+    "WebSession",
 ]

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+
+from crm.models.base import Timestamped, UtcDatetimeField
+
+if TYPE_CHECKING:
+    from crm.models.users import User
+
+
+class WebSession(Timestamped):
+    """A browser logged in to the panel. Its cookie carries a random token; the row keeps
+    only the token's digest. Deleting the row ends the session wherever the cookie is."""
+
+    id = fields.IntField(primary_key=True)
+    key_hash = fields.CharField(max_length=64, unique=True)  # sha256 hex of the token
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="web_sessions", on_delete=fields.CASCADE
+    )
+    expires_at = UtcDatetimeField(db_index=True)
+
+    class Meta:
+        table = "web_sessions"
