@@ -16,8 +16,9 @@ from functools import cache
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
-from admin_web.keys import LIMITER, STATE, USER
-from admin_web.login_limit import LimiterUnavailable
+from admin_web.forwarded import client_address
+from admin_web.keys import LIMITER, SETTINGS, STATE, USER
+from admin_web.login_limit import LimiterUnavailable, Limits
 from admin_web.render import flash, gettext_for, local_path, redirect, render
 from crm import sessions
 from crm.errors import PermissionDenied
@@ -35,6 +36,17 @@ SESSIONLESS = ("/static/", "/healthz", "/webhooks/", "/api/", "/media/")
 # Reachable before anyone exists or logs in.
 OPEN_PATHS = ("/login", "/onboarding", *SESSIONLESS)
 SESSION_TOKEN = "sid"  # the cookie's key for the crm.sessions token
+
+# The login lock-out's kinds of key and their limits (admin_web.login_limit): an account
+# from one address (a person's typos lock only that), an account from anywhere (guesses
+# spread over addresses), and an address across every account tried from it (a whole
+# office behind one NAT or proxy shares it, hence the much higher threshold).
+PAIR, ACCOUNT, ADDRESS = "pair", "account", "address"
+LOGIN_RULES = {
+    PAIR: Limits(attempts=5),
+    ACCOUNT: Limits(attempts=10),
+    ADDRESS: Limits(attempts=50),
+}
 
 
 @web.middleware
@@ -94,10 +106,6 @@ def _stand_in() -> User:
     return User(email="", password_hash=_stand_in_hash(), is_active=True)
 
 
-def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.StreamResponse:
     if request.get(USER) is not None:
@@ -113,19 +121,22 @@ async def login(request: web.Request) -> web.StreamResponse:
     email = str(form.get("email", "")).strip().lower()
     password = str(form.get("password", ""))
     limiter = request.app[LIMITER]
-    # Counted by the email typed, whether or not an account has it, and by the address.
-    keys = (f"email:{email}", f"ip:{_client_address(request)}")
+    address = client_address(request, request.app[SETTINGS].trusted_networks())
+    # Counted by the email typed, whether or not an account has it (see LOGIN_RULES).
+    pair, account = f"{PAIR}:{address} {email}", f"{ACCOUNT}:{email}"
     try:
-        locked = await limiter.locked_for(*keys)
+        locked = await limiter.locked_for(pair, account, f"{ADDRESS}:{address}")
         if locked is not None:
             minutes = max(1, int(locked.total_seconds() + 59) // 60)
             message = N_("Too many failed attempts. Try again in {minutes} min.")
             return await _refused(request, email, 429, message, minutes=minutes)
         user = await _authenticate(email, password)
         if user is None:
-            await limiter.failed(*keys)
+            await limiter.failed(pair, account, f"{ADDRESS}:{address}")
             return await _refused(request, email, 401, N_("Wrong email or password"))
-        await limiter.succeeded(*keys)
+        # The address's count stays: a login to an account of one's own must not reset
+        # the count of guesses at others' from the same place.
+        await limiter.succeeded(pair, account)
     except LimiterUnavailable as exc:
         log.error("login refused: the shared lock-out count cannot be reached (%s)", exc)
         message = N_("Logging in is not possible right now. Try again in a minute.")

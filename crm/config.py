@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
@@ -45,6 +46,23 @@ class Settings(BaseSettings):
     # days a processed webhook body or polled update is kept in raw_events
     # (inbox.raw_retention.forget_processed_events; pending and unparsed ones stay)
     raw_event_retention_days: int = Field(default=30, ge=1)
+    # reverse proxies whose X-Forwarded-For names the client (addresses or networks, comma
+    # separated); the login lock-out counts by that address. Unset: the peer's own address.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            ip_network(part, strict=False)  # ValueError: refused
+        return ",".join(parts)
+
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """CRMHUB_TRUSTED_PROXIES as networks (an address is a network of one)."""
+        return tuple(
+            ip_network(part, strict=False) for part in self.trusted_proxies.split(",") if part
+        )
 
     @field_validator("default_locale")
     @classmethod
@@ -93,6 +111,9 @@ PROBLEMS = {
     "role": N_("all, web or worker expected"),
     "import_retention_days": N_("A positive whole number expected"),
     "raw_event_retention_days": N_("A positive whole number expected"),
+    "trusted_proxies": N_(
+        "Addresses or networks separated by commas expected, such as 127.0.0.1,10.0.0.0/8"
+    ),
 }
 NOT_ACCEPTED = N_("This value is not accepted")
 
