@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 "table": "web_sessions",
                 "app": "models",
                 "pk_attr": "id",
-                "table_description": "A browser logged in to the panel. Its cookie carries a random token; the row keeps",
+                "table_description": "A browser logged in to the panel, found by the digest of the token in its cookie.",
             },
             bases=["Timestamped"],
         ),

@@ -11,8 +11,10 @@ if TYPE_CHECKING:
 
 
 class WebSession(Timestamped):
-    """A browser logged in to the panel. Its cookie carries a random token; the row keeps
-    only the token's digest. Deleting the row ends the session wherever the cookie is."""
+    """A browser logged in to the panel, found by the digest of the token in its cookie.
+
+    The row keeps only the digest (sha256), never the token. Deleting the row ends the
+    session wherever a copy of the cookie is."""
 
     id = fields.IntField(primary_key=True)
     key_hash = fields.CharField(max_length=64, unique=True)  # sha256 hex of the token
