@@ -12,7 +12,7 @@ from typing import Any
 
 from crm import db
 from crm.config import Settings, load_settings, settings_locale
-from crm.errors import CrmError
+from crm.errors import BadSetting, CrmError
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -381,10 +381,26 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _refused(exc: CrmError, locale: str) -> int:
+    if isinstance(exc, BadSetting):  # one line per variable: its name, what to do
+        for name, message in exc.field_messages(locale).items():
+            print(f"error: {name}: {message}", file=sys.stderr)
+        return 2
     print(f"error: {exc.render(locale)}", file=sys.stderr)
     for name, message in exc.field_messages(locale).items():
         print(f"  {name}: {message}", file=sys.stderr)
     return 2
+
+
+def _uses_data_dir(settings: Settings, args: argparse.Namespace) -> bool:
+    """`run` and `import` keep files there; any command, the SQLite file or secret key."""
+    return (
+        args.command in ("run", "import") or not settings.database_url or not (settings.secret_key)
+    )
+
+
+async def _started(func: Command, settings: Settings, args: argparse.Namespace) -> int:
+    await db.check_reachable(settings.db_url())  # a bad CRMHUB_DATABASE_URL: one line
+    return await func(settings, args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,7 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     except CrmError as exc:
         return _refused(exc, settings_locale())
     try:
-        return asyncio.run(func(settings, args))
+        if _uses_data_dir(settings, args):
+            settings.check_data_dir()
+        return asyncio.run(_started(func, settings, args))
     except CrmError as exc:
         return _refused(exc, settings.default_locale)
     except KeyboardInterrupt:
