@@ -24,6 +24,7 @@ from crm import sessions
 from crm.errors import PermissionDenied
 from crm.i18n import N_
 from crm.models import User
+from crm.onboarding import company_missing
 from crm.users import hash_password, verify_password
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ SESSIONLESS = ("/static/", "/healthz", "/webhooks/", "/api/", "/media/")
 # Reachable before anyone exists or logs in.
 OPEN_PATHS = ("/login", "/onboarding", *SESSIONLESS)
 SESSION_TOKEN = "sid"  # the cookie's key for the crm.sessions token
+COMPANY_STEP = "/onboarding/company"  # an admin's first login after `crmhub createadmin`
 
 # The login lock-out's kinds of key and their limits (admin_web.login_limit): an account
 # from one address (a person's typos lock only that), an account from anywhere (guesses
@@ -110,6 +112,8 @@ def _stand_in() -> User:
 async def login_page(request: web.Request) -> web.StreamResponse:
     if request.get(USER) is not None:
         return redirect("/")
+    if not request.app[STATE].onboarded:  # nobody to log in as yet: set crmhub up
+        return redirect("/onboarding")
     return await render(
         request, "login.html", {"next": local_path(request.query.get("next")) or ""}
     )
@@ -142,6 +146,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         message = N_("Logging in is not possible right now. Try again in a minute.")
         return await _refused(request, email, 503, message)
     await log_in(request, user)
+    if user.is_admin and await company_missing():  # made by `crmhub createadmin`
+        return redirect(COMPANY_STEP)
     target = local_path(form.get("next")) or ("/settings" if user.is_admin else "/")
     return redirect(target)
 

@@ -13,6 +13,7 @@ from typing import Any
 from crm import db
 from crm.config import Settings, load_settings, settings_locale
 from crm.errors import BadSetting, CrmError
+from crm.i18n import N_, gettext
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -40,7 +41,14 @@ async def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
     from crm import users
     from crm.models import Role
 
-    password = args.password or getpass.getpass("Password: ")
+    password = args.password or _password_asked()
+    if not password:
+        message = N_(
+            "No password given: pass --password, run the command in a terminal, or give the "
+            "password on standard input"
+        )
+        print(f"error: {gettext(message, settings.default_locale)}", file=sys.stderr)
+        return 2
     await db.migrate(settings.db_url())
     async with db.session(settings.db_url()):
         user = await users.create_user(
@@ -54,6 +62,17 @@ async def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(f"admin #{user.id} {user.email} created")
     return 0
+
+
+def _password_asked() -> str:
+    """Asked at a terminal; else the first line of standard input (`... | crmhub
+    createadmin`); empty when there is none."""
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            return getpass.getpass("Password: ")
+        return (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
+    except EOFError:
+        return ""
 
 
 async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
