@@ -66,7 +66,7 @@ def create_app(settings: Settings, *, limiter: LoginLimiter | None = None) -> we
     )
     app[SETTINGS] = settings
     # Redis when configured (shared by every web process), else this process's memory.
-    app[LIMITER] = limiter or login_limiter(settings.redis_url)
+    app[LIMITER] = limiter or login_limiter(settings.redis_url, rules=auth.LOGIN_RULES)
     app[STATE] = WebState()
     app[IMPORTS] = ImportJobs(settings.data_dir / "imports")
     app.on_startup.append(_check_limiter)

@@ -1,5 +1,9 @@
-"""The login lock-out: failed logins are counted per key (the email typed, the client's
-address); after `attempts` failures within `window` that key is locked out for `lockout`.
+"""The login lock-out: failed logins are counted per key; after a key's `attempts`
+failures within its `window` that key is locked out for its `lockout`. A key is a kind and
+a value (`pair:<address> <email>`); each kind has its own limits (`rules`), so the login
+page counts an (address, account) pair strictly, an account from anywhere less strictly and
+an address across many accounts with a much higher threshold (admin_web.auth.LOGIN_RULES):
+one person's typos behind an office's NAT lock only their own account from there.
 
 Two homes for the counts, chosen by `login_limiter(redis_url)`:
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -33,14 +38,17 @@ PREFIX = "crmhub-login"
 MAX_KEYS = 100_000  # in memory: a flood of random emails must not grow without end
 
 # KEYS: the failures (a sorted set of times) and the lock (its end) of each key, in pairs.
-# ARGV: now, window, limit, lockout (ms), a member unique to this failure.
+# ARGV: now (ms), a member unique to this failure, then each key's window, limit and
+# lockout (ms), in the keys' order.
 RECORD_FAILURE = """
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-local limit, lockout = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = tonumber(ARGV[1])
 for i = 1, #KEYS, 2 do
+  local at = 3 + (i - 1) / 2 * 3
+  local window, limit = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+  local lockout = tonumber(ARGV[at + 2])
   local failures, lock = KEYS[i], KEYS[i + 1]
   redis.call('ZREMRANGEBYSCORE', failures, '-inf', now - window)
-  redis.call('ZADD', failures, now, ARGV[5])
+  redis.call('ZADD', failures, now, ARGV[2])
   if redis.call('ZCARD', failures) >= limit then
     redis.call('SET', lock, now + lockout, 'PX', lockout)
     redis.call('DEL', failures)
@@ -67,10 +75,17 @@ class Limits:
 
 
 class LoginLimiter(ABC):
-    """Failed logins per key, locked out by `limits`."""
+    """Failed logins per key, locked out by the limits of the key's kind (`rules`, keyed
+    by the text before the key's first colon), else by `limits`."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(
+        self, limits: Limits | None = None, *, rules: Mapping[str, Limits] | None = None
+    ) -> None:
         self.limits = limits or Limits()
+        self.rules = dict(rules or {})
+
+    def limits_of(self, key: str) -> Limits:
+        return self.rules.get(key.partition(":")[0], self.limits)
 
     @abstractmethod
     async def locked_for(self, *keys: str) -> timedelta | None:
@@ -102,8 +117,10 @@ class _Failures:
 class MemoryLoginLimiter(LoginLimiter):
     """The counts in this process: not shared with other web processes, lost on restart."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
-        super().__init__(limits)
+    def __init__(
+        self, limits: Limits | None = None, *, rules: Mapping[str, Limits] | None = None
+    ) -> None:
+        super().__init__(limits, rules=rules)
         self._keys: dict[str, _Failures] = {}
 
     async def locked_for(self, *keys: str) -> timedelta | None:
@@ -123,10 +140,11 @@ class MemoryLoginLimiter(LoginLimiter):
     async def failed(self, *keys: str) -> None:
         now = clock.now()
         for key in keys:
+            limits = self.limits_of(key)
             entry = self._keys.setdefault(key, _Failures())
-            entry.times = [t for t in entry.times if now - t < self.limits.window] + [now]
-            if len(entry.times) >= self.limits.attempts:
-                entry.locked_until = now + self.limits.lockout
+            entry.times = [t for t in entry.times if now - t < limits.window] + [now]
+            if len(entry.times) >= limits.attempts:
+                entry.locked_until = now + limits.lockout
                 entry.times = []
         if len(self._keys) > MAX_KEYS:
             self._keys = {k: v for k, v in self._keys.items() if v.locked_until}
@@ -153,8 +171,9 @@ class RedisLoginLimiter(LoginLimiter):
         prefix: str = PREFIX,
         address: str = "",
         limits: Limits | None = None,
+        rules: Mapping[str, Limits] | None = None,
     ) -> None:
-        super().__init__(limits)
+        super().__init__(limits, rules=rules)
         self.redis = redis
         self.prefix = prefix
         self.address = address  # host:port for messages, never the password
@@ -175,13 +194,10 @@ class RedisLoginLimiter(LoginLimiter):
 
     async def failed(self, *keys: str) -> None:
         names = [name for key in keys for name in self._names(key)]
-        args = (
-            _ms(clock.now()),
-            _ms_of(self.limits.window),
-            self.limits.attempts,
-            _ms_of(self.limits.lockout),
-            secrets.token_hex(8),
-        )
+        args: list[int | str] = [_ms(clock.now()), secrets.token_hex(8)]
+        for key in keys:
+            limits = self.limits_of(key)
+            args += [_ms_of(limits.window), limits.attempts, _ms_of(limits.lockout)]
         try:
             await self._record(keys=names, args=args)
         except (RedisError, OSError) as exc:
@@ -206,13 +222,15 @@ class RedisLoginLimiter(LoginLimiter):
         await self.redis.aclose()
 
 
-def login_limiter(redis_url: str | None) -> LoginLimiter:
+def login_limiter(
+    redis_url: str | None, *, rules: Mapping[str, Limits] | None = None
+) -> LoginLimiter:
     """Shared through Redis when a URL is configured, else kept in this process."""
     if not redis_url:
-        return MemoryLoginLimiter()
+        return MemoryLoginLimiter(rules=rules)
     parts = urlsplit(redis_url)
     address = f"{parts.hostname}:{parts.port or 6379}" if parts.hostname else parts.path
-    return RedisLoginLimiter(Redis.from_url(redis_url), address=address)
+    return RedisLoginLimiter(Redis.from_url(redis_url), address=address, rules=rules)
 
 
 def _ms(moment: datetime) -> int:

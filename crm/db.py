@@ -1,19 +1,25 @@
-"""Database lifecycle: tortoise config, init/close, and the migrations runner."""
+"""Database lifecycle: tortoise config, init/close, the migrations runner, and the check
+that the configured PostgreSQL answers before anything starts (`check_reachable`)."""
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import time
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as migrate_api
 
 from crm import kept
+from crm.errors import BadSetting
+from crm.i18n import N_
 
 MODELS = ["crm.models"]
 
@@ -91,6 +97,60 @@ async def migrate(db_url: str, progress: Any = None) -> None:
 
         Path(db_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
     await migrate_api(config=tortoise_config(db_url), progress=progress)
+
+
+DATABASE_URL = "CRMHUB_DATABASE_URL"
+NO_ANSWER = N_(
+    "PostgreSQL at {address} does not answer (tried for {seconds} s): start it, or correct "
+    "the host and port"
+)
+NO_DATABASE = N_("The database {name} does not exist at {address}: create it with {command}")
+REFUSED = N_("PostgreSQL at {address} refused user {user}: check the user name and password")
+FAILED = N_("PostgreSQL at {address} refused the connection: {error}")
+WAIT = 5.0  # seconds a starting PostgreSQL is given (a container started alongside)
+
+
+async def check_reachable(db_url: str, *, wait: float = WAIT) -> None:
+    """PostgreSQL answers and has the database, or BadSetting says what to do about
+    CRMHUB_DATABASE_URL; while nothing answers it is asked again for `wait` seconds. The
+    message names host and port, never the password. SQLite: nothing to ask."""
+    if not is_postgres(db_url):
+        return
+    creds = expand_db_url(db_url)["credentials"]
+    host, port = creds.get("host") or "localhost", int(creds.get("port") or 5432)
+    user, name = creds.get("user") or getpass.getuser(), str(creds.get("database"))
+    address = f"{host}:{port}"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        try:
+            connection = await asyncpg.connect(
+                host=creds.get("host"),
+                port=port,
+                user=creds.get("user"),
+                password=creds.get("password"),
+                database=name,
+                ssl=creds.get("ssl"),
+                timeout=max(0.5, min(2.0, deadline - loop.time())),
+            )
+        except (OSError, TimeoutError, asyncpg.CannotConnectNowError):
+            if loop.time() >= deadline:
+                raise BadSetting.variable(
+                    DATABASE_URL, NO_ANSWER, address=address, seconds=round(wait)
+                ) from None
+            await asyncio.sleep(0.5)
+            continue
+        except asyncpg.InvalidCatalogNameError:
+            command = f"createdb -h {host} -p {port} -U {user} {name}"
+            raise BadSetting.variable(
+                DATABASE_URL, NO_DATABASE, name=name, address=address, command=command
+            ) from None
+        except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
+            raise BadSetting.variable(DATABASE_URL, REFUSED, address=address, user=user) from None
+        except asyncpg.PostgresError as exc:
+            raise BadSetting.variable(DATABASE_URL, FAILED, address=address, error=exc) from None
+        await connection.close()
+        return
 
 
 async def ping() -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
     CrmError                 code, message (English msgid, translated where shown), fields
      +-- ValidationFailed    bad input; `fields` maps each offending field to its message
+     |    +-- BadSetting     a setting (CRMHUB_...) refused or unusable; the command line
+     |                       prints one line per variable and exits with status 2
      +-- NotFound            missing, or not visible to the actor (never leaks existence)
      +-- PermissionDenied    visible, but the actor may not do this
      +-- Conflict            the state forbids it (stage in use, already taken, ...)
@@ -72,6 +74,16 @@ class ValidationFailed(CrmError):
     ) -> ValidationFailed:
         """One offending field; the overall message repeats the field's own."""
         return cls(message, code=code, fields={field: Text(message, **params)}, **params)
+
+
+class BadSetting(ValidationFailed):
+    """`fields` maps each refused variable (CRMHUB_...) to what is wrong and how to fix it."""
+
+    code = "bad_setting"
+
+    @classmethod
+    def variable(cls, name: str, message: str, /, **params: Any) -> BadSetting:
+        return cls(fields={name: Text(message, **params)})
 
 
 class NotFound(CrmError):

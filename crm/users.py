@@ -1,4 +1,5 @@
-"""CRM users (admins and managers), groups, passwords and Telegram binding."""
+"""CRM users (admins and managers), groups, passwords and Telegram binding. A new password
+or deactivation ends the user's panel sessions (crm.sessions)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from crm.i18n import N_, SUPPORTED_LOCALES
 from crm.models import Invite, Role, User, UserGroup
 from crm.regions import check_timezone
 from crm.rows import RowReader, query
+from crm.sessions import forget_sessions
 
 _hasher = PasswordHasher()
 INVITE_TTL = timedelta(days=7)
@@ -105,12 +107,16 @@ async def update_user(user_id: int, changes: dict[str, object], *, actor: User) 
         changes["timezone"] = check_timezone(str(changes["timezone"]))
     if "role" in changes:
         changes["role"] = Role(str(changes["role"]))
-    if "password" in changes:
+    new_password = "password" in changes
+    if new_password:
         changes["password_hash"] = hash_password(str(changes.pop("password")))
     if "full_name" in changes and not str(changes["full_name"]).strip():
         raise ValidationFailed.field("full_name", N_("Required"))
     user.update_from_dict(changes)
-    await user.save()
+    async with in_transaction():
+        await user.save()
+        if new_password:  # whoever knew the old one is logged out everywhere
+            await forget_sessions(user.id)
     return user
 
 
@@ -120,7 +126,9 @@ async def deactivate_user(user_id: int, *, actor: User) -> User:
     if user.id == actor.id:
         raise Conflict(N_("You cannot deactivate yourself"))
     user.is_active = False
-    await user.save(update_fields=["is_active", "updated_at"])
+    async with in_transaction():
+        await user.save(update_fields=["is_active", "updated_at"])
+        await forget_sessions(user.id)
     return user
 
 

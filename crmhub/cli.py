@@ -12,7 +12,7 @@ from typing import Any
 
 from crm import db, labels
 from crm.config import Settings, load_settings, settings_locale
-from crm.errors import CrmError
+from crm.errors import BadSetting, CrmError
 from crm.i18n import N_, gettext
 from crm.models import Visibility
 
@@ -67,7 +67,14 @@ async def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
     from crm import users
     from crm.models import Role
 
-    password = args.password or getpass.getpass("Password: ")
+    password = args.password or _password_asked()
+    if not password:
+        message = N_(
+            "No password given: pass --password, run the command in a terminal, or give the "
+            "password on standard input"
+        )
+        print(f"error: {gettext(message, settings.default_locale)}", file=sys.stderr)
+        return 2
     await db.migrate(settings.db_url())
     async with db.session(settings.db_url()):
         user = await users.create_user(
@@ -81,6 +88,17 @@ async def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(_t(settings, N_("Administrator #{id} {email} created"), id=user.id, email=user.email))
     return 0
+
+
+def _password_asked() -> str:
+    """Asked at a terminal; else the first line of standard input (`... | crmhub
+    createadmin`); empty when there is none."""
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            return getpass.getpass("Password: ")
+        return (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
+    except EOFError:
+        return ""
 
 
 async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
@@ -448,10 +466,26 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _refused(exc: CrmError, locale: str) -> int:
+    if isinstance(exc, BadSetting):  # one line per variable: its name, what to do
+        for name, message in exc.field_messages(locale).items():
+            print(f"error: {name}: {message}", file=sys.stderr)
+        return 2
     print(f"error: {exc.render(locale)}", file=sys.stderr)
     for name, message in exc.field_messages(locale).items():
         print(f"  {name}: {message}", file=sys.stderr)
     return 2
+
+
+def _uses_data_dir(settings: Settings, args: argparse.Namespace) -> bool:
+    """`run` and `import` keep files there; any command, the SQLite file or secret key."""
+    return (
+        args.command in ("run", "import") or not settings.database_url or not (settings.secret_key)
+    )
+
+
+async def _started(func: Command, settings: Settings, args: argparse.Namespace) -> int:
+    await db.check_reachable(settings.db_url())  # a bad CRMHUB_DATABASE_URL: one line
+    return await func(settings, args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,7 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     except CrmError as exc:
         return _refused(exc, settings_locale())
     try:
-        return asyncio.run(func(settings, args))
+        if _uses_data_dir(settings, args):
+            settings.check_data_dir()
+        return asyncio.run(_started(func, settings, args))
     except CrmError as exc:
         return _refused(exc, settings.default_locale)
     except KeyboardInterrupt:

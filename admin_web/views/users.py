@@ -9,10 +9,10 @@ import aiohttp
 from aiohttp import web
 
 from admin_web import forms
-from admin_web.auth import require_admin
+from admin_web.auth import log_in, require_admin
 from admin_web.keys import SETTINGS, STATE
 from admin_web.render import flash, gettext_for, redirect, render
-from crm import clock, users
+from crm import clock, sessions, users
 from crm.handover import hand_over, workload
 from crm.i18n import N_
 from crm.models import Invite, Role, User
@@ -114,6 +114,7 @@ async def user_page(request: web.Request) -> web.StreamResponse:
             "roles": _roles(request),
             "others": others,
             "load": await workload(person.id),
+            "sessions": await sessions.live_sessions(person.id),
         },
     )
 
@@ -130,7 +131,12 @@ async def user_edit(request: web.Request) -> web.StreamResponse:
     }
     if person.id != admin.id:  # an admin cannot demote themselves by accident
         changes["role"] = _role(forms.text(form, "role"))
+    password = str(form.get("password", ""))
+    if password:  # ends the user's sessions (crm.users)
+        changes["password"] = password
     await users.update_user(person.id, changes, actor=admin)
+    if password and person.id == admin.id:  # this browser goes on, the others ask again
+        await log_in(request, admin)
     await flash(request, gettext_for(request, N_("Saved")))
     return redirect(f"/users/{person.id}")
 
@@ -151,6 +157,22 @@ async def user_deactivate(request: web.Request) -> web.StreamResponse:
     await users.deactivate_user(person.id, actor=admin)
     await flash(
         request, gettext_for(request, N_("{name} can no longer log in"), name=person.full_name)
+    )
+    return redirect(f"/users/{person.id}")
+
+
+@routes.post(r"/users/{id:\d+}/sessions/end")
+async def user_end_sessions(request: web.Request) -> web.StreamResponse:
+    """Every browser logged in as the user asks for the password again (this one too, when
+    the admin ends their own)."""
+    admin = require_admin(request)
+    person = await _user(request)
+    await sessions.end_sessions(person.id, actor=admin)
+    if person.id == admin.id:
+        return redirect("/login")
+    await flash(
+        request,
+        gettext_for(request, N_("{name} is logged out everywhere"), name=person.full_name),
     )
     return redirect(f"/users/{person.id}")
 

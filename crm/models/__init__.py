@@ -37,6 +37,7 @@ from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
 from crm.models.plans import ManagerPlan
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
+from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
 
 __all__ = [
@@ -92,4 +93,5 @@ __all__ = [
     "User",
     "UserGroup",
     "Visibility",
+    "WebSession",
 ]

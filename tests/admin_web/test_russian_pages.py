@@ -44,6 +44,7 @@ NOT_PAGES = {
     "/login",
     "/logout",
     "/onboarding",
+    "/onboarding/company",
     "/import/jobs/{id}/status",
     "/import/jobs/{id}/failed.csv",
     "/healthz",

@@ -95,9 +95,23 @@ def test_the_command_line_refuses_in_the_operators_language(
     monkeypatch.setenv("CRMHUB_DEFAULT_LOCALE", locale)
     monkeypatch.setenv(name, value)
     assert cli.main(["migrate"]) == 2
-    heading = {"en": "Please correct the highlighted fields", "ru": "Исправьте отмеченные поля"}
-    assert capsys.readouterr().err.splitlines() == [
-        f"error: {heading[locale]}",
-        f"  {name}: {said}",
-    ]
+    assert capsys.readouterr().err.splitlines() == [f"error: {name}: {said}"]
     assert not (tmp_path / "crmhub.sqlite3").exists()  # nothing ran
+
+
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("", None),
+        ("  ", None),
+        (
+            "postgresql://crm:secret@db.example:5432/crm",
+            "postgresql://crm:secret@db.example:5432/crm",
+        ),
+        ("postgres://localhost/crm", "postgres://localhost/crm"),
+        ("sqlite:///var/lib/crmhub/crm.sqlite3", "sqlite:///var/lib/crmhub/crm.sqlite3"),
+    ],
+)
+def test_database_urls_taken(url: str, taken: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRMHUB_DATABASE_URL", url)
+    assert load_settings().database_url == taken
