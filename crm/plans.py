@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_
 from crm.models import ManagerPlan, User
@@ -65,6 +67,35 @@ async def set_plan(
         {"amount": clean_amount, "wins": clean_wins}, user_id=user_id, month=first
     )
     return plan
+
+
+async def set_plans(
+    month: date, figures: dict[int, tuple[Any, Any]], *, actor: User | None
+) -> None:
+    """Set several managers' plans for one month at once ({user id: (amount, wins)}):
+    every value is checked first (a refusal names `amount-<id>` / `wins-<id>`), then all
+    are written in one transaction."""
+    if actor is not None and not actor.sees_everything:
+        raise PermissionDenied()
+    errors: dict[str, Any] = {}
+    clean: dict[int, tuple[Decimal | None, int | None]] = {}
+    for user_id, (amount, wins) in figures.items():
+        pair: list[Any] = []
+        for name, check, value in (("amount", _amount, amount), ("wins", _wins, wins)):
+            try:
+                pair.append(check(value))
+            except ValidationFailed as refused:
+                errors[f"{name}-{user_id}"] = refused.fields[name]
+        if len(pair) == 2:
+            clean[user_id] = (pair[0], pair[1])
+    known = set(await User.filter(id__in=list(figures)).values_list("id", flat=True))
+    for user_id in set(figures) - known:
+        errors[f"amount-{user_id}"] = N_("Unknown user")
+    if errors:
+        raise ValidationFailed(fields=errors)
+    async with in_transaction():
+        for user_id, (amount, wins) in clean.items():
+            await set_plan(user_id, month, amount=amount, wins=wins, actor=actor)
 
 
 async def plans_of_month(month: date) -> dict[int, ManagerPlan]:

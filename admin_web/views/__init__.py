@@ -14,6 +14,7 @@ from admin_web.views import (
     imports,
     lists,
     onboarding,
+    plans,
     scenarios,
     settings,
     users,
@@ -34,4 +35,5 @@ ROUTES: list[web.RouteTableDef] = [
     work.routes,
     imports.routes,
     apikeys.routes,
+    plans.routes,
 ]
