@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from crm.errors import ValidationFailed
+from crm.i18n import N_
 from crm.models import InteractionState, InterestStatus, Role, User
 from crm.plans import plan_for_period
 from crm.reports import inquiries as inquiry_report
@@ -30,6 +32,7 @@ from crm.reports.stats import Spread, money, share, spread
 from crm.rows import query
 
 IDLE_DAYS = 30
+MAX_IDLE_DAYS = 3650
 
 (
     ACCEPTED,
@@ -125,9 +128,15 @@ async def _grouped(select: str, conditions: list[str], sql: Sql, column: str) ->
     return [tuple(r) for r in rows if r[0] is not None]
 
 
+def _check_idle(idle_days: int) -> None:
+    if not 1 <= idle_days <= MAX_IDLE_DAYS:
+        raise ValidationFailed.field("idle_days", N_("Must be between 1 and 3650 days"))
+
+
 async def managers(
     report_filter: ReportFilter, *, actor: User, idle_days: int = IDLE_DAYS
 ) -> ManagersReport:
+    _check_idle(idle_days)
     scope = await scope_for(report_filter, actor)
     people = User.filter(id__in=scope.managers) if scope.managers else User.all()
     users = {u.id: u for u in await people}
@@ -223,6 +232,7 @@ async def drill(
     (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE)."""
     if figure not in FIGURES:
         raise unknown_figure()
+    _check_idle(idle_days)
     if figure in (ACCEPTED, REJECTED):
         return await inquiry_report.drill(
             report_filter,

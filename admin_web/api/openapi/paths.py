@@ -3,6 +3,7 @@ and answers (the errors each can give included)."""
 
 from __future__ import annotations
 
+from admin_web.api.openapi.reports import report_paths
 from admin_web.api.openapi.schemas import CLIENT_FIELDS, ID, S, nullable, obj, ref, text
 
 
@@ -255,4 +256,5 @@ def paths() -> S:
                 tag="conversations",
             ),
         },
+        **report_paths(op, PAGE_PARAMS),
     }
