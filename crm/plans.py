@@ -106,27 +106,31 @@ async def plans_of_month(month: date) -> dict[int, ManagerPlan]:
     }
 
 
-async def plan_for_period(
-    user_id: int, first: date, last: date
-) -> tuple[Decimal | None, Decimal | None] | None:
-    """The manager's plan for the days `first`..`last` (amount, wins; each None when no
-    month in the period plans it), or None without any plan in the period."""
-    plans = await ManagerPlan.filter(user_id=user_id, month__gte=month_of(first), month__lte=last)
-    if not plans:
-        return None
-    amount: Decimal | None = None
-    wins: Decimal | None = None
-    for plan in plans:
+async def plans_for_period(
+    user_ids: list[int], first: date, last: date
+) -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """Each manager's plan for the days `first`..`last` (amount, wins; each None when no
+    month in the period plans it), for those with a plan in the period: one read."""
+    found = await ManagerPlan.filter(
+        user_id__in=user_ids, month__gte=month_of(first), month__lte=last
+    )
+    sums: dict[int, list[Decimal | None]] = {}
+    for plan in found:
         days = calendar.monthrange(plan.month.year, plan.month.month)[1]
         end = plan.month + timedelta(days=days - 1)
         covered = (min(end, last) - max(plan.month, first)).days + 1
         part = Decimal(covered) / Decimal(days)
+        amount, wins = sums.setdefault(plan.user_id, [None, None])  # type: ignore[attr-defined]
         if plan.amount is not None:
             amount = (amount or Decimal(0)) + plan.amount * part
         if plan.wins is not None:
             wins = (wins or Decimal(0)) + Decimal(plan.wins) * part
+        sums[plan.user_id] = [amount, wins]  # type: ignore[attr-defined]
     quantum = Decimal("0.01")
-    return (
-        None if amount is None else amount.quantize(quantum),
-        None if wins is None else wins.quantize(quantum),
-    )
+    return {
+        user_id: (
+            None if amount is None else amount.quantize(quantum),
+            None if wins is None else wins.quantize(quantum),
+        )
+        for user_id, (amount, wins) in sums.items()
+    }

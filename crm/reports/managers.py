@@ -17,7 +17,7 @@ from decimal import Decimal
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.models import InteractionState, InterestStatus, Role, User
-from crm.plans import plan_for_period
+from crm.plans import plans_for_period
 from crm.reports import inquiries as inquiry_report
 from crm.reports.drill import (
     DrillDown,
@@ -205,9 +205,11 @@ async def managers(
         "COUNT(*) FROM clients c", _idle(scope, sql, idle_days), sql, "c.responsible_id"
     ):
         row(user_id).idle_clients = int(count)
+    period = scope.period
+    planned = await plans_for_period(list(rows), period.first, period.last)
     for target in rows.values():
         target.conversion = share(target.won, target.won + target.lost)
-        plan = await plan_for_period(target.manager_id, scope.period.first, scope.period.last)
+        plan = planned.get(target.manager_id)
         if plan is not None:
             target.plan_amount, target.plan_wins = plan
             if target.plan_amount is not None:
