@@ -42,6 +42,7 @@ DRILL_PARAMS = (
     "in_source",
     "group_by",
     "keys",
+    "bucket",
     "idle_days",
     "page",
     "per_page",
@@ -193,6 +194,7 @@ async def _drill(
     )
     return await base.drill(
         f,
+        bucket=_int(q, "bucket"),
         actor=user,
         figure=figure,
         group_by=_group_by(q) if "keys" in q else (),

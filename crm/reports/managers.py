@@ -45,7 +45,8 @@ MAX_IDLE_DAYS = 3650
     NO_NEXT_STEP,
     IDLE,
 ) = ("accepted", "rejected", "opened", "won", "lost", "done", "overdue", "no_next_step", "idle")
-FIGURES = (ACCEPTED, REJECTED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
+ANSWERED = "answered"  # the inquiries whose first response is in the median
+FIGURES = (ACCEPTED, REJECTED, ANSWERED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
 
 
 @dataclass
@@ -235,7 +236,7 @@ async def drill(
     if figure not in FIGURES:
         raise unknown_figure()
     _check_idle(idle_days)
-    if figure in (ACCEPTED, REJECTED):
+    if figure in (ACCEPTED, REJECTED, ANSWERED):
         return await inquiry_report.drill(
             report_filter,
             actor=actor,

@@ -145,6 +145,7 @@ def report_paths(op: Any, page_params: list[S]) -> dict[str, S]:
         {"name": "in_source", "in": "query", "schema": text(200)},
         {"name": "group_by", "in": "query", "schema": text(200)},
         {"name": "keys", "in": "query", "schema": text(1000)},
+        {"name": "bucket", "in": "query", "schema": {"type": "integer", "minimum": 0}},
     ]
     for name, (result, summary) in REPORTS.items():
         operation = op(

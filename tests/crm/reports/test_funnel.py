@@ -103,6 +103,8 @@ async def test_drill_downs_list_the_deals_behind_each_figure(world: World) -> No
     assert titles(won) == ["A"] and won.rows[0][5] == Decimal("100.00")
     lost = await f.drill(MARCH, actor=world.head, figure=f.LOSS_REASON, key=world.reasons["Дорого"])
     assert titles(lost) == ["B"]
+    timed = await f.drill(MARCH, actor=world.head, figure=f.TIME, key=world.stages[1])
+    assert sorted(titles(timed)) == ["A", "C"]  # D is still in S2: not counted yet
     paged = await f.drill(
         MARCH, actor=world.head, figure=f.ENTERED, key=world.stages[0], page=2, per_page=2
     )
