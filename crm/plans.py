@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_
 from crm.models import ManagerPlan, User
@@ -67,6 +69,35 @@ async def set_plan(
     return plan
 
 
+async def set_plans(
+    month: date, figures: dict[int, tuple[Any, Any]], *, actor: User | None
+) -> None:
+    """Set several managers' plans for one month at once ({user id: (amount, wins)}):
+    every value is checked first (a refusal names `amount-<id>` / `wins-<id>`), then all
+    are written in one transaction."""
+    if actor is not None and not actor.sees_everything:
+        raise PermissionDenied()
+    errors: dict[str, Any] = {}
+    clean: dict[int, tuple[Decimal | None, int | None]] = {}
+    for user_id, (amount, wins) in figures.items():
+        pair: list[Any] = []
+        for name, check, value in (("amount", _amount, amount), ("wins", _wins, wins)):
+            try:
+                pair.append(check(value))
+            except ValidationFailed as refused:
+                errors[f"{name}-{user_id}"] = refused.fields[name]
+        if len(pair) == 2:
+            clean[user_id] = (pair[0], pair[1])
+    known = set(await User.filter(id__in=list(figures)).values_list("id", flat=True))
+    for user_id in set(figures) - known:
+        errors[f"amount-{user_id}"] = N_("Unknown user")
+    if errors:
+        raise ValidationFailed(fields=errors)
+    async with in_transaction():
+        for user_id, (amount, wins) in clean.items():
+            await set_plan(user_id, month, amount=amount, wins=wins, actor=actor)
+
+
 async def plans_of_month(month: date) -> dict[int, ManagerPlan]:
     """The plans of the month of `month`, by manager id."""
     return {
@@ -75,27 +106,31 @@ async def plans_of_month(month: date) -> dict[int, ManagerPlan]:
     }
 
 
-async def plan_for_period(
-    user_id: int, first: date, last: date
-) -> tuple[Decimal | None, Decimal | None] | None:
-    """The manager's plan for the days `first`..`last` (amount, wins; each None when no
-    month in the period plans it), or None without any plan in the period."""
-    plans = await ManagerPlan.filter(user_id=user_id, month__gte=month_of(first), month__lte=last)
-    if not plans:
-        return None
-    amount: Decimal | None = None
-    wins: Decimal | None = None
-    for plan in plans:
+async def plans_for_period(
+    user_ids: list[int], first: date, last: date
+) -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """Each manager's plan for the days `first`..`last` (amount, wins; each None when no
+    month in the period plans it), for those with a plan in the period: one read."""
+    found = await ManagerPlan.filter(
+        user_id__in=user_ids, month__gte=month_of(first), month__lte=last
+    )
+    sums: dict[int, list[Decimal | None]] = {}
+    for plan in found:
         days = calendar.monthrange(plan.month.year, plan.month.month)[1]
         end = plan.month + timedelta(days=days - 1)
         covered = (min(end, last) - max(plan.month, first)).days + 1
         part = Decimal(covered) / Decimal(days)
+        amount, wins = sums.setdefault(plan.user_id, [None, None])  # type: ignore[attr-defined]
         if plan.amount is not None:
             amount = (amount or Decimal(0)) + plan.amount * part
         if plan.wins is not None:
             wins = (wins or Decimal(0)) + Decimal(plan.wins) * part
+        sums[plan.user_id] = [amount, wins]  # type: ignore[attr-defined]
     quantum = Decimal("0.01")
-    return (
-        None if amount is None else amount.quantize(quantum),
-        None if wins is None else wins.quantize(quantum),
-    )
+    return {
+        user_id: (
+            None if amount is None else amount.quantize(quantum),
+            None if wins is None else wins.quantize(quantum),
+        )
+        for user_id, (amount, wins) in sums.items()
+    }

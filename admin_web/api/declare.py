@@ -135,7 +135,8 @@ def _serve(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRe
 def _read_query(model: type[BaseModel], request: web.Request) -> BaseModel:
     values: dict[str, str] = {}
     errors: dict[str, str | Text] = {}
-    for key in model.model_fields:
+    for field_name, info in model.model_fields.items():
+        key = info.alias or field_name  # "from" is a word Python keeps: `from_` aliased
         given = request.query.getall(key, [])
         if len(given) > 1:
             errors[key] = N_("Give it once")

@@ -15,6 +15,7 @@ from admin_web.views import (
     imports,
     lists,
     onboarding,
+    plans,
     reports,
     scenarios,
     settings,
@@ -37,5 +38,6 @@ ROUTES: list[web.RouteTableDef] = [
     work.routes,
     imports.routes,
     apikeys.routes,
+    plans.routes,
     reports.routes,
 ]

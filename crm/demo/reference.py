@@ -3,18 +3,29 @@ custom fields): found, or created through the services on the first run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
-from crm import fields, scenarios, users
+from crm import channels, clock, fields, plans, scenarios, users
 from crm.company import get_company
 from crm.demo.identifiers import mobile_phone
-from crm.demo.words import LOSS_REASONS, MANAGER_NAMES, MANAGER_TIMEZONES, SCENARIOS, TAGS
+from crm.demo.words import (
+    DEMO_CHANNELS,
+    LOSS_REASONS,
+    MANAGER_NAMES,
+    MANAGER_TIMEZONES,
+    SCENARIOS,
+    TAGS,
+)
 from crm.models import (
     BelongsTo,
+    Channel,
     FieldDefinition,
     FieldOption,
     FieldSection,
     FieldType,
+    ManagerPlan,
     Reason,
     ReasonKind,
     Role,
@@ -42,6 +53,8 @@ class Setup:
     loyalty_id: int
     loyalty_options: list[int]
     turnover_id: int
+    channels: list[int] = field(default_factory=list)
+    rejection_reasons: list[int] = field(default_factory=list)
     created_users: int = 0
 
 
@@ -122,6 +135,33 @@ async def _prepare_fields() -> tuple[int, list[int], int]:
     return loyalty.id, [o.id for o in options], turnover.id
 
 
+async def _prepare_channels() -> list[int]:
+    """The demo's channels, connected but switched off (their credentials are made up: a
+    `crmhub run` on the demo database must not poll them)."""
+    for kind, name, credentials in DEMO_CHANNELS:
+        if not await Channel.filter(name=name).exists():
+            made = await channels.create_channel(
+                kind=kind, name=name, credentials=credentials, actor=None
+            )
+            await channels.set_active(made.id, False, actor=None)
+    names = [name for _, name, _ in DEMO_CHANNELS]
+    return [c.id for c in await Channel.filter(name__in=names).order_by("id")]
+
+
+async def _prepare_plans(managers: list[int]) -> None:
+    """Monthly plans for the last two years and this month, where none are set."""
+    if not managers or await ManagerPlan.exists():
+        return
+    today = clock.now().date()
+    for back in range(24, -1, -1):
+        index = today.year * 12 + today.month - 1 - back
+        month = date(index // 12, index % 12 + 1, 1)
+        figures = {
+            m: (Decimal(1_500_000 + 250_000 * (n % 5)), 6 + n % 4) for n, m in enumerate(managers)
+        }
+        await plans.set_plans(month, figures, actor=None)
+
+
 async def prepare() -> Setup:
     managers, created = await _prepare_users()
     for text in LOSS_REASONS:
@@ -129,6 +169,10 @@ async def prepare() -> Setup:
             await scenarios.add_reason(ReasonKind.LOSS, text, actor=None)
     reasons = await Reason.filter(kind=ReasonKind.LOSS, is_active=True).order_by("position", "id")
     await scenarios.add_default_rejection_reasons((await get_company()).default_locale)
+    rejections = await Reason.filter(kind=ReasonKind.REJECTION, is_active=True).order_by(
+        "position", "id"
+    )
+    await _prepare_plans(managers)
     tags = [(await Tag.get_or_create(name=name))[0].id for name in TAGS]
     loyalty_id, loyalty_options, turnover_id = await _prepare_fields()
     return Setup(
@@ -139,5 +183,7 @@ async def prepare() -> Setup:
         loyalty_id=loyalty_id,
         loyalty_options=loyalty_options,
         turnover_id=turnover_id,
+        channels=await _prepare_channels(),
+        rejection_reasons=[r.id for r in rejections],
         created_users=created,
     )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from crm.demo.identifiers import base36, female_surname, inn10, inn12, latin, mobile_phone, permute
+from crm.demo.inquiries import DEMO_COLUMNS, Inquiries
 from crm.demo.reference import Setup
 from crm.demo.words import (
     BIG_REGIONS,
@@ -63,6 +64,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         *TS, "client_id", "interest_id", "responsible_id", "kind", "subject", "content", "state",
         "planned_at", "done_at", "sort_at", "remind_at", "reminded_at", "nagged_at",
     ),
+    **DEMO_COLUMNS,  # conversations and inquiries, for the reports
 }  # fmt: skip
 
 DAY = 86_400
@@ -126,9 +128,15 @@ class Builder:
         self.female_patronymics = [p[:-3] + "вна" for p in PATRONYMICS]
         self.latin: dict[str, str] = {}
         self.due_left = DUE_REMINDERS
+        self.inquiries = Inquiries(
+            self.rng, self.setup.channels, self.setup.rejection_reasons, self.now_ts, self._id,
+            self.rows,
+        )  # fmt: skip
+        self.name = ""
 
     def chunk(self, n: int) -> Rows:
         self.rows = {table: [] for table in COLUMNS}
+        self.inquiries.rows = self.rows
         for _ in range(n):
             self._client()
         return self.rows
@@ -203,8 +211,11 @@ class Builder:
             for position in range(1 if r.random() < 0.7 else 2):
                 self._key_person(cid, created, domain, position)
         count = r.choice(self.interest_counts) if not is_lead else int(r.random() < 0.5)
+        self.name = card[1]
         for _ in range(count):
             self._interest(cid, created, responsible, legal=domain is not None)
+        if count == 0 and s.channels and r.random() < 0.12:
+            self.inquiries.other(cid, responsible, created, card[1])
         if count == 0 and r.random() < 0.35:
             self._past(cid, None, responsible, created + int(r.random() * (self.now_ts - created)))
 
@@ -286,8 +297,13 @@ class Builder:
             r.choice(LEAD_SOURCES) if r.random() < 0.4 else "",
         ))  # fmt: skip
         span = max(end - start, 60)
+        if s.channels and r.random() < 0.45:
+            self.inquiries.accepted(cid, iid, responsible, start, self.name)
+        # the moves between stages at random points of the deal's life: some stages are
+        # passed in a day, others take months
+        cuts = [0.0, *sorted(r.random() for _ in range(stage))]
         for i in range(stage + 1):
-            at = _at(start + span * i // (stage + 1))
+            at = _at(start + int(span * cuts[i]))
             self.rows["stage_changes"].append(
                 (self._id("stage_changes"), at, at, iid, stages[i - 1] if i else None, stages[i],
                  responsible, True, 0, "")

@@ -109,6 +109,13 @@ MANAGER_TIMEZONES = (
 )
 TAGS = ("VIP", "Опт", "Розница", "Постоянный", "Новый", "Тендер", "Дилер", "Холодный",
         "Рассылка", "Выставка")  # fmt: skip
+# the demo's channels: kind, name, made-up credentials (the channels are switched off)
+DEMO_CHANNELS = (
+    ("telegram", "Telegram-бот продаж", {"token": "100000:demo-not-a-real-token"}),
+    ("vk", "Сообщество ВКонтакте", {"token": "demo", "secret": "demo", "confirmation": "demo",
+                                    "group_id": 1}),
+    ("email", "Почта отдела продаж", {"address": "sales@demo.local", "password": "demo"}),
+)  # fmt: skip
 LOSS_REASONS = ("Дорого", "Выбрали конкурента", "Нет бюджета", "Пропал интерес",
                 "Не устроили сроки")  # fmt: skip
 SCENARIOS = (

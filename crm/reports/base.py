@@ -32,8 +32,11 @@ NO_CONTACTS, NO_RESPONSIBLE, NO_INTERACTION, DUPLICATES = (
     "no_interaction",
     "duplicates",
 )
-GROUP = "group"
-FIGURES = (GROUP, NO_CONTACTS, NO_RESPONSIBLE, NO_INTERACTION, DUPLICATES)
+GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET = "group", "with_open_interests", "last_contact"
+FIGURES = (
+    GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET, NO_CONTACTS, NO_RESPONSIBLE, NO_INTERACTION,
+    DUPLICATES,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,26 @@ async def base(
     return BaseReport(scope.period, tuple(group_by), groups, await _quality(scope))
 
 
+def _last_contact(scope: Scope, sql: Sql, bucket: int | None) -> str:
+    if bucket is None or not 0 <= bucket <= len(LAST_CONTACT) + 1:
+        raise ValidationFailed.field("bucket", N_("Unknown figure"))
+    last = (
+        "(SELECT MAX(lx.sort_at) FROM interactions lx WHERE lx.client_id = c.id"
+        f" AND lx.state = '{InteractionState.DONE.value}')"
+    )
+    if bucket == len(LAST_CONTACT) + 1:
+        return f"{last} IS NULL"
+
+    def bound(index: int) -> str:  # bound only the moments used: every mark must be
+        return sql.at(scope.now - timedelta(days=LAST_CONTACT[index]))
+
+    if bucket == 0:
+        return f"{last} >= {bound(0)}"
+    if bucket == len(LAST_CONTACT):
+        return f"{last} < {bound(-1)}"
+    return f"{last} < {bound(bucket - 1)} AND {last} >= {bound(bucket)}"
+
+
 def _quality_conditions() -> dict[str, str]:
     return {
         NO_CONTACTS: "NOT EXISTS (SELECT 1 FROM client_contacts k WHERE k.client_id = c.id)",
@@ -260,17 +283,19 @@ async def drill(
     figure: str,
     group_by: tuple[str, ...] = (),
     keys: tuple[Any, ...] = (),
+    bucket: int | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> DrillDown:
-    """The clients of a GROUP (`keys` as the report gives them, None for "not set"), or
-    of a quality figure."""
+    """The clients of a GROUP (`keys` as the report gives them, None for "not set"), those
+    of it WITH_OPEN_INTERESTS or in LAST_CONTACT_BUCKET `bucket` (an index of the report's
+    `last_contact`: LAST_CONTACT's ranges, then "never"), or of a quality figure."""
     if figure not in FIGURES:
         raise unknown_figure()
     scope, sql = await scope_for(report_filter, actor), Sql()
     conditions = _clients(scope, sql)
     joins = ""
-    if figure == GROUP:
+    if figure in (GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET):
         if len(keys) != len(group_by) or not 1 <= len(group_by) <= 2:
             raise ValidationFailed.field("keys", N_("Give a value for each grouping"))
         for n, (name, key) in enumerate(zip(group_by, keys, strict=True)):
@@ -279,6 +304,13 @@ async def drill(
             conditions.append(
                 f"{dim.key} IS NULL" if key is None else f"{dim.key} = {sql(dim.coerce(key))}"
             )
+        if figure == WITH_OPEN_INTERESTS:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM interests oi WHERE oi.client_id = c.id"
+                f" AND oi.status = '{InterestStatus.OPEN.value}')"
+            )
+        if figure == LAST_CONTACT_BUCKET:
+            conditions.append(_last_contact(scope, sql, bucket))
     else:
         conditions.append(_quality_conditions()[figure])
     inner = f"SELECT c.id FROM clients c{joins} WHERE {where(conditions)}"

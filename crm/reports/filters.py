@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from crm.errors import ValidationFailed
 from crm.i18n import N_, Text
 from crm.models import ClientKind, RelationType
-from crm.normalize import whole_number
+from crm.normalize import storable, whole_number
 
 MAX_DAYS = 3 * 366  # a custom period spans at most about three years
 MAX_MANAGERS = 100
@@ -194,6 +194,8 @@ def parse_filter(query: Mapping[str, str], *, extra: tuple[str, ...] = ()) -> Re
     for name in ("lead_source", "field_value"):
         if len(raw[name]) > 200:
             errors[name] = Text(N_("Text of at most {n} characters expected"), n=200)
+        elif not storable(raw[name]):
+            errors[name] = N_("The text contains invalid characters")
     result = ReportFilter(
         preset=None if date_from and date_to else preset,
         date_from=date_from,

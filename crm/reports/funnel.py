@@ -69,15 +69,16 @@ class FunnelReport:
 
 
 # figures that drill down (key: a stage id, or a scenario id, or a reason id; 0 = none)
-ENTERED, ADVANCED, WON_FROM_STAGE, WON, LOST, LOSS_REASON = (
+ENTERED, ADVANCED, WON_FROM_STAGE, TIME, WON, LOST, LOSS_REASON = (
     "entered",
     "advanced",
     "won_from_stage",
+    "time_in_stage",  # the entries whose time in the stage is counted (left since)
     "won",
     "lost",
     "loss_reason",
 )
-FIGURES = (ENTERED, ADVANCED, WON_FROM_STAGE, WON, LOST, LOSS_REASON)
+FIGURES = (ENTERED, ADVANCED, WON_FROM_STAGE, TIME, WON, LOST, LOSS_REASON)
 
 
 def _entries(scope: Scope, sql: Sql, cohort: bool) -> tuple[str, list[str]]:
@@ -246,11 +247,17 @@ async def drill(
     """The interests behind a figure: ENTERED/ADVANCED/WON_FROM_STAGE of stage `key`,
     WON/LOST of scenario `key`, LOSS_REASON `key` (0: lost without a reason)."""
     scope, sql = await scope_for(report_filter, actor), Sql()
-    if figure in (ENTERED, ADVANCED, WON_FROM_STAGE):
+    if figure in (ENTERED, ADVANCED, WON_FROM_STAGE, TIME):
         joins, conditions = _entries(scope, sql, cohort)
         conditions.append(f"sc.to_stage_id = {sql(key)}")
         if figure == ADVANCED:
             conditions.append(_advanced())
+        if figure == TIME:  # left the stage: moved on later, or closed in it
+            conditions.append(
+                "(i.closed_at IS NOT NULL OR EXISTS (SELECT 1 FROM stage_changes s3"
+                " WHERE s3.interest_id = i.id AND (s3.created_at > sc.created_at"
+                " OR (s3.created_at = sc.created_at AND s3.id > sc.id))))"
+            )
         if figure == WON_FROM_STAGE:
             conditions.append(f"i.status = '{InterestStatus.WON.value}'")
         inner = f"SELECT sc.interest_id {joins} WHERE {where(conditions)}"

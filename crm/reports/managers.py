@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from crm.errors import ValidationFailed
+from crm.i18n import N_
 from crm.models import InteractionState, InterestStatus, Role, User
-from crm.plans import plan_for_period
+from crm.plans import plans_for_period
 from crm.reports import inquiries as inquiry_report
 from crm.reports.drill import (
     DrillDown,
@@ -30,6 +32,7 @@ from crm.reports.stats import Spread, money, share, spread
 from crm.rows import query
 
 IDLE_DAYS = 30
+MAX_IDLE_DAYS = 3650
 
 (
     ACCEPTED,
@@ -42,7 +45,8 @@ IDLE_DAYS = 30
     NO_NEXT_STEP,
     IDLE,
 ) = ("accepted", "rejected", "opened", "won", "lost", "done", "overdue", "no_next_step", "idle")
-FIGURES = (ACCEPTED, REJECTED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
+ANSWERED = "answered"  # the inquiries whose first response is in the median
+FIGURES = (ACCEPTED, REJECTED, ANSWERED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
 
 
 @dataclass
@@ -125,9 +129,15 @@ async def _grouped(select: str, conditions: list[str], sql: Sql, column: str) ->
     return [tuple(r) for r in rows if r[0] is not None]
 
 
+def _check_idle(idle_days: int) -> None:
+    if not 1 <= idle_days <= MAX_IDLE_DAYS:
+        raise ValidationFailed.field("idle_days", N_("Must be between 1 and 3650 days"))
+
+
 async def managers(
     report_filter: ReportFilter, *, actor: User, idle_days: int = IDLE_DAYS
 ) -> ManagersReport:
+    _check_idle(idle_days)
     scope = await scope_for(report_filter, actor)
     people = User.filter(id__in=scope.managers) if scope.managers else User.all()
     users = {u.id: u for u in await people}
@@ -196,9 +206,11 @@ async def managers(
         "COUNT(*) FROM clients c", _idle(scope, sql, idle_days), sql, "c.responsible_id"
     ):
         row(user_id).idle_clients = int(count)
+    period = scope.period
+    planned = await plans_for_period(list(rows), period.first, period.last)
     for target in rows.values():
         target.conversion = share(target.won, target.won + target.lost)
-        plan = await plan_for_period(target.manager_id, scope.period.first, scope.period.last)
+        plan = planned.get(target.manager_id)
         if plan is not None:
             target.plan_amount, target.plan_wins = plan
             if target.plan_amount is not None:
@@ -223,7 +235,8 @@ async def drill(
     (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE)."""
     if figure not in FIGURES:
         raise unknown_figure()
-    if figure in (ACCEPTED, REJECTED):
+    _check_idle(idle_days)
+    if figure in (ACCEPTED, REJECTED, ANSWERED):
         return await inquiry_report.drill(
             report_filter,
             actor=actor,

@@ -69,3 +69,43 @@ async def test_bad_groupings_are_refused(world: World) -> None:
     for group_by in ((), ("kind", "region", "tag"), ("colour",), ("field:999",)):
         with pytest.raises(ValidationFailed):
             await b.base(MARCH, actor=world.head, group_by=group_by)
+
+
+async def test_drill_into_open_deals_and_last_contact(world: World) -> None:
+    report = await b.base(MARCH, actor=world.head, group_by=("kind",))
+    individual = next(g for g in report.groups if g.labels == ("individual",))
+    open_ones = await b.drill(
+        MARCH,
+        actor=world.head,
+        figure=b.WITH_OPEN_INTERESTS,
+        group_by=("kind",),
+        keys=individual.keys,
+    )
+    assert sorted(r[1] for r in open_ones.rows) == ["cC", "cD"]
+    recent = await b.drill(
+        MARCH,
+        actor=world.head,
+        figure=b.LAST_CONTACT_BUCKET,
+        group_by=("kind",),
+        keys=("legal",),
+        bucket=0,
+    )
+    assert [r[1] for r in recent.rows] == ["cA"]
+    never = await b.drill(
+        MARCH,
+        actor=world.head,
+        figure=b.LAST_CONTACT_BUCKET,
+        group_by=("kind",),
+        keys=("individual",),
+        bucket=4,
+    )
+    assert never.total == individual.last_contact[4] == 5
+    with pytest.raises(ValidationFailed):
+        await b.drill(
+            MARCH,
+            actor=world.head,
+            figure=b.LAST_CONTACT_BUCKET,
+            group_by=("kind",),
+            keys=("legal",),
+            bucket=9,
+        )

@@ -103,9 +103,30 @@ async def test_drill_downs_list_the_deals_behind_each_figure(world: World) -> No
     assert titles(won) == ["A"] and won.rows[0][5] == Decimal("100.00")
     lost = await f.drill(MARCH, actor=world.head, figure=f.LOSS_REASON, key=world.reasons["Дорого"])
     assert titles(lost) == ["B"]
+    timed = await f.drill(MARCH, actor=world.head, figure=f.TIME, key=world.stages[1])
+    assert sorted(titles(timed)) == ["A", "C"]  # D is still in S2: not counted yet
     paged = await f.drill(
         MARCH, actor=world.head, figure=f.ENTERED, key=world.stages[0], page=2, per_page=2
     )
     assert (paged.total, len(paged.rows)) == (3, 1)
     with pytest.raises(ValidationFailed):
         await f.drill(MARCH, actor=world.head, figure="nope", key=1)
+
+
+async def test_the_period_is_read_in_the_company_time_zone(world: World) -> None:
+    from crm import company, deals
+    from tests.crm.reports.world import at, msk
+
+    # 28 February 23:30 in Moscow is already 1 March 06:30 in Vladivostok
+    await at(
+        msk(2, 28, 23, 30),
+        lambda: deals.create_interest(
+            actor=world.anna, client_id=world.clients["cD"].id, title="E"
+        ),
+    )
+    [moscow] = (await f.funnel(MARCH, actor=world.head)).scenarios
+    assert moscow.stages[0].entered == 3
+    await company.update_company({"default_timezone": "Asia/Vladivostok"}, actor=None)
+    vladivostok = await f.funnel(MARCH, actor=world.head)
+    assert vladivostok.scenarios[0].stages[0].entered == 4
+    assert vladivostok.period.start.isoformat() == "2026-02-28T14:00:00+00:00"

@@ -67,5 +67,9 @@ async def test_drill_downs(world: World) -> None:
     assert [row[7] for row in spam.rows] == ["Спам"]
     waiting = await q.drill(MARCH, actor=world.head, figure=q.WAITING, channel_id=world.t.id)
     assert waiting.ids == [world.inquiries["Q5"].id]
+    met = await q.drill(MARCH, actor=world.head, figure=q.SLA_MET)
+    assert met.ids == [world.inquiries["Q1"].id]
+    answered = await q.drill(MARCH, actor=world.head, figure=q.ANSWERED, manager_id=world.anna.id)
+    assert answered.ids == [world.inquiries["Q1"].id, world.inquiries["Q2"].id]
     nobody = await q.drill(MARCH, actor=world.head, figure=q.RECEIVED, manager_id=0)
     assert nobody.ids == [world.inquiries["Q5"].id]

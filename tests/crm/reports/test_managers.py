@@ -75,6 +75,7 @@ async def test_drill_downs(world: World) -> None:
         [world.clients["cB"].id, world.clients["cD"].id]
     )
     assert await ids(m.REJECTED, world.boris.id) == [world.inquiries["Q4"].id]
+    assert await ids(m.ANSWERED, world.boris.id) == [world.inquiries["Q3"].id]
 
 
 async def test_plans_are_set_by_admins_and_heads(world: World) -> None:
