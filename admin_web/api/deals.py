@@ -1,5 +1,5 @@
-"""/api/v1/interests (create, move stage, win, lose) and /api/v1/interactions (plan,
-complete, cancel)."""
+"""/api/v1/interests (create, change title and amount, move stage, win, lose) and
+/api/v1/interactions (plan, complete, cancel)."""
 
 from __future__ import annotations
 
@@ -107,6 +107,21 @@ async def create_interest(request: web.Request) -> web.StreamResponse:
 async def get_interest(request: web.Request) -> web.StreamResponse:
     user = await api_user(request)
     return web.json_response(interest_json(await access_interest(user, match_id(request))))
+
+
+# what PATCH changes; an empty amount (null or "") clears it
+INTEREST_CHANGES = {"title": ("str", 300), "amount": ("number?", 0)}
+
+
+@routes.patch(r"/api/v1/interests/{id:\d+}")
+async def update_interest(request: web.Request) -> web.StreamResponse:
+    user = await api_user(request)
+    interest_id = match_id(request)
+    await access_interest(user, interest_id)
+    data = await body(request, INTEREST_CHANGES)
+    return web.json_response(
+        interest_json(await deals.update_interest(interest_id, data, actor=user))
+    )
 
 
 @routes.post(r"/api/v1/interests/{id:\d+}/move")

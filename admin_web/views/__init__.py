@@ -6,9 +6,11 @@ from aiohttp import web
 
 from admin_web.views import (
     apikeys,
+    board,
     channels,
     client_card,
     clients,
+    deal_page,
     fields,
     home,
     imports,
@@ -36,4 +38,6 @@ ROUTES: list[web.RouteTableDef] = [
     imports.routes,
     apikeys.routes,
     reports.routes,
+    deal_page.routes,
+    board.routes,
 ]

@@ -13,6 +13,11 @@ from tests.admin_web.conftest import Browser
 
 # What managers may open (read-only); every other panel route is for admins.
 MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
+# The deal page and the board: managers work their own deals there (not read-only)
+MANAGER_PAGES |= {"/board", "/board/move", "/deals/{id}", "/deals/{id}/plan"}
+MANAGER_PAGES |= {f"/deals/{{id}}/{action}" for action in ("edit", "move", "win", "lose")}
+MANAGER_PAGES |= {"/deals/{id}/reopen", "/deals/{id}/note"}
+MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/restore"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 

@@ -155,7 +155,14 @@ def paths() -> S:
             ),
         },
         "/interests/{id}": {
-            "get": op("An interest", answer(200, ref("Interest")), params=PATH_ID, tag="interests")
+            "get": op("An interest", answer(200, ref("Interest")), params=PATH_ID, tag="interests"),
+            "patch": op(
+                "Change an interest's title or amount",
+                answer(200, ref("Interest")),
+                params=PATH_ID,
+                body=ref("InterestChanges"),
+                tag="interests",
+            ),
         },
         "/interests/{id}/move": {
             "post": op(

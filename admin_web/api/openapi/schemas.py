@@ -173,6 +173,17 @@ SCHEMAS: dict[str, S] = {
         ["client_id", "title"],
         additionalProperties=False,
     ),
+    "InterestChanges": obj(
+        {
+            "title": text(300, minLength=1, pattern=r"\S"),
+            "amount": {
+                "nullable": True,
+                "oneOf": [{"type": "number", "minimum": 0}, text(40)],
+                "description": "null or an empty string clears it",
+            },
+        },
+        additionalProperties=False,
+    ),
     "Interaction": obj(
         {
             "id": ID,
