@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from crm.i18n import N_
 from crm.interactions import Plan
 from crm.models import (
     Conversation,
+    Interaction,
     InteractionKind,
     InteractionState,
     Interest,
@@ -73,10 +75,18 @@ def deal_url(interest_id: int) -> str:
     return f"/deals/{interest_id}"
 
 
-def plan_url(interest_id: int, stage_id: int, back: str) -> str:
-    from urllib.parse import urlencode
-
-    return f"{deal_url(interest_id)}/plan?" + urlencode({"then_stage": stage_id, "back": back})
+def plan_url(
+    interest_id: int, stage_id: int | None, back: str, *, complete_id: int | None = None
+) -> str:
+    """The plan page of a deal that waits for its next step: to move to `stage_id`, or
+    to mark the planned interaction `complete_id` done."""
+    params: dict[str, object] = {}
+    if stage_id is not None:
+        params["then_stage"] = stage_id
+    if complete_id is not None:
+        params["complete"] = complete_id
+    params["back"] = back
+    return f"{deal_url(interest_id)}/plan?" + urlencode(params)
 
 
 def default_moment(user: User) -> str:
@@ -203,6 +213,9 @@ async def plan_page(request: web.Request) -> web.StreamResponse:
     """The plan form on its own page: where a move waiting for the next step lands."""
     user, interest = await _deal(request)
     await interest.fetch_related("client", "stage", "scenario")
+    complete = None
+    if request.query.get("complete"):
+        complete = await _item_of(user, interest, forms.match_int(request.query["complete"]))
     then_stage = None
     raw = request.query.get("then_stage")
     if raw:
@@ -219,6 +232,8 @@ async def plan_page(request: web.Request) -> web.StreamResponse:
         {
             "deal": interest,
             "then_stage": then_stage,
+            "complete": complete,
+            "kinds": KIND_LABELS,
             "back": local_path(request.query.get("back")) or deal_url(interest.id),
             "plannable": plannable(request),
             "default_moment": default_moment(user),
@@ -233,6 +248,12 @@ async def plan_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     plan = plan_from(form, user)
     then_stage = forms.integer(form, "then_stage", required=False)
+    complete_id = forms.integer(form, "complete", required=False)
+    if complete_id is not None:
+        item = await _item_of(user, interest, complete_id)
+        await interactions.complete_interaction(item.id, actor=user, next_plan=plan)
+        await flash(request, gettext_for(request, N_("Done, and the next step is planned")))
+        return redirect(local_path(form.get("then_back")) or deal_url(interest.id))
     if then_stage is not None:
         await deals.move_with_plan(interest.id, then_stage, plan, actor=user)
         await flash(request, gettext_for(request, N_("Planned, and the deal moved to its stage")))
@@ -292,18 +313,37 @@ async def deal_note(request: web.Request) -> web.StreamResponse:
     return redirect(back_url(request, form))
 
 
-async def _feed_item(request: web.Request) -> tuple[User, Interest, int]:
-    """The deal and one of its feed's interactions (404 for another deal's)."""
-    user, interest = await _deal(request)
+async def _item_of(user: User, interest: Interest, item_id: int) -> Interaction:
+    """One of the deal's interactions (404 for another deal's)."""
     try:
-        item = await interactions.access_interaction(
-            user, forms.match_int(request.match_info["item"])
-        )
+        item = await interactions.access_interaction(user, item_id)
     except NotFound:
         raise web.HTTPNotFound() from None
     if item.interest_id != interest.id:  # type: ignore[attr-defined]
         raise web.HTTPNotFound()
+    return item
+
+
+async def _feed_item(request: web.Request) -> tuple[User, Interest, int]:
+    """The deal and one of its feed's interactions (404 for another deal's)."""
+    user, interest = await _deal(request)
+    item = await _item_of(user, interest, forms.match_int(request.match_info["item"]))
     return user, interest, item.id
+
+
+@routes.post(r"/deals/{id:\d+}/feed/{item:\d+}/done")
+async def feed_done(request: web.Request) -> web.StreamResponse:
+    """Mark a planned interaction done; when the scenario then wants the next step, the
+    plan page first (done and planned together on saving it), as the bot does."""
+    user, interest, item_id = await _feed_item(request)
+    back = back_url(request, await request.post())
+    try:
+        await interactions.complete_interaction(item_id, actor=user)
+    except NextStepRequired as exc:
+        await flash(request, gettext_for(request, exc.message), "warn")
+        return redirect(plan_url(interest.id, None, back, complete_id=item_id))
+    await flash(request, gettext_for(request, N_("Done")))
+    return redirect(back)
 
 
 @routes.post(r"/deals/{id:\d+}/feed/{item:\d+}/cancel")

@@ -13,6 +13,10 @@ from crm import clock, deals, interactions
 from crm.apikeys import create_key
 from crm.interactions import Plan
 from crm.models import (
+    Channel,
+    ChannelIdentity,
+    ChannelKind,
+    Conversation,
     Interaction,
     InteractionKind,
     InteractionState,
@@ -80,6 +84,28 @@ async def test_page_links_and_in_place_edits(
     # an empty amount clears it
     await as_manager.post(f"/deals/{deal.id}/edit", {"amount": ""})
     assert (await Interest.get(id=deal.id)).amount is None
+
+
+async def test_page_lists_the_deals_conversations(
+    as_manager: Browser, manager: User, scenario: Scenario
+) -> None:
+    deal = await deal_of(manager)
+    client_id = deal.client_id  # type: ignore[attr-defined]
+    channel = await Channel.create(kind=ChannelKind.TELEGRAM, name="Бот продаж", credentials={})
+    identity = await ChannelIdentity.create(channel=channel, external_id="7", client_id=client_id)
+    talk = await Conversation.create(
+        channel=channel, identity=identity, client_id=client_id, interest=deal
+    )
+    other = await deal_of(manager, "Другая")
+    second = await ChannelIdentity.create(channel=channel, external_id="8", client_id=client_id)
+    elsewhere = await Conversation.create(
+        channel=channel, identity=second, client_id=client_id, interest=other
+    )
+    _, text = await as_manager.get(f"/deals/{deal.id}")
+    part = text[text.index('id="conversations"') :]
+    assert f'href="/inbox/{talk.id}"' in part and "Бот продаж" in part
+    assert f'href="/inbox/{elsewhere.id}"' not in part  # another deal's
+    assert f'href="/clients/{client_id}"' in text
 
 
 async def test_move_waits_for_the_next_step_then_moves_on_save(
@@ -297,3 +323,43 @@ async def test_api_patch_interest(browser: Browser, admin: User, manager: User) 
     status, data = await patch({"title": "Чужое"}, other_key)
     assert status == 404
     assert (await Interest.get(id=deal.id)).title == "Новое имя"
+
+
+async def test_done_in_the_feed_asks_for_the_next_step_when_it_was_the_last(
+    as_manager: Browser, manager: User, scenario: Scenario
+) -> None:
+    deal = await deal_of(manager)
+    call = await plan_call(deal, manager, days=1)
+    later = await plan_call(deal, manager, days=2)
+    await as_manager.get(f"/deals/{deal.id}")
+    _, text = await as_manager.post(f"/deals/{deal.id}/feed/{call.id}/done", {})
+    assert as_manager.page == f"/deals/{deal.id}" and "Done" in text
+    assert (await Interaction.get(id=call.id)).state == InteractionState.DONE
+
+    # the last planned one: the plan page first, nothing done until the plan is saved
+    _, text = await as_manager.post(f"/deals/{deal.id}/feed/{later.id}/done", {})
+    assert as_manager.page.startswith(f"/deals/{deal.id}/plan?")
+    assert f"complete={later.id}" in as_manager.page
+    assert "“Позвонить” is marked done when the next step is saved." in text
+    assert (await Interaction.get(id=later.id)).state == InteractionState.PLANNED
+    _, text = await as_manager.post(
+        f"/deals/{deal.id}/plan",
+        {"kind": "email", "planned_at": "2031-04-01T10:00", "complete": later.id},
+    )
+    assert "Done, and the next step is planned" in text
+    assert (await Interaction.get(id=later.id)).state == InteractionState.DONE
+    assert await Interaction.filter(
+        interest_id=deal.id, kind=InteractionKind.EMAIL, state=InteractionState.PLANNED
+    ).exists()
+
+    # another deal's interaction cannot be completed through this deal's plan page
+    other = await deal_of(manager, "Другая")
+    theirs = await plan_call(other, manager)
+    status, _ = await as_manager.get(f"/deals/{deal.id}/plan?complete={theirs.id}")
+    assert status == 404
+    status, _ = await as_manager.post(
+        f"/deals/{deal.id}/plan",
+        {"kind": "call", "planned_at": "2031-04-01T10:00", "complete": theirs.id},
+    )
+    assert status == 404
+    assert (await Interaction.get(id=theirs.id)).state == InteractionState.PLANNED

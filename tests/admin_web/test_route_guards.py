@@ -18,6 +18,7 @@ MANAGER_PAGES |= {"/board", "/board/move", "/deals/{id}", "/deals/{id}/plan"}
 MANAGER_PAGES |= {f"/deals/{{id}}/{action}" for action in ("edit", "move", "win", "lose")}
 MANAGER_PAGES |= {"/deals/{id}/reopen", "/deals/{id}/note"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/restore"}
+MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
