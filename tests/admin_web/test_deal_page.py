@@ -363,3 +363,30 @@ async def test_done_in_the_feed_asks_for_the_next_step_when_it_was_the_last(
     )
     assert status == 404
     assert (await Interaction.get(id=theirs.id)).state == InteractionState.PLANNED
+
+
+async def test_pages_read_russian(browser: Browser, admin: User, scenario: Scenario) -> None:
+    ivan = await make_user(Role.MANAGER, email="ru@example.com", full_name="Иван", locale="ru")
+    deal = await deal_of(ivan)
+    await plan_call(deal, ivan, days=-1)
+    await Reason.create(kind=ReasonKind.LOSS, text="Дорого")
+    second = (await stages(scenario))[1]
+    await browser.login(ivan.email)
+    english = (
+        "Pipeline board", "Move", "Plan an interaction", "Add a note", "Feed", "Save",
+        "Loss reason", "In progress", "Planned", "Cancel", "overdue", "No next step",
+        "Close the deal", "Won, keep", "Lost, cancel", "All managers", "Plan the next step",
+        "The deal moves to", "Call", "Details", "Conversations",
+    )  # fmt: skip
+    for path in (
+        f"/deals/{deal.id}",
+        f"/board?scenario={scenario.id}",
+        f"/deals/{deal.id}/plan?then_stage={second.id}",
+    ):
+        status, text = await browser.get(path)
+        assert status == 200, path
+        body = text[text.index("<main>") :]
+        assert [word for word in english if f">{word}" in body or f"{word}<" in body] == [], path
+    _, text = await browser.get(f"/deals/{deal.id}")
+    assert "Воронка продаж" in text and "В работе" in text
+    assert "Запланировать взаимодействие" in text
