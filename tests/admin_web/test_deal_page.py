@@ -390,3 +390,26 @@ async def test_pages_read_russian(browser: Browser, admin: User, scenario: Scena
     _, text = await browser.get(f"/deals/{deal.id}")
     assert "Воронка продаж" in text and "В работе" in text
     assert "Запланировать взаимодействие" in text
+
+
+async def test_bad_plans_are_refused_and_plan_nothing(
+    as_manager: Browser, manager: User, scenario: Scenario
+) -> None:
+    deal = await deal_of(manager)
+    await as_manager.get(f"/deals/{deal.id}")
+    for form, message in (
+        ({"kind": "call", "planned_at": "2031-13-01T10:00"}, "A date and time expected"),
+        ({"kind": "call", "planned_at": "0001-01-01T00:00"}, "Out of range"),
+        ({"kind": "teleport", "planned_at": "2031-01-01T10:00"}, "Unknown kind of interaction"),
+        ({"kind": "call", "planned_at": "2031-01-01T10:00", "subject": "x" * 301}, "Too long"),
+        ({"kind": "call", "planned_at": "2031-01-01T10:00", "then_stage": "1e3"}, "Not a number"),
+    ):
+        _, text = await as_manager.post(f"/deals/{deal.id}/plan", form)
+        assert message in text, form
+        assert as_manager.page == f"/deals/{deal.id}"
+    assert not await Interaction.filter(interest_id=deal.id).exists()
+    _, text = await as_manager.post(
+        f"/deals/{deal.id}/plan", {"kind": "call", "planned_at": "2031-01-01T10:00"}
+    )
+    assert "Planned" in text
+    assert await Interaction.filter(interest_id=deal.id).count() == 1
