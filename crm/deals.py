@@ -13,7 +13,7 @@ from crm.access import access_client, access_interest
 from crm.errors import Conflict, NextStepRequired, NotFound, ValidationFailed
 from crm.history import record_changes
 from crm.i18n import N_
-from crm.interactions import has_planned, requires_next_step
+from crm.interactions import Plan, has_planned, plan_interaction, requires_next_step
 from crm.models import (
     Client,
     Interaction,
@@ -256,3 +256,21 @@ async def open_interests_of(actor: User) -> list[Interest]:
     for interest, client, stage in zip(interests, clients, stages, strict=True):
         interest.client, interest.stage = client, stage
     return interests
+
+
+async def move_with_plan(
+    interest_id: int, stage_id: int, plan: Plan, *, actor: User
+) -> tuple[Interest, Interaction]:
+    """Plan the deal's next interaction and move it to `stage_id`, in one transaction: what
+    a move refused with NextStepRequired asks for (the web's deal page and board). A move
+    that would be refused anyway (a closed deal, a stage of another scenario) plans
+    nothing."""
+    interest = await access_interest(actor, interest_id)
+    if interest.status != InterestStatus.OPEN:
+        raise Conflict(N_("The interest is closed"))
+    if not await Stage.filter(id=stage_id, scenario_id=interest.scenario_id).exists():  # type: ignore[attr-defined]
+        raise ValidationFailed.field("stage_id", N_("This stage is not in the interest's scenario"))
+    async with in_transaction():
+        planned = await plan_interaction(plan, actor=actor, interest_id=interest.id)
+        moved = await move_stage(interest.id, stage_id, actor=actor)
+    return moved, planned

@@ -1,5 +1,5 @@
-"""/api/v1/interests (create, move stage, win, lose) and /api/v1/interactions (plan,
-complete, cancel)."""
+"""/api/v1/interests (create, change title and amount, move stage, win, lose) and
+/api/v1/interactions (plan, complete, cancel)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,31 @@ async def create_interest(call: Call[NewInterest, None]) -> web.StreamResponse:
 @api.get("/interests/{id}", "An interest", answers={200: answers.Interest})
 async def get_interest(call: Call[None, None]) -> web.StreamResponse:
     return json(interest_json(await access_interest(call.user, call.id)))
+
+
+class InterestChanges(Body):
+    """A deal's title or amount; a field left out stays as it is, `"amount": null` clears
+    the amount."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "81700.50"}]})
+
+    title: Annotated[str, named(300)] | None = None
+    amount: Amount | None = None
+
+
+@api.patch(
+    "/interests/{id}",
+    "Change an interest's title or amount",
+    body=InterestChanges,
+    answers={200: answers.Interest},
+    errors=(403,),
+)
+async def update_interest(call: Call[InterestChanges, None]) -> web.StreamResponse:
+    await access_interest(call.user, call.id)
+    changes = call.body.model_dump(exclude_unset=True)
+    if changes.get("title", "") is None:
+        raise ValidationFailed.field("title", N_("Required"))
+    return json(interest_json(await deals.update_interest(call.id, changes, actor=call.user)))
 
 
 @api.post(

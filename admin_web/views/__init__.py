@@ -6,10 +6,12 @@ from aiohttp import web
 
 from admin_web.views import (
     apikeys,
+    board,
     channels,
     client_card,
     client_merge,
     clients,
+    deal_page,
     fields,
     home,
     imports,
@@ -40,4 +42,6 @@ ROUTES: list[web.RouteTableDef] = [
     apikeys.routes,
     plans.routes,
     reports.routes,
+    deal_page.routes,
+    board.routes,
 ]

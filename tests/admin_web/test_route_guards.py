@@ -19,6 +19,12 @@ MANAGER_PAGES |= {"/clients/{id}/phones/suggested"}
 # ... and the reports, which count a manager's own work (crm.reports.scope)
 REPORT = "/reports/{report}"
 MANAGER_PAGES |= {"/reports", REPORT, REPORT + "/records"}
+# The deal page and the board: managers work their own deals there (not read-only)
+MANAGER_PAGES |= {"/board", "/board/move", "/deals/{id}", "/deals/{id}/plan"}
+MANAGER_PAGES |= {f"/deals/{{id}}/{action}" for action in ("edit", "move", "win", "lose")}
+MANAGER_PAGES |= {"/deals/{id}/reopen", "/deals/{id}/note"}
+MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/restore"}
+MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 

@@ -24,6 +24,7 @@ from crm.models import (
     Conversation,
     ImportJob,
     Interest,
+    Message,
     Role,
     Scenario,
     StageActionKind,
@@ -142,7 +143,8 @@ async def _conversation(admin: User) -> Conversation:
             profile_name="Ринат Хабибуллин",
         ),
     )
-    conversation = await Conversation.get()
+    message = await Message.get(source_id="5551001:1").prefetch_related("conversation")
+    conversation = message.conversation
     await conversations.queue_reply(conversation.id, actor=admin, text="Здравствуйте!")
     return conversation
 
@@ -234,7 +236,8 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     some_clients = [c.id for c in await Client.filter(merged_into_id=None).order_by("id").limit(12)]
     won = await Interest.filter(status="won").first()
     lost = await Interest.filter(status="lost").first()
-    assert won is not None and lost is not None
+    open_deal = await Interest.filter(status="open").first()
+    assert won is not None and lost is not None and open_deal is not None
     pages = {
         "/": ["/"],
         "/clients": ["/clients", "/clients?kind=individual&relation_type=buyer"],
@@ -263,6 +266,10 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
         "/api-keys": ["/api-keys"],
         "/clients/{id}/merge": [f"/clients/{some_clients[0]}/merge?merged_id={some_clients[1]}"],
         "/reports": ["/reports"],
+        "/plans": ["/plans"],
+        "/board": ["/board", f"/board?scenario={won.scenario_id}"],  # type: ignore[attr-defined]
+        "/deals/{id}": [f"/deals/{won.id}", f"/deals/{lost.id}", f"/deals/{open_deal.id}"],
+        "/deals/{id}/plan": [f"/deals/{open_deal.id}/plan"],
         "/reports/{report}": [
             f"/reports/{name}?period=this_year"
             for name in ("funnel", "pipeline", "managers", "inquiries", "sources", "base")

@@ -1,0 +1,185 @@
+"""The pipeline board `/board?scenario=<id>&manager=<id>&tag=<id>`: a scenario's open deals
+in columns by stage, each column with its count and amount totals (per currency), each
+card with its client, amount and next step (overdue ones marked).
+
+Moving a card is a form per card (a stage select and a button: keyboards and browsers
+without JS) posted to `/board/move`; `static/board.js` adds drag-and-drop and posts the
+same form with `Accept: application/json`. A move goes through `crm.deals.move_stage`:
+the deal is read through `crm.access.access_interest` first (another manager's deal is
+404, as a missing one); a closed deal or a stage of another scenario is refused with its
+message (the script puts the card back); when the scenario wants a planned next step, the
+answer is the plan page of the deal (`deal_page.plan_url`), where saving the plan moves
+the deal. Only the open deals the reader may see are shown (`crm.access.interest_filter`),
+at most CARDS_MAX of them; the counts and totals cover them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from tortoise.functions import Count, Sum
+
+from admin_web import forms
+from admin_web.auth import require_user
+from admin_web.errors import wants_json
+from admin_web.render import back_url, flash, gettext_for, redirect, render
+from admin_web.views.deal_page import KIND_LABELS, plan_url
+from crm import clock, deals
+from crm.access import access_interest, interest_filter
+from crm.errors import NextStepRequired, NotFound
+from crm.i18n import N_
+from crm.models import (
+    Interaction,
+    InteractionState,
+    Interest,
+    InterestStatus,
+    Scenario,
+    Stage,
+    Tag,
+    User,
+)
+from crm.normalize import whole_number
+from crm.scenarios import stages_of
+
+routes = web.RouteTableDef()
+CARDS_MAX = 500  # cards drawn on one board; the columns' counts and totals cover every deal
+
+
+@dataclass
+class NextStep:
+    kind: str
+    subject: str
+    planned_at: datetime
+    overdue: bool
+
+
+@dataclass
+class Card:
+    deal: Interest
+    next_step: NextStep | None
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    totals: list[tuple[str, Decimal]] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+
+
+def _id(request: web.Request, name: str) -> int | None:
+    value = whole_number(request.query.get(name) or "", max_digits=10)
+    return value if value is not None and value < 2**31 else None
+
+
+async def _next_steps(ids: list[int]) -> dict[int, NextStep]:
+    """The soonest planned interaction of each deal."""
+    now = clock.now()
+    found: dict[int, NextStep] = {}
+    for row in (
+        await Interaction.filter(interest_id__in=ids, state=InteractionState.PLANNED)
+        .order_by("planned_at", "id")
+        .values("interest_id", "kind", "subject", "planned_at")
+    ):
+        if row["interest_id"] not in found and row["planned_at"] is not None:
+            found[row["interest_id"]] = NextStep(
+                str(row["kind"]), row["subject"], row["planned_at"], row["planned_at"] < now
+            )
+    return found
+
+
+async def _columns(
+    user: User, scenario: Scenario, manager_id: int | None, tag_id: int | None
+) -> tuple[list[Column], bool]:
+    deals_of = Interest.filter(
+        await interest_filter(user), scenario_id=scenario.id, status=InterestStatus.OPEN
+    )
+    if manager_id is not None:
+        deals_of = deals_of.filter(responsible_id=manager_id)
+    if tag_id is not None:
+        deals_of = deals_of.filter(client__tags__id=tag_id)
+    columns = {s.id: Column(s) for s in await stages_of(scenario.id)}
+    figures = (
+        await deals_of.annotate(n=Count("id"), total=Sum("amount"))
+        .group_by("stage_id", "currency")
+        .values("stage_id", "currency", "n", "total")
+    )
+    for row in figures:
+        column = columns.get(row["stage_id"])
+        if column is not None:
+            column.count += row["n"]
+            if row["total"] is not None:
+                column.totals.append((row["currency"], Decimal(str(row["total"]))))
+    rows = (
+        await deals_of.order_by("-updated_at", "-id")
+        .limit(CARDS_MAX + 1)
+        .prefetch_related("client", "responsible")
+    )
+    steps = await _next_steps([d.id for d in rows[:CARDS_MAX]])
+    for deal in rows[:CARDS_MAX]:
+        column = columns.get(deal.stage_id)  # type: ignore[attr-defined]
+        if column is not None:
+            column.cards.append(Card(deal, steps.get(deal.id)))
+    return list(columns.values()), len(rows) > CARDS_MAX
+
+
+@routes.get("/board")
+async def board_page(request: web.Request) -> web.StreamResponse:
+    user = require_user(request)
+    scenarios = await Scenario.filter(is_active=True).order_by("name", "id")
+    wanted = _id(request, "scenario")
+    scenario = (
+        next((s for s in scenarios if s.id == wanted), None)
+        or next((s for s in scenarios if s.is_default), None)
+        or (scenarios[0] if scenarios else None)
+    )
+    manager_id, tag_id = _id(request, "manager"), _id(request, "tag")
+    context: dict[str, Any] = {
+        "scenarios": [(s.id, s.name) for s in scenarios],
+        "scenario": scenario,
+        "managers": [
+            (u.id, u.full_name) for u in await User.filter(is_active=True).order_by("full_name")
+        ],
+        "tags": [(t.id, t.name) for t in await Tag.all().order_by("name")],
+        "manager_id": manager_id or "",
+        "tag_id": tag_id or "",
+        "columns": [],
+        "cut": False,
+        "cards_max": CARDS_MAX,
+        "kinds": KIND_LABELS,
+    }
+    if scenario is not None:
+        context["columns"], context["cut"] = await _columns(user, scenario, manager_id, tag_id)
+    return await render(request, "board.html", context)
+
+
+@routes.post("/board/move")
+async def board_move(request: web.Request) -> web.StreamResponse:
+    """Move a card: a form's post goes back to the board (or on to the plan page); the
+    script's (Accept: application/json) gets `{moved}` or `{plan}` or the error body."""
+    user = require_user(request)
+    form = await request.post()
+    interest_id = forms.integer(form, "interest_id")
+    stage_id = forms.integer(form, "stage_id")
+    assert interest_id is not None and stage_id is not None
+    back = back_url(request, form)
+    try:
+        interest = await access_interest(user, interest_id)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    try:
+        await deals.move_stage(interest.id, stage_id, actor=user)
+    except NextStepRequired as exc:
+        url = plan_url(interest.id, stage_id, back)
+        message = gettext_for(request, exc.message)
+        if wants_json(request):
+            return web.json_response({"moved": False, "plan": url, "message": message})
+        await flash(request, message, "warn")
+        return redirect(url)
+    if wants_json(request):
+        return web.json_response({"moved": True})
+    await flash(request, gettext_for(request, N_("Stage changed")))
+    return redirect(back)
