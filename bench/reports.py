@@ -8,7 +8,8 @@
 Builds the database with `crm.demo` (or reuses one holding that many clients), then times,
 warm, the median of `--runs` calls of each report over the last 12 months, with no filter
 and with a custom-field filter (the demo's "Лояльность" = "Высокая"), and of the dashboard's
-figures (pipeline now, this week's inquiries, this month's funnel), as an admin. On
+figures (crm.reports.dashboard: the pipeline now, this month's inquiries, this and
+last month's managers), as an admin. On
 PostgreSQL each is interleaved with the same figures computed by hand-written SQL straight
 on asyncpg (bench/reports_sql.py; the working minutes in Python there too), and the two
 must agree on a signature of totals. Targets: PostgreSQL, each report under 1 s (the
@@ -37,6 +38,7 @@ from crm.company import get_company, work_calendar
 from crm.config import normalize_db_url
 from crm.models import FieldDefinition, FieldOption, User
 from crm.reports import base, funnel, inquiries, managers, pipeline, sources
+from crm.reports.dashboard import dashboard as dashboard_figures
 from crm.reports.filters import FieldMatch, Preset, ReportFilter
 
 RATIO = 1.5
@@ -154,32 +156,33 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
             cases.append(
                 Case(name + suffix, report, baseline if pool else None, BUDGET_MS[dialect])
             )
-    week = ReportFilter(preset=Preset.THIS_WEEK)
+    # the start page's figures, as crm.reports.dashboard reads them: the pipeline now,
+    # this month's inquiries, this and last month's managers (won, plans)
     month = ReportFilter(preset=Preset.THIS_MONTH)
-    week_period, month_period = (
-        week.period(calendar.timezone, today),
-        month.period(calendar.timezone, today),
-    )
+    last = ReportFilter(preset=Preset.LAST_MONTH)
+    month_period = month.period(calendar.timezone, today)
+    last_period = last.period(calendar.timezone, today)
 
     async def dashboard() -> Signature:
+        d = await dashboard_figures(admin)
         return (
-            *signs["pipeline"](await pipeline.pipeline(ReportFilter(), actor=admin)),
-            *signs["inquiries"](await inquiries.inquiries(week, actor=admin)),
-            *signs["funnel"](await funnel.funnel(month, actor=admin)),
+            *signs["pipeline"](d.pipeline),
+            *signs["inquiries"](d.inquiries),
+            *signs["managers"](d.this_month),
+            *signs["managers"](d.last_month),
         )
 
     async def dashboard_sql() -> Signature:
-        return (
-            *await sql.pipeline(
-                pool, sql.Frame(month_period.start, month_period.end, now, None, calendar)
-            ),
-            *await sql.inquiries(
-                pool, sql.Frame(week_period.start, week_period.end, now, None, calendar)
-            ),
-            *await sql.funnel(
-                pool, sql.Frame(month_period.start, month_period.end, now, None, calendar)
-            ),
+        def frame(p: Any) -> sql.Frame:
+            return sql.Frame(p.start, p.end, now, None, calendar)
+
+        parts = await asyncio.gather(
+            sql.pipeline(pool, frame(month_period)),
+            sql.inquiries(pool, frame(month_period)),
+            sql.managers(pool, frame(month_period)),
+            sql.managers(pool, frame(last_period)),
         )
+        return tuple(x for part in parts for x in part)
 
     cases.append(Case("dashboard", dashboard, dashboard_sql if pool else None, DASHBOARD_MS))
     return cases
