@@ -10,7 +10,7 @@ from aiogram.filters import Command, Filter
 from aiogram.types import Message
 
 from bot.callbacks import Pressed
-from bot.handlers import agenda, clients, deals, errors, fallback, feed, inbox, start
+from bot.handlers import agenda, clients, deals, errors, fallback, feed, inbox, report, start
 
 
 def feature_routers() -> list[Router]:
@@ -23,6 +23,7 @@ def feature_routers() -> list[Router]:
         feed.router(),
         agenda.router(),
         clients.router(),
+        report.router(),
     ]
     return [gate_commands(gate_buttons(r)) for r in routers]
 
