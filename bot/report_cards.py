@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel.dates import format_interval
 from babel.numbers import format_decimal
 
 from bot.callbacks import Markup
@@ -77,8 +78,10 @@ def minutes(v: Viewer, value: float | None) -> str:
 
 
 def period_text(v: Viewer, period: Period) -> str:
-    first, last = format_date(period.first, v.locale), format_date(period.last, v.locale)
-    return first if period.first == period.last else f"{first} – {last}"
+    """ "Mar 1 – 31, 2026", "1–31 мар. 2026 г."."""
+    if period.first == period.last:
+        return format_date(period.first, v.locale)
+    return format_interval(period.first, period.last, "yMMMd", locale=v.locale)
 
 
 def _count(v: Viewer, n: int) -> str:

@@ -26,5 +26,5 @@ async def bind(user: User, telegram_id: int, **changes: Any) -> User:
 
 
 def plain(text: str) -> str:
-    """No-break spaces (Babel's, in money) as spaces."""
-    return text.replace("\xa0", " ").replace("\u202f", " ")
+    """No-break and thin spaces (Babel's, in money and periods) as spaces."""
+    return text.replace("\xa0", " ").replace("\u202f", " ").replace("\u2009", " ")

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import time_machine
 
+from bot.texts import visible_length
 from tests.bot.conftest import BotHarness, buttons
 from tests.bot.report_helpers import bind, plain, world
+from tests.crm import factories
 from tests.crm.reports.world import NOW, World
 from tests.fakes.telegram_api import Upload
 
@@ -95,7 +97,7 @@ async def test_period_buttons_send_that_periods_report(harness: BotHarness, worl
     assert "reply_markup" not in harness.current(first)  # the old buttons are gone
     february = photos(harness, ADMIN)[-1]["caption"]  # D entered S1 on 20.02: a funnel
     assert len(photos(harness, ADMIN)) == 2
-    assert "Last month" in february and "Feb 1, 2026 – Feb 28, 2026" in february
+    assert "Last month" in february and "Feb 1 – 28, 2026" in february
     assert "Won: 0" in february and "Conversion: — (0 won, 0 lost)" in february
     assert "Open deals: 2" in february  # the pipeline is today's
     assert "Анна" in texts(harness, ADMIN)[-1]
@@ -120,3 +122,28 @@ async def test_in_russian_the_report_speaks_of_deals(harness: BotHarness, world:
     caption = photos(harness, HEAD)[-1]["caption"]
     assert "Отчёт команды" in caption and "Открытые сделки: 2" in caption
     assert "230,00" in caption
+
+
+async def test_a_long_team_table_is_split_within_telegrams_limits(
+    harness: BotHarness, world: World
+) -> None:
+    for n in range(45):
+        await factories.manager(full_name=f"Manager {n:02d} " + "Long-surname " * 12)
+    await bind(world.head, HEAD)
+    await harness.send(HEAD, "/report")
+    [photo] = photos(harness, HEAD)
+    assert visible_length(photo["caption"]) <= 1024
+    tables = texts(harness, HEAD)  # the fake refuses a longer one, as Telegram does
+    assert len(tables) >= 2 and all(visible_length(t) <= 4096 for t in tables)
+    assert "…and 7 more: see Reports in the web panel" in tables[-1]  # 47 managers, 40 shown
+    assert buttons(harness.last_to(HEAD))  # the buttons under the last part
+
+
+async def test_a_report_with_nothing_to_draw_is_a_message(harness: BotHarness, db: object) -> None:
+    newcomer = await factories.manager(locale="en")
+    await bind(newcomer, ANNA)
+    await harness.send(ANNA, "/report")
+    assert photos(harness, ANNA) == []
+    [text] = texts(harness, ANNA)
+    assert "My report" in text and "Won: 0" in text and "Open deals: 0" in text
+    assert "• This month" in [b["text"] for b in buttons(harness.last_to(ANNA))]

@@ -54,7 +54,7 @@ async def test_monday_nine_in_each_heads_zone_once(harness: BotHarness, world: W
     assert len(digests(harness, ADMIN)) == 2
 
     [digest] = digests(harness, HEAD)
-    assert "Last week, Mar 9, 2026 – Mar 15, 2026" in digest
+    assert "Last week, Mar 9 – 15, 2026" in digest
     # won: none last week, A (100) the week before
     assert "Won: 0 · RUB 0.00 (−1, −RUB 100.00 on the week before)" in digest
     assert "New deals: 1 (−1)" in digest  # C; A and B the week before
