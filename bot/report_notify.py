@@ -40,9 +40,9 @@ class ReportNotices:
             return False
         try:
             outcome, _ = await self.notifier.send(user, card)
-        except BaseException:
-            await notices.release(kind, subject, day)
-            raise
+        except Exception:  # e.g. a proxy's HTML error page aiogram cannot decode
+            log.exception("sending a %s notice to user %s failed", kind.value, user.id)
+            outcome = Outcome.FAILED
         if outcome is Outcome.FAILED:
             await notices.release(kind, subject, day)
             return False
@@ -122,7 +122,11 @@ class ReportNotices:
         sent, failed = 0, False
         for head in heads:
             card = nudge_card(self.notifier.viewer(head), w, sla, to_head=True, manager=manager)
-            outcome, _ = await self.notifier.send(head, card)
+            try:
+                outcome, _ = await self.notifier.send(head, card)
+            except Exception:
+                log.exception("sending an SLA nudge to user %s failed", head.id)
+                outcome = Outcome.FAILED
             sent += outcome is Outcome.SENT
             failed |= outcome is Outcome.FAILED
         if failed and not sent:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from bot.report_notify import ReportNotices
+from crm.models import User
 from tests.bot.conftest import BotHarness
 from tests.bot.report_helpers import bind, plain, world
 from tests.crm.reports.world import World
@@ -23,7 +24,7 @@ def digests(harness: BotHarness, chat_id: int) -> list[str]:
     return [
         plain(c.params["text"])
         for c in harness.api.calls_to("sendMessage")
-        if c.params["chat_id"] == chat_id and "Last week" in c.params["text"]
+        if c.params["chat_id"] == chat_id and "Last week" in c.params["text"] and not c.fault
     ]
 
 
@@ -69,3 +70,24 @@ async def test_not_on_other_days_or_after_noon(harness: BotHarness, world: World
     assert await tick(notices, datetime(2026, 3, 17, 6, 0, tzinfo=UTC)) == 0  # Tuesday 09:00
     assert await tick(notices, datetime(2026, 3, 16, 9, 0, tzinfo=UTC)) == 0  # Monday noon
     assert await tick(notices, datetime(2026, 3, 16, 8, 59, tzinfo=UTC)) == 1  # 11:59, late
+
+
+async def test_a_failed_send_is_tried_again_and_a_blocked_head_is_left_alone(
+    harness: BotHarness, world: World
+) -> None:
+    await bind(world.head, HEAD, timezone="Europe/Moscow")
+    notices = ReportNotices(harness.notifier)
+    harness.api.fail_next("sendMessage", kind="502")  # a proxy's HTML error page
+    assert await tick(notices, datetime(2026, 3, 16, 6, 0, tzinfo=UTC)) == 0
+    assert digests(harness, HEAD) == []  # the claim was given back
+    assert await tick(notices, datetime(2026, 3, 16, 6, 1, tzinfo=UTC)) == 1
+    assert await tick(notices, datetime(2026, 3, 16, 6, 2, tzinfo=UTC)) == 0
+    assert len(digests(harness, HEAD)) == 1
+
+    await bind(world.admin, ADMIN, timezone="Europe/Moscow")
+    harness.api.block(ADMIN)
+    assert await tick(notices, datetime(2026, 3, 16, 6, 3, tzinfo=UTC)) == 0
+    assert (await User.get(id=world.admin.id)).telegram_blocked is True
+    calls = len(harness.api.calls_to("sendMessage"))
+    assert await tick(notices, datetime(2026, 3, 16, 6, 4, tzinfo=UTC)) == 0
+    assert len(harness.api.calls_to("sendMessage")) == calls  # not tried again
