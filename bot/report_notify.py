@@ -20,7 +20,7 @@ from bot.report_cards import digest_card, nudge_card
 from bot.views import Card
 from crm import clock, notices
 from crm.models import NoticeKind, Role, User
-from crm.report_digest import week_digest
+from crm.report_digest import WeekDigest, week_digest
 from crm.sla import Waiting, heads_to_tell, waiting_past_sla
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,14 @@ class ReportNotices:
             return 0
         taken = await notices.taken(NoticeKind.WEEK_DIGEST, mondays, mondays.values())
         sent = 0
+        figures: dict[date, WeekDigest] = {}  # heads and admins see the same: read once a week
         for user in people:
             monday = mondays.get(user.id)
             if monday is None or user.id in taken or not reachable(user):
                 continue
-            viewer = self.notifier.viewer(user)
-            card = digest_card(viewer, await week_digest(user, monday))
+            if monday not in figures:
+                figures[monday] = await week_digest(user, monday)
+            card = digest_card(self.notifier.viewer(user), figures[monday])
             sent += await self._deliver(user, card, NoticeKind.WEEK_DIGEST, user.id, monday)
         return sent
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from bot.app import ManagerBot
 from bot.report_notify import ReportNotices
 from crm import channels, clients, company, conversations
 from crm.models import (
@@ -180,3 +181,10 @@ async def test_a_customer_nobody_is_responsible_for_reaches_the_heads(
     [escalated] = nudges(harness, HEAD)
     assert "Nobody is responsible for this client yet." in escalated
     assert nudges(harness, ANNA) == []
+
+
+def test_the_bot_registers_both_ticks() -> None:
+    bot = ManagerBot(token="1:x", secret_key="k" * 32, wake_outbox=lambda: None)
+    ticks = bot.ticks()
+    assert ticks["bot-sla"][0] == bot.report_notices.nudge_sla_once
+    assert ticks["bot-week-digest"][0] == bot.report_notices.send_week_digests_once
