@@ -43,6 +43,7 @@ from bot.handlers import fallback_router, feature_routers
 from bot.methods import post_json
 from bot.middleware import ActingUser, BoundUsers
 from bot.notify import Notifier
+from bot.report_notify import ReportNotices
 from crm.i18n import N_, SUPPORTED_LOCALES, gettext
 from inbox import events, webhooks
 
@@ -56,6 +57,7 @@ COMMANDS = {
     "deals": N_("My deals by stage"),
     "today": N_("Overdue, today's plan, birthdays"),
     "client": N_("Find a client"),
+    "report": N_("My figures; the team's for a head"),
     "lang": N_("Language"),
     "help": N_("What the bot can do"),
     "cancel": N_("Stop what you are typing"),
@@ -209,6 +211,7 @@ class ManagerBot:
         self.bot = create_bot(token, api_base)
         self.signer = Signer(secret_key)
         self.notifier = Notifier(self.bot, self.signer)
+        self.report_notices = ReportNotices(self.notifier)
         self.dp, self.dialogs = build_dispatcher(
             signer=self.signer, notifier=self.notifier, wake_outbox=wake_outbox, storage=storage
         )
@@ -236,6 +239,8 @@ class ManagerBot:
             "bot-reminders": (self.notifier.deliver_due_reminders_once, 10.0),
             "bot-overdue": (self.notifier.nag_overdue_once, 60.0),
             "bot-digest": (self.notifier.send_digests_once, 60.0),
+            "bot-week-digest": (self.report_notices.send_week_digests_once, 60.0),
+            "bot-sla": (self.report_notices.nudge_sla_once, 60.0),
         }
 
     async def start(self, *, updates: bool = True, inbox_events: bool = True) -> None:

@@ -18,6 +18,7 @@ from bot.handlers import (
     fallback,
     feed,
     inbox,
+    report,
     start,
     typing_more,
 )
@@ -34,6 +35,7 @@ def feature_routers() -> list[Router]:
         feed.router(),
         agenda.router(),
         clients.router(),
+        report.router(),
     ]
     return [gate_commands(gate_buttons(r)) for r in routers]
 

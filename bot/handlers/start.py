@@ -29,10 +29,11 @@ HELP = N_(
 )
 LANGUAGES = {"ru": "Русский", "en": "English"}
 ALREADY_CONNECTED = N_("{name}, you are already connected to the CRM.")
+REPORT_HELP = N_("/report — your figures for a period (the team's for a head of sales)")
 
 
 def help_text(v: Viewer) -> str:
-    return v._(HELP)
+    return v._(HELP) + "\n" + v._(REPORT_HELP)
 
 
 async def bind(message: Message, command: CommandObject, locale: str, actor: User | None) -> None:

@@ -35,6 +35,7 @@ from crm.models.fields import (
 from crm.models.history import ChangeRecord, MergeRecord
 from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
+from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
 from crm.models.sessions import WebSession
@@ -78,6 +79,8 @@ __all__ = [
     "MergeRecord",
     "Message",
     "MessageStatus",
+    "NoticeKind",
+    "NoticeSent",
     "RawEvent",
     "RawEventStatus",
     "Reason",
