@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ PRESENTATION = frozenset(
         "clip-path",
     }
 )
+# matplotlib's rc_context changes process-wide settings: one chart is drawn at a time, so
+# a chart drawn in a thread (the bot's PNG, the panel's SVG) never takes another's settings
+DRAWING = threading.RLock()
 RC = {
     "svg.fonttype": "none",
     "svg.hashsalt": "crmhub",  # ids the same from run to run
@@ -96,7 +100,7 @@ class Chart:
     def png(self, dpi: int = 144) -> bytes:
         import matplotlib
 
-        with matplotlib.rc_context(RC):
+        with DRAWING, matplotlib.rc_context(RC):
             buf = io.BytesIO()
             self._figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         return buf.getvalue()
@@ -104,7 +108,7 @@ class Chart:
     def svg(self) -> str:
         import matplotlib
 
-        with matplotlib.rc_context(RC):
+        with DRAWING, matplotlib.rc_context(RC):
             buf = io.BytesIO()
             self._figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
         return inline_svg(buf.getvalue())
@@ -115,7 +119,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str = "") -> Chart:
     import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(RC):
+    with DRAWING, matplotlib.rc_context(RC):
         height = max(1.6, 0.9 + BAR_HEIGHT_IN * len(bars))
         figure = Figure(figsize=(WIDTH_IN, height))
         axes = figure.add_subplot()
@@ -157,7 +161,7 @@ def column_chart(
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    with matplotlib.rc_context(RC):
+    with DRAWING, matplotlib.rc_context(RC):
         figure = Figure(figsize=(WIDTH_IN, 3.2))
         axes = figure.add_subplot()
         count = max(len(series), 1)

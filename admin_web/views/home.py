@@ -3,12 +3,13 @@ manager's own work; a head's or an admin's everyone's), each figure a link to it
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
-from markupsafe import Markup
 
 from admin_web.auth import require_user
 from admin_web.render import locale_of, render
-from admin_web.views.reports import linker
+from admin_web.views.reports import draw, linker
 from crm.reports import charts as report_charts
 from crm.reports.dashboard import dashboard
 
@@ -20,13 +21,15 @@ async def home(request: web.Request) -> web.StreamResponse:
     user = require_user(request)
     locale = locale_of(request)
     figures = await dashboard(user)
-    chart = report_charts.pipeline_chart(figures.pipeline, locale, linker("pipeline", {}))
+    chart = await asyncio.to_thread(
+        draw, "pipeline", figures.pipeline, locale, linker("pipeline", {})
+    )
     return await render(
         request,
         "home.html",
         {
             "d": figures,
-            "pipeline_chart": None if chart is None else Markup(chart.svg()),
+            "pipeline_chart": chart[0],
             "month": linker("managers", {"period": "this_month"}),
             "inquiry": linker("inquiries", {"period": "this_month"}),
             "open": linker("pipeline", {}),

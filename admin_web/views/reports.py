@@ -10,6 +10,7 @@ with no figures, rather than as an error page."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -97,6 +98,19 @@ CHARTS: dict[str, Callable[..., Any]] = {
     "sources": report_charts.sources_chart,
     "base": report_charts.base_chart,
 }
+
+
+def draw(
+    name: str, result: Any, locale: str, link: Callable[..., str | None]
+) -> list[Markup | None]:
+    """A report's charts as inline SVG (drawn in a worker thread: matplotlib takes tens of
+    milliseconds a chart, which the event loop does not wait for)."""
+    drawn = (
+        [report_charts.funnel_chart(sc, locale, link, titled=False) for sc in result.scenarios]
+        if name == "funnel"
+        else [CHARTS[name](result, locale, link)]
+    )
+    return [None if chart is None else Markup(chart.svg()) for chart in drawn]
 
 
 def query_of(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -197,12 +211,10 @@ async def choices(request: web.Request, actor: User) -> dict[str, Any]:
     }
 
 
-def _download(tables: list[export.Table], fmt: str, name: str, timezone: str) -> web.Response:
-    body = (
-        export.to_csv(tables, timezone=timezone)
-        if fmt == "csv"
-        else export.to_xlsx(tables, timezone=timezone)
-    )
+async def _download(tables: list[export.Table], fmt: str, name: str, timezone: str) -> web.Response:
+    """The file, written in a worker thread (a 100,000-row XLSX takes seconds)."""
+    write = export.to_csv if fmt == "csv" else export.to_xlsx
+    body = await asyncio.to_thread(write, tables, timezone=timezone)
     return web.Response(
         body=body,
         headers={
@@ -266,16 +278,11 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             errors = {"period": exc.render(locale)}
     fmt = request.query.get("format", "")
     if result is not None and fmt in FORMATS:
-        return _download(export.tables_of(result, locale), fmt, name, user.timezone)
+        return await _download(export.tables_of(result, locale), fmt, name, user.timezone)
     link = linker(name, query)
     charts: list[Markup | None] = []
     if result is not None:
-        drawn = (
-            [report_charts.funnel_chart(sc, locale, link, titled=False) for sc in result.scenarios]
-            if name == "funnel"
-            else [CHARTS[name](result, locale, link)]
-        )
-        charts = [None if chart is None else Markup(chart.svg()) for chart in drawn]
+        charts = await asyncio.to_thread(draw, name, result, locale, link)
     return await render(
         request,
         f"report_{name}.html",
@@ -310,7 +317,7 @@ async def records_page(request: web.Request) -> web.StreamResponse:
     drill = await records(name, report_filter, place, actor=user)
     fmt = request.query.get("format", "")
     if fmt in FORMATS:
-        return _download(
+        return await _download(
             export.tables_of(await every_record(name, report_filter, place, user), locale),
             fmt,
             f"{name}-records",
