@@ -12,6 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from babel.numbers import format_decimal
 from yarl import URL
 
 from admin_web.keys import USER
@@ -86,6 +87,15 @@ def _date(context: Any, value: date | None) -> str:
 
 
 @jinja2.pass_context
+def _number(context: Any, value: float | Decimal | None, digits: int = 0) -> str:
+    """A number as the reader writes it ("1,2" in Russian), at most `digits` decimals."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(round(float(value), digits), format=pattern, locale=context.get("locale"))
+
+
+@jinja2.pass_context
 def _money(context: Any, value: Decimal | None, currency: str = "RUB") -> str:
     return "" if value is None else format_money(value, currency, context.get("locale"))
 
@@ -117,6 +127,7 @@ def setup(app: web.Application) -> None:
     env.filters["day"] = _date
     env.filters["money"] = _money
     env.globals["maxlength"] = max_length
+    env.filters["num"] = _number
     env.globals.update(  # the reader's words for stored values (crm.labels)
         label=_label,
         client_kind=_client_kind,

@@ -28,6 +28,10 @@ DEMO_TABLES = {
     "interests": N_("Deals"),
     "stage_changes": N_("Stage changes"),
     "interactions": N_("Interactions"),
+    "channel_identities": N_("Customers' channel accounts"),
+    "conversations": N_("Conversations"),
+    "messages": N_("Messages"),
+    "inquiries": N_("Inquiries"),
 }
 VISIBILITY = {
     Visibility.ALL: N_("Everybody"),

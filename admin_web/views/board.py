@@ -45,7 +45,7 @@ from crm.normalize import whole_number
 from crm.scenarios import stages_of
 
 routes = web.RouteTableDef()
-CARDS_MAX = 500  # cards drawn on one board; the columns' counts and totals cover every deal
+CARDS_MAX = 200  # cards drawn on one board; the columns' counts and totals cover every deal
 
 
 @dataclass

@@ -146,7 +146,9 @@ def group_keys(keys: tuple[Any, ...]) -> str:
 
 def record_link(kind: str, record_id: object) -> str | None:
     """The page of a drill-down's record, where the panel has one."""
-    return f"/clients/{record_id}" if kind == RecordKind.CLIENTS else None
+    if kind == RecordKind.CLIENTS:
+        return f"/clients/{record_id}"
+    return f"/deals/{record_id}" if kind == RecordKind.INTERESTS else None
 
 
 # a drill-down column holding a stored value, per record kind: the table of its words

@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 
 from crm import labels
 from crm.charts import Bar, Chart, Series, bar_chart, column_chart
-from crm.i18n import format_money, gettext
+from crm.i18n import format_money, gettext, pgettext
 from crm.reports import funnel as funnel_report
 from crm.reports import inquiries as inquiries_report
 from crm.reports import managers as managers_report
@@ -59,7 +59,7 @@ def funnel_chart(
     ]
     bars.append(
         Bar(
-            gettext("Won", locale),
+            pgettext("count", "Won", locale),
             sc.won,
             f"{_count(sc.won, locale)} · {_money(sc.won_amount, locale)}",
             link(funnel_report.WON, key=sc.scenario_id),
@@ -138,7 +138,7 @@ def sources_chart(report: SourcesReport, locale: str, link: Link = _none) -> Cha
         Series(gettext("First messages", locale), [r.first_messages for r in rows]),
         Series(gettext("Inquiries", locale), [r.inquiries for r in rows]),
         Series(gettext("Deals", locale), [r.interests for r in rows]),
-        Series(gettext("Won", locale), [r.won for r in rows]),
+        Series(pgettext("count", "Won", locale), [r.won for r in rows]),
     ]
     return column_chart(names, series, title=gettext("Channels", locale))
 
@@ -183,9 +183,9 @@ def month_chart(
     categories: list[str], won: list[Decimal], plan: list[Decimal | None], locale: str
 ) -> Chart:
     """Won amount by month beside the plan (the dashboard's and the bot's /report)."""
-    series = [Series(gettext("Won", locale), [float(v) for v in won])]
+    series = [Series(pgettext("count", "Won", locale), [float(v) for v in won])]
     if any(p is not None for p in plan):
-        series.append(Series(gettext("Plan", locale), [float(p or 0) for p in plan]))
+        series.append(Series(pgettext("target", "Plan", locale), [float(p or 0) for p in plan]))
     return column_chart(
         categories,
         series,

@@ -94,7 +94,7 @@ def parse_place(query: Mapping[str, str]) -> Place:
         stage=_number(raw["stage"], "stage", errors, zero=False),
         manager=_number(raw["manager"], "manager", errors),
         in_channel=_number(raw["in_channel"], "in_channel", errors, zero=False),
-        in_source=raw["in_source"] or None,
+        in_source=raw["in_source"] if "in_source" in query else None,  # "": not set
         group_by=group_by,
         keys=keys,
         cohort=raw["cohort"] in ("1", "true"),

@@ -145,7 +145,9 @@ async def drill(
         raise unknown_figure()
     scope, sql = await scope_for(report_filter, actor), Sql()
     extra = []
-    if lead_source is not None:
+    if lead_source == "":  # the row of clients without a lead source
+        extra.append("(c.lead_source IS NULL OR c.lead_source = '')")
+    elif lead_source is not None:
         extra.append(f"c.lead_source = {sql(lead_source)}")
     channel = "a.channel_id" if figure == FIRST_MESSAGES else "q.channel_id"
     if channel_id is not None:
