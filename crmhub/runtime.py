@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from admin_web.app import create_app
 from admin_web.keys import IMPORTS
+from admin_web.views.desk import WAKE_OUTBOX
 from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
@@ -96,6 +97,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             idle_tick=tick,
         )
         inbox.mount(app)
+        app[WAKE_OUTBOX] = inbox.wake_outbox  # replies typed in the web
         await inbox.preload()
         if settings.manager_bot_token:
             storage = fsm_storage(settings.redis_url)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web import forms
 from admin_web.auth import require_user
 from admin_web.render import render
-from crm.access import access_conversation, interest_filter
-from crm.conversations import conversations_of, messages_of
+from crm.access import interest_filter
+from crm.conversations import conversations_of
 from crm.models import Interest, InterestStatus
 from crm.normalize import whole_number
 
@@ -61,15 +60,4 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
             "page": page,
             "pager_base": "/inbox?",
         },
-    )
-
-
-@routes.get(r"/inbox/{id:\d+}")
-async def conversation_page(request: web.Request) -> web.StreamResponse:
-    user = require_user(request)
-    conversation = await access_conversation(user, forms.match_int(request.match_info["id"]))
-    await conversation.fetch_related("client", "channel")
-    messages = await messages_of(user, conversation.id, limit=200)
-    return await render(
-        request, "conversation.html", {"conversation": conversation, "messages": messages}
     )

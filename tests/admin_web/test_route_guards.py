@@ -11,8 +11,9 @@ from aiohttp import web
 from crm.models import User
 from tests.admin_web.conftest import Browser
 
-# What managers may open (read-only); every other panel route is for admins.
+# What managers may open (and the desk's forms); every other panel route is for admins.
 MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
+MANAGER_PAGES |= {"/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
