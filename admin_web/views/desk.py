@@ -21,6 +21,7 @@ from admin_web import forms
 from admin_web.auth import require_user
 from admin_web.keys import SETTINGS
 from admin_web.render import flash, gettext_for, redirect, render
+from admin_web.views.desk_inquiries import inquiry_context
 from crm.access import access_conversation
 from crm.conversations import messages_of, queue_reply
 from crm.errors import NotFound, ValidationFailed
@@ -65,6 +66,7 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
         "status_labels": STATUS_LABELS,
         "retryable": RETRYABLE,
         "subscribed": conversation.identity.subscribed,
+        **await inquiry_context(user, conversation),
     }
     return await render(request, "conversation.html", context)
 

@@ -8,6 +8,7 @@ from admin_web.auth import require_user
 from admin_web.render import render
 from crm.access import interest_filter
 from crm.conversations import conversations_of
+from crm.inquiries import open_inquiries
 from crm.models import Interest, InterestStatus
 from crm.normalize import whole_number
 
@@ -59,5 +60,6 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
             "has_more": len(rows) > PER_PAGE,
             "page": page,
             "pager_base": "/inbox?",
+            "inquiries": await open_inquiries(user, limit=PER_PAGE) if page == 1 else [],
         },
     )

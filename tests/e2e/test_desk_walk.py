@@ -1,6 +1,7 @@
 """The desk in a real browser: a customer writes on Telegram, a manager opens the
-conversation in the panel, answers with text and a photo, and the customer's channel (the
-Telegram fake) receives it once after the outbox runs; the page then shows it sent."""
+conversation in the panel, takes the inquiry (a deal opens), answers with text and a
+photo, and the customer's channel (the Telegram fake) receives it once after the outbox
+runs; the page then shows it sent."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from admin_web.app import create_app
 from admin_web.views.desk import WAKE_OUTBOX
 from crm import channels
 from crm.config import Settings
-from crm.models import Channel, Conversation, Role, User
+from crm.models import Channel, Conversation, Interest, Role, User
 from inbox.service import Inbox
 from tests.admin_web.conftest import PASSWORD, make_user
 from tests.crm import factories
@@ -109,6 +110,12 @@ async def test_a_manager_answers_from_the_browser(
     await page.goto(base + "/inbox")
     await page.click(f'a[href="/inbox/{conversation.id}"]')
     await expect(page.locator(".message.in")).to_contain_text("Есть доставка?")
+    await shots(page, "inquiry-waiting")
+    await page.click("#accept-inquiry")
+    await expect(page.locator(".flash")).to_contain_text("You took the inquiry")
+    await expect(page.locator("#inquiry")).to_have_count(0)
+    deal = await Interest.get()
+    assert deal.responsible_id == manager.id  # type: ignore[attr-defined]
     photo = tmp_path / "map.png"
     photo.write_bytes(PNG)
     await page.fill("#f-text", "Да, привезём завтра")

@@ -255,4 +255,40 @@ def paths() -> S:
                 tag="conversations",
             ),
         },
+        "/inquiries": {
+            "get": op(
+                "Waiting inquiries the key's user may take, oldest first",
+                answer(200, list_of("Inquiry")),
+                params=[PAGE_PARAMS[1]],
+                tag="inquiries",
+            )
+        },
+        "/inquiries/{id}/accept": {
+            "post": op(
+                "Take the inquiry: a deal opens, the key's user responsible; 409 names who "
+                "took it first",
+                answer(201, ref("Interest"), "The new deal"),
+                params=PATH_ID,
+                body=obj({"title": nullable(text(300))}, additionalProperties=False),
+                tag="inquiries",
+            )
+        },
+        "/inquiries/{id}/reject": {
+            "post": op(
+                "Reject the inquiry with a rejection reason (none only while the list is empty)",
+                answer(200, ref("Inquiry")),
+                params=PATH_ID,
+                body=obj({"reason_id": nullable(ID)}, additionalProperties=False),
+                tag="inquiries",
+            )
+        },
+        "/inquiries/{id}/handover": {
+            "post": op(
+                "Hand the inquiry to another user (its client becomes theirs)",
+                answer(200, ref("Inquiry")),
+                params=PATH_ID,
+                body=obj({"to_user_id": ID}, ["to_user_id"], additionalProperties=False),
+                tag="inquiries",
+            )
+        },
     }

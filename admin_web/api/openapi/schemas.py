@@ -25,7 +25,8 @@ ERROR_CODES = sorted(
         )
     }
     | {"unauthorized", "bad_request", "method_not_allowed", "too_large", "stage_in_use",
-       "invalid_inn", "invalid_kpp", "unsubscribed", "merge_in_use", "csrf_failed"}
+       "invalid_inn", "invalid_kpp", "unsubscribed", "merge_in_use", "csrf_failed",
+       "inquiry_taken"}
 )  # fmt: skip
 
 
@@ -216,6 +217,19 @@ SCHEMAS: dict[str, S] = {
             "last_message_at": nullable(MOMENT),
         },
         ["id", "client_id", "channel_id"],
+    ),
+    "Inquiry": obj(
+        {
+            "id": ID,
+            "conversation_id": ID,
+            "client_id": ID,
+            "channel_id": ID,
+            "status": {"type": "string", "enum": ["open", "accepted", "rejected"]},
+            "first_message_at": MOMENT,
+            "decided_by_id": nullable(ID),
+            "interest_id": nullable(ID),
+        },
+        ["id", "conversation_id", "client_id", "channel_id", "status", "first_message_at"],
     ),
     "Message": obj(
         {
