@@ -22,6 +22,7 @@ from admin_web.auth import require_user
 from admin_web.keys import SETTINGS
 from admin_web.render import flash, gettext_for, redirect, render
 from admin_web.views.desk_inquiries import inquiry_context
+from admin_web.views.desk_live import changed
 from crm.access import access_conversation
 from crm.conversations import messages_of, queue_reply
 from crm.errors import NotFound, ValidationFailed
@@ -112,6 +113,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
         attachments=attachments,
     )
     wake_outbox(request.app)
+    await changed(request.app, "message", conversation.id)
     await flash(request, gettext_for(request, N_("The reply is queued")))
     return redirect(f"/inbox/{conversation.id}#reply")
 
@@ -130,5 +132,6 @@ async def retry(request: web.Request) -> web.StreamResponse:
         raise NotFound()
     await outbox.retry(message.id)
     wake_outbox(request.app)
+    await changed(request.app, "status", conversation.id)
     await flash(request, gettext_for(request, N_("The reply is queued again")))
     return redirect(f"/inbox/{conversation.id}")

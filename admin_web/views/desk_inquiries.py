@@ -16,6 +16,7 @@ from aiohttp import web
 from admin_web import forms
 from admin_web.auth import require_user
 from admin_web.render import flash, gettext_for, redirect
+from admin_web.views.desk_live import changed
 from crm import scenarios
 from crm.channels import channel_filter
 from crm.errors import NotFound
@@ -67,6 +68,7 @@ async def accept(request: web.Request) -> web.StreamResponse:
     inquiry_id = forms.match_int(request.match_info["id"])
     interest = await accept_inquiry(inquiry_id, actor=user)
     inquiry = await Inquiry.get(id=inquiry_id)
+    await changed(request.app, "inquiry", inquiry.conversation_id)  # type: ignore[attr-defined]
     await flash(
         request,
         gettext_for(
@@ -85,6 +87,7 @@ async def reject(request: web.Request) -> web.StreamResponse:
         forms.integer(form, "reason_id", required=False),
         actor=user,
     )
+    await changed(request.app, "inquiry", inquiry.conversation_id)  # type: ignore[attr-defined]
     await flash(request, gettext_for(request, N_("The inquiry is rejected")))
     return redirect(_back(inquiry))
 
@@ -94,7 +97,8 @@ async def handover(request: web.Request) -> web.StreamResponse:
     user = require_user(request)
     form = await request.post()
     to_user_id = forms.integer(form, "to_user_id") or 0  # required: missing is refused
-    await hand_inquiry(forms.match_int(request.match_info["id"]), to_user_id, actor=user)
+    inquiry = await hand_inquiry(forms.match_int(request.match_info["id"]), to_user_id, actor=user)
+    await changed(request.app, "inquiry", inquiry.conversation_id)  # type: ignore[attr-defined]
     receiver = await User.get(id=to_user_id)
     await flash(
         request,

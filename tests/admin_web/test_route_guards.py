@@ -13,7 +13,7 @@ from tests.admin_web.conftest import Browser
 
 # What managers may open (and the desk's forms); every other panel route is for admins.
 MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
-MANAGER_PAGES |= {"/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
+MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 

@@ -1,7 +1,7 @@
 """The desk in a real browser: a customer writes on Telegram, a manager opens the
 conversation in the panel, takes the inquiry (a deal opens), answers with text and a
 photo, and the customer's channel (the Telegram fake) receives it once after the outbox
-runs; the page then shows it sent."""
+runs; the open pages update live (the inquiry arriving, the reply turning sent)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from tortoise.context import TortoiseContext
 
 from admin_web.app import create_app
 from admin_web.views.desk import WAKE_OUTBOX
+from admin_web.views.desk_live import inbox_listener
 from crm import channels
 from crm.config import Settings
 from crm.models import Channel, Conversation, Interest, Role, User
+from inbox import events
 from inbox.service import Inbox
 from tests.admin_web.conftest import PASSWORD, make_user
 from tests.crm import factories
@@ -43,8 +45,10 @@ async def desk(db: TortoiseContext, tmp_path: Path, inbox: Inbox) -> AsyncIterat
     app = create_app(Settings(secret_key="e" * 48, data_dir=tmp_path / "data"))
     inbox.mount(app)
     app[WAKE_OUTBOX] = inbox.wake_outbox
+    unlisten = events.subscribe(inbox_listener(app))
     async with TestServer(app, host="127.0.0.1") as srv:
         yield srv
+    unlisten()
 
 
 @pytest.fixture
@@ -99,7 +103,6 @@ async def test_a_manager_answers_from_the_browser(
     admin = await make_user(Role.ADMIN, email="boss@example.com")
     manager = await make_user(Role.MANAGER, email="ivan@example.com")
     tg = await setup_channel(admin, telegram)
-    conversation = await customer_writes(base, inbox, tg, "Привет! Есть доставка?")
     shots = Shots("desk")
     context = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = await context.new_page()
@@ -108,7 +111,12 @@ async def test_a_manager_answers_from_the_browser(
     page.on("pageerror", lambda e: problems.append(str(e)))
     await login(page, base, manager.email)
     await page.goto(base + "/inbox")
-    await page.click(f'a[href="/inbox/{conversation.id}"]')
+    await expect(page.locator("#live-inbox")).to_contain_text("No conversations yet")
+    # the customer writes while the inbox is open: it shows without a reload
+    conversation = await customer_writes(base, inbox, tg, "Привет! Есть доставка?")
+    await expect(page.locator(f'#inquiries a[href="/inbox/{conversation.id}"]')).to_be_visible()
+    await shots(page, "inquiry-arrived-live")
+    await page.click(f'#inquiries a[href="/inbox/{conversation.id}"]')
     await expect(page.locator(".message.in")).to_contain_text("Есть доставка?")
     await shots(page, "inquiry-waiting")
     await page.click("#accept-inquiry")
@@ -126,7 +134,7 @@ async def test_a_manager_answers_from_the_browser(
     await expect(page.locator(".message.out .delivery")).to_have_attribute("data-status", "queued")
     assert (await inbox.send()).sent == 1
     assert (await inbox.send()).sent == 0
-    await page.reload()
+    # no reload: the delivery status arrives on the open page
     await expect(page.locator(".message.out .delivery")).to_have_attribute("data-status", "sent")
     await shots(page, "reply-sent")
     delivered = telegram.delivered

@@ -4,6 +4,7 @@ helpers that type a reply into the page's form. Test modules import the fixtures
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,15 +16,18 @@ from tortoise.context import TortoiseContext
 
 from admin_web.app import create_app
 from admin_web.views.desk import WAKE_OUTBOX
+from admin_web.views.desk_live import inbox_listener
 from crm import channels
 from crm.config import Settings
 from crm.models import Channel, Conversation, User
+from inbox import events
 from inbox.service import Inbox
 from tests.admin_web.conftest import Browser
 from tests.crm import factories
 from tests.fakes.base import load_fixture
 from tests.fakes.telegram_api import TelegramAPI
 
+_SENT = itertools.count()
 TG_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
 
@@ -35,11 +39,15 @@ async def inbox(db: TortoiseContext) -> AsyncIterator[Inbox]:
 
 
 @pytest.fixture
-async def app(db: TortoiseContext, settings: Settings, inbox: Inbox) -> web.Application:
+async def app(
+    db: TortoiseContext, settings: Settings, inbox: Inbox
+) -> AsyncIterator[web.Application]:
     application = create_app(settings)
     inbox.mount(application)
     application[WAKE_OUTBOX] = inbox.wake_outbox
-    return application
+    unlisten = events.subscribe(inbox_listener(application))  # as the runtime wires it
+    yield application
+    unlisten()
 
 
 @pytest.fixture
@@ -65,6 +73,9 @@ async def customer_writes(
 ) -> tuple[dict[str, Any], Conversation]:
     """A customer's Telegram message through the webhook, processed; its conversation."""
     update = load_fixture("telegram", "message_text")
+    n = next(_SENT)  # every call a message of its own (the same ids would be a redelivery)
+    update["update_id"] += n * 1000
+    update["message"]["message_id"] += n * 1000
     if text:
         update["message"]["text"] = text
     if chat_id is not None:
