@@ -17,7 +17,7 @@ from admin_web.imports_runner import ImportJobs
 from admin_web.keys import IMPORTS, LIMITER, SETTINGS, STATE, WebState
 from admin_web.login_limit import LoginLimiter, login_limiter
 from admin_web.security import csrf_protect, secure_headers
-from admin_web.views import ROUTES
+from admin_web.views import ROUTES, desk_live
 from crm import db
 from crm.config import Settings
 
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, limiter: LoginLimiter | None = None) -> we
     app.on_cleanup.append(_stop_imports)
     app.on_cleanup.append(_close_limiter)
     render.setup(app)
+    desk_live.setup(app)  # the live desk's feed (Redis or this process's memory)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.add_routes(auth.routes)

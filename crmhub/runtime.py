@@ -21,10 +21,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from admin_web.app import create_app
 from admin_web.keys import IMPORTS
+from admin_web.views.desk import WAKE_OUTBOX
+from admin_web.views.desk_live import inbox_listener
 from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
 from crm.imports.files import forget_abandoned_uploads, forget_ended_imports
+from inbox import events
 from inbox.raw_retention import forget_processed_events
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
@@ -76,6 +79,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     runner: web.AppRunner | None = None
     scheduler: AsyncIOScheduler | None = None
     inbox: Inbox | None = None
+    unlisten: Callable[[], None] | None = None
     manager_bot: ManagerBot | None = None
     web_role = settings.role in ("all", "web")
     worker_role = settings.role in ("all", "worker")
@@ -96,6 +100,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             idle_tick=tick,
         )
         inbox.mount(app)
+        app[WAKE_OUTBOX] = inbox.wake_outbox  # replies typed in the web
+        unlisten = events.subscribe(inbox_listener(app))  # the live desk hears the inbox
         await inbox.preload()
         if settings.manager_bot_token:
             storage = fsm_storage(settings.redis_url)
@@ -140,6 +146,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         await stop.wait()
     finally:
         log.info("crmhub stopping")
+        if unlisten is not None:
+            unlisten()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if manager_bot is not None:

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web.api import clients, conversations, deals, openapi, reports
+from admin_web.api import clients, conversations, deals, inquiries, openapi, reports
 from admin_web.api.declare import Api
 
-APIS: list[Api] = [clients.api, deals.api, deals.feed, conversations.api, reports.api]
+APIS: list[Api] = [
+    clients.api,
+    deals.api,
+    deals.feed,
+    conversations.api,
+    inquiries.api,
+    reports.api,
+]
 
 
 def mount(app: web.Application) -> None:

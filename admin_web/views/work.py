@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web import forms
 from admin_web.auth import require_user
 from admin_web.render import render
-from crm.access import access_conversation, interest_filter
-from crm.conversations import conversations_of, messages_of
+from crm.access import interest_filter
+from crm.conversations import conversations_of
+from crm.inquiries import open_inquiries
 from crm.models import Interest, InterestStatus
 from crm.normalize import whole_number
 from crm.reminders import overdue_interests
@@ -63,16 +63,6 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
             "has_more": len(rows) > PER_PAGE,
             "page": page,
             "pager_base": "/inbox?",
+            "inquiries": await open_inquiries(user, limit=PER_PAGE) if page == 1 else [],
         },
-    )
-
-
-@routes.get(r"/inbox/{id:\d+}")
-async def conversation_page(request: web.Request) -> web.StreamResponse:
-    user = require_user(request)
-    conversation = await access_conversation(user, forms.match_int(request.match_info["id"]))
-    await conversation.fetch_related("client", "channel")
-    messages = await messages_of(user, conversation.id, limit=200)
-    return await render(
-        request, "conversation.html", {"conversation": conversation, "messages": messages}
     )

@@ -11,7 +11,7 @@ from aiohttp import web
 from crm.models import User
 from tests.admin_web.conftest import Browser
 
-# What managers may open (read-only); every other panel route is for admins.
+# What managers may open (and the desk's forms); every other panel route is for admins.
 MANAGER_PAGES = {"/", "/clients", "/clients/{id}", "/deals", "/inbox", "/inbox/{id}"}
 # ... and the one write they make there: a phone the customer shared in Viber, added to a
 # client they see (crm.suggested_phones checks the client's access).
@@ -25,6 +25,8 @@ MANAGER_PAGES |= {f"/deals/{{id}}/{action}" for action in ("edit", "move", "win"
 MANAGER_PAGES |= {"/deals/{id}/reopen", "/deals/{id}/note"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/restore"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
+MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
+MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 

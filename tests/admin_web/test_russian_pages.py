@@ -48,6 +48,7 @@ NOT_PAGES = {
     "/onboarding/company",
     "/import/jobs/{id}/status",
     "/import/jobs/{id}/failed.csv",
+    "/inbox/events",  # the live desk's event stream
     "/healthz",
 }
 

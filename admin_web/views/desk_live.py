@@ -1,0 +1,113 @@
+"""The live desk: `GET /inbox/events`, a Server-Sent Events stream the inbox and
+conversation pages listen to (admin_web/static/desk.js), so a new message, a delivery
+status or an inquiry taken shows without a reload.
+
+An event says only which conversation changed (`inbox.desk_feed`); each is sent to a reader
+only when `crm.access.access_conversation` lets that reader see the conversation, checked
+per event, so a manager never hears of another's customers. A reconnecting page sends
+`Last-Event-ID` (EventSource does) and reads on from there; a stream opened without one
+starts at the newest event. The page then fetches what changed through its own route."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+from aiohttp import web
+
+from admin_web.auth import require_user
+from admin_web.keys import SETTINGS
+from crm.access import access_conversation
+from crm.errors import NotFound
+from crm.models import Message, User
+from inbox import events
+from inbox.desk_feed import RESET, DeskFeed, desk_feed
+
+routes = web.RouteTableDef()
+
+DESK_FEED = web.AppKey("desk_feed", DeskFeed)
+CLOSING = web.AppKey("desk_closing", asyncio.Event)  # set on shutdown: open streams end
+KEEP_ALIVE = 15.0  # seconds between comments that keep proxies from closing the stream
+CUSTOMER_WROTE = (events.InquiryOpened, events.InquiryMessage, events.InterestMessage)
+EVENT_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+
+
+def setup(app: web.Application) -> None:
+    """The feed of this install: Redis when configured (every process), else memory."""
+    app[DESK_FEED] = desk_feed(app[SETTINGS].redis_url)
+    app[CLOSING] = asyncio.Event()
+    app.on_shutdown.append(_closing)
+    app.on_cleanup.append(_close)
+
+
+async def _closing(app: web.Application) -> None:
+    app[CLOSING].set()  # each stream ends at its next wake-up (KEEP_ALIVE at most)
+
+
+async def _close(app: web.Application) -> None:
+    await app[DESK_FEED].close()
+
+
+async def changed(app: web.Application, kind: str, conversation_id: int) -> None:
+    await app[DESK_FEED].publish(kind, conversation_id)
+
+
+def inbox_listener(app: web.Application) -> events.Listener:
+    """What the inbox tells (new customer messages, delivery statuses) as desk events."""
+
+    async def listen(event: events.Event) -> None:
+        if isinstance(event, events.MessageStatusChanged):
+            kind = "status"
+        elif isinstance(
+            event, events.InquiryOpened | events.InquiryMessage | events.InterestMessage
+        ):
+            kind = "message"
+        else:
+            return
+        found = await Message.filter(id=event.message_id).values_list("conversation_id", flat=True)
+        for conversation_id in found:
+            await changed(app, kind, int(str(conversation_id)))
+
+    return listen
+
+
+async def _visible(user: User, conversation_id: int, seen: dict[int, bool]) -> bool:
+    if conversation_id not in seen:
+        try:
+            await access_conversation(user, conversation_id)
+            seen[conversation_id] = True
+        except NotFound:
+            seen[conversation_id] = False
+    return seen[conversation_id]
+
+
+@routes.get("/inbox/events")
+async def stream(request: web.Request) -> web.StreamResponse:
+    user = require_user(request)
+    feed = request.app[DESK_FEED]
+    asked = request.headers.get("Last-Event-ID", "")
+    after = asked if EVENT_ID.match(asked) else await feed.last_id()
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    await response.write(b"retry: 2000\n\n")
+    closing = request.app[CLOSING]
+    while not closing.is_set():
+        found = await feed.read(after, wait=KEEP_ALIVE)
+        if not found:
+            await response.write(b": keep-alive\n\n")
+            continue
+        seen: dict[int, bool] = {}  # rights may change: asked again for each batch
+        for event in found:
+            after = event.id
+            if event.kind != RESET and not await _visible(user, event.conversation_id, seen):
+                continue
+            data = json.dumps({"conversation_id": event.conversation_id})
+            await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())
+    return response
