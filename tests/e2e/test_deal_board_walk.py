@@ -74,7 +74,7 @@ async def test_board_drag_and_drop_and_the_deal_page(server: TestServer, chromiu
     await login(page, base, manager.email)
 
     await page.goto(f"{base}/board?scenario={scenario.id}")
-    await expect(page.locator("h1")).to_have_text("Воронка продаж")
+    await expect(page.locator("h1")).to_have_text("Доска сделок")
     col = page.locator(f'[data-stage="{first.id}"]')
     await expect(col.locator("[data-count]")).to_have_text("3")
     overdue = page.locator(f'[data-card="{planned.id}"] [data-next-step]')
