@@ -19,6 +19,8 @@ MANAGER_PAGES |= {"/clients/{id}/phones/suggested"}
 # ... and the reports, which count a manager's own work (crm.reports.scope)
 REPORT = "/reports/{report}"
 MANAGER_PAGES |= {"/reports", REPORT, REPORT + "/records"}
+# ... and the exports of their client list (only the clients they see)
+MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
