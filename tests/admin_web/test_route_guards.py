@@ -21,6 +21,8 @@ REPORT = "/reports/{report}"
 MANAGER_PAGES |= {"/reports", REPORT, REPORT + "/records"}
 # ... and the exports of their client list (only the clients they see)
 MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
+# ... and My work: their own planned interactions (crm.interactions.access_interaction)
+MANAGER_PAGES |= {"/work", "/work/{id}/done", "/work/{id}/snooze"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
