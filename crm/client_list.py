@@ -37,9 +37,11 @@ from crm.models import (
 MAX_PAGE = 200
 COUNT_CAP = 10_000  # matching clients counted exactly; past it the page says "more than"
 
-# The moment of the last done interaction; never contacted sorts as the oldest.
+# The moment of the last done interaction (a done one's sort_at is its done_at: the
+# (client_id, state, sort_at) index answers each client with one probe); never contacted
+# sorts as the oldest.
 _LAST_CONTACT = (
-    "(SELECT MAX(i.done_at) FROM interactions i"
+    "(SELECT MAX(i.sort_at) FROM interactions i"
     " WHERE i.client_id = clients.id AND i.state = 'done')"
 )
 _SORT_TERMS = {
