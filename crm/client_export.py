@@ -3,8 +3,8 @@ reader (`crm.client_list.client_query`), in the list's order, up to EXPORT_MAX r
 is refused with a ValidationFailed that says so and asks for a narrower filter).
 
 Rows are read in batches of BATCH: `csv_chunks` yields the CSV a batch at a time (the web
-streams it), `xlsx_bytes` builds the workbook in a worker thread (openpyxl's write-only
-mode) so the event loop keeps serving. Every text cell goes through
+streams it), `xlsx_bytes` hands each batch to a worker thread that appends it to a
+write-only workbook (openpyxl), so the event loop keeps serving. Every text cell goes through
 `crm.safe_cells.safe_cell`; moments are in the reader's time zone."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from crm.models import Client, ClientContact, ContactKind, User
 from crm.safe_cells import safe_cell
 
 EXPORT_MAX = 100_000
+Rows = list[list[Any]]
 BATCH = 2_000
 
 COLUMNS = (
@@ -139,23 +140,26 @@ async def csv_chunks(spec: ExportSpec, ids: list[int]) -> AsyncIterator[bytes]:
         yield _csv_text(rows)
 
 
-def _workbook(header: list[Any], rows: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Clients")
-    sheet.append(header)
+def _append(sheet: Any, rows: Rows) -> None:
     for row in rows:
         sheet.append(row)
+
+
+def _save(book: Any) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 async def xlsx_bytes(spec: ExportSpec, ids: list[int]) -> bytes:
-    """The workbook of `ids`: rows read in batches, the file written in a thread."""
-    rows: list[list[Any]] = []
+    """The workbook of `ids`: a batch read, then written by a worker thread (openpyxl's
+    write-only sheet keeps the written rows in a temporary file, not in memory), and so on;
+    the file is saved in a thread too."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Clients")
+    sheet.append([safe_cell(spec.t(c)) for c in COLUMNS])
     async for batch in _batches(spec, ids, xlsx=True):
-        rows += batch
-    header = [safe_cell(spec.t(c)) for c in COLUMNS]
-    return await asyncio.to_thread(_workbook, header, rows)
+        await asyncio.to_thread(_append, sheet, batch)
+    return await asyncio.to_thread(_save, book)

@@ -204,6 +204,10 @@ async def test_export_over_the_cap_is_refused_clearly(
     status, text = await as_admin.get("/clients/export.csv")
     assert status == 422 and "More than 2 clients match" in text
     monkeypatch.setattr(client_export, "EXPORT_MAX", 3)
+    monkeypatch.setattr(client_export, "BATCH", 2)  # read and written in two batches
+    resp = await as_admin.client.get("/clients/export.csv")
+    lines = (await resp.read()).decode("utf-8-sig").splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == [f"Клиент {n}" for n in range(3)]
     resp = await as_admin.client.get("/clients/export.xlsx")
     assert resp.status == 200
     sheet = load_workbook(io.BytesIO(await resp.read())).active
