@@ -1,16 +1,22 @@
 """Finding clients for lists and the API: visible to the actor, filtered by text, tag,
-responsible, relation type, kind or any custom field, in pages."""
+responsible, relation type, kind or any custom field (list and flag fields by a chosen
+value), sorted by a known column with the id as the tie-break, in pages; and how many
+match: exact up to COUNT_CAP, past it "more than", and for the whole unfiltered list on
+PostgreSQL the planner's estimate (pg_class.reltuples), since an exact count of a million
+rows takes longer than the page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from tortoise.expressions import Q, Subquery
+from tortoise import connections
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.functions import Max
 from tortoise.queryset import QuerySet
 
 from crm import normalize
-from crm.access import client_filter
+from crm.access import client_filter, sees_all_clients
 from crm.errors import ValidationFailed
 from crm.fields import option_maps, parse_value
 from crm.i18n import N_
@@ -22,11 +28,31 @@ from crm.models import (
     FieldDefinition,
     FieldType,
     FieldValue,
+    Interaction,
+    InteractionState,
     RelationType,
     User,
 )
 
 MAX_PAGE = 200
+COUNT_CAP = 10_000  # matching clients counted exactly; past it the page says "more than"
+
+# The moment of the last done interaction (a done one's sort_at is its done_at: the
+# (client_id, state, sort_at) index answers each client with one probe); never contacted
+# sorts as the oldest.
+_LAST_CONTACT = (
+    "(SELECT MAX(i.sort_at) FROM interactions i"
+    " WHERE i.client_id = clients.id AND i.state = 'done')"
+)
+_SORT_TERMS = {
+    "name": RawSQL("clients.name"),
+    "last_contact": RawSQL(f"COALESCE({_LAST_CONTACT}, '1900-01-01')"),
+    "responsible": RawSQL(
+        "COALESCE((SELECT u.full_name FROM users u WHERE u.id = clients.responsible_id), '')"
+    ),
+    "created": RawSQL("clients.created_at"),
+}
+SORT_KEYS = tuple(_SORT_TERMS)  # "-key" sorts the other way
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,31 @@ class ClientFilters:
     kind: str = ""
     field_id: int | None = None
     field_value: str = ""
+    # list and flag fields by value: (field id, option id or "1"/"0")
+    choices: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter is set (the whole list otherwise)."""
+        return bool(
+            self.q.strip()
+            or self.tag_id is not None
+            or self.responsible_id is not None
+            or self.relation_type
+            or self.kind
+            or (self.field_id is not None and self.field_value.strip())
+            or self.choices
+        )
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many clients match: `count` exactly, or at least `count` (`more`), or about
+    `count` (`estimate`)."""
+
+    count: int
+    more: bool = False
+    estimate: bool = False
 
 
 async def _text_condition(text: str) -> Q:
@@ -89,6 +140,25 @@ async def _field_condition(field_id: int, raw: str) -> Q:
     return Q(id__in=Subquery(values.values("client_id")))
 
 
+async def _choice_condition(field_id: int, raw: str) -> Q:
+    """Clients whose list field has the option `raw` (its id) or whose flag is `raw`
+    ("1" yes, "0" no); anything else, or another type of field, is refused."""
+    definition = await FieldDefinition.filter(id=field_id).prefetch_related("options").first()
+    if definition is None or definition.type not in (FieldType.LIST, FieldType.FLAG):
+        raise ValidationFailed.field(f"cf_{field_id}", N_("Unknown field"))
+    values = FieldValue.filter(definition_id=field_id)
+    if definition.type == FieldType.FLAG:
+        if raw not in ("1", "0"):
+            raise ValidationFailed.field(f"cf_{field_id}", N_("Unknown choice"))
+        values = values.filter(value_flag=raw == "1")
+    else:
+        options = {str(o.id) for o in definition.options}
+        if raw not in options:
+            raise ValidationFailed.field(f"cf_{field_id}", N_("Unknown choice"))
+        values = values.filter(value_option_id=int(raw))
+    return Q(id__in=Subquery(values.values("client_id")))
+
+
 async def client_query(actor: User, filters: ClientFilters) -> QuerySet[Client]:
     """Visible clients matching every given filter (not yet ordered or paged)."""
     query = Client.filter(await client_filter(actor))
@@ -111,19 +181,74 @@ async def client_query(actor: User, filters: ClientFilters) -> QuerySet[Client]:
         raise ValidationFailed(fields=errors)
     if filters.field_id is not None and filters.field_value.strip():
         query = query.filter(await _field_condition(filters.field_id, filters.field_value))
+    for field_id, raw in filters.choices:
+        query = query.filter(await _choice_condition(field_id, raw))
     return query
 
 
+def sort_order(sort: str) -> tuple[str, bool]:
+    """The column and direction of a `sort` value ("name", "-created"); unknown: refused."""
+    key, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if key not in _SORT_TERMS:
+        raise ValidationFailed.field("sort", N_("Unknown choice"))
+    return key, descending
+
+
+def sorted_query(query: QuerySet[Client], sort: str) -> QuerySet[Client]:
+    """`query` ordered by `sort`, the id breaking ties in the same direction."""
+    key, descending = sort_order(sort)
+    sign = "-" if descending else ""
+    return query.annotate(sort_key=_SORT_TERMS[key]).order_by(f"{sign}sort_key", f"{sign}id")
+
+
+async def last_contacts(client_ids: list[int]) -> dict[int, Any]:
+    """Each client's last done interaction moment (the clients never contacted left out)."""
+    if not client_ids:
+        return {}
+    rows = (
+        await Interaction.filter(client_id__in=client_ids, state=InteractionState.DONE)
+        .group_by("client_id")
+        .annotate(last=Max("done_at"))
+        .values_list("client_id", "last")
+    )
+    return {cid: last for cid, last in rows if last is not None}
+
+
+async def count_clients(actor: User, filters: ClientFilters) -> Total:
+    """How many clients match, as fast as it can be told (see the module's docstring)."""
+    conn = connections.get("default")
+    if (
+        conn.capabilities.dialect == "postgres"
+        and not filters.narrowed
+        and await sees_all_clients(actor)
+    ):
+        _, rows = await conn.execute_query(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = 'clients'::regclass"
+        )
+        estimate = int(rows[0][0]) if rows else -1
+        if estimate > COUNT_CAP:
+            return Total(estimate, estimate=True)
+    query = await client_query(actor, filters)
+    ids = await query.limit(COUNT_CAP + 1).values_list("id", flat=True)
+    if len(ids) > COUNT_CAP:
+        return Total(COUNT_CAP, more=True)
+    return Total(len(ids))
+
+
 async def find_clients(
-    actor: User, filters: ClientFilters, *, page: int = 1, per_page: int = 50
+    actor: User,
+    filters: ClientFilters,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    sort: str = "name",
 ) -> tuple[list[Client], bool]:
-    """One page of matching clients by name, and whether another page follows."""
+    """One page of matching clients in `sort` order, and whether another page follows."""
     if page < 1 or not 1 <= per_page <= MAX_PAGE:
         raise ValidationFailed.field("page", N_("Out of range"))
-    query = await client_query(actor, filters)
+    query = sorted_query(await client_query(actor, filters), sort)
     rows = (
-        await query.order_by("name", "id")
-        .offset((page - 1) * per_page)
+        await query.offset((page - 1) * per_page)
         .limit(per_page + 1)
         .prefetch_related("tags", "responsible")
     )

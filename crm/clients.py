@@ -46,7 +46,15 @@ CARD_FIELDS = (
     "note",
 )
 LIST_FIELDS = ("phones", "emails", "tags")
-BULK_FIELDS = ("relation_type", "responsible_id", "region", "timezone", "is_lead", "tags_add")
+BULK_FIELDS = (
+    "relation_type",
+    "responsible_id",
+    "region",
+    "timezone",
+    "is_lead",
+    "tags_add",
+    "tags_remove",  # tag ids
+)
 
 
 def birthday_key(day: date | None) -> int | None:
@@ -289,8 +297,9 @@ async def bulk_update(
     unknown = set(changes) - set(BULK_FIELDS)
     if unknown:
         raise ValidationFailed(fields={k: N_("This cannot be changed") for k in sorted(unknown)})
-    card = {k: v for k, v in changes.items() if k != "tags_add"}
+    card = {k: v for k, v in changes.items() if k not in ("tags_add", "tags_remove")}
     tags_add = _tag_names(changes.get("tags_add", ()), "tags_add")
+    tags_remove = await _tags_by_id(changes.get("tags_remove", ()))
     visible = await client_filter(actor)
     async with in_transaction():
         # One read gives visibility, the kinds (for the custom fields) and the old values
@@ -315,6 +324,8 @@ async def bulk_update(
             await _set_columns(ids, {**clean, "updated_at": clock.now()})
         if tags_add:
             await _add_tags(ids, tags_add)
+        if tags_remove:
+            history += await _remove_tags(ids, tags_remove)
         await fields.write_values(ids, typed)
         history += [(cid, t.definition.name, None, _typed_text(t)) for cid in ids for t in typed]
         await insert_rows("client", history, actor=actor)
@@ -380,6 +391,46 @@ async def _add_tags(ids: list[int], names: list[str]) -> None:
         missing = [(cid, tag.id) for cid in ids if cid not in have]
         if missing:
             await conn.execute_many(sql, missing)
+
+
+async def _untag(tag_id: int, client_ids: list[int]) -> None:
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    for start in range(0, len(client_ids), 1000):
+        part = client_ids[start : start + 1000]
+        marks = (
+            ", ".join(f"${n}" for n in range(2, len(part) + 2))
+            if postgres
+            else ", ".join("?" * len(part))
+        )
+        first = "$1" if postgres else "?"
+        await conn.execute_query(
+            f"DELETE FROM client_tags WHERE tag_id = {first} AND clients_id IN ({marks})",
+            [tag_id, *part],
+        )
+
+
+async def _tags_by_id(values: Iterable[Any]) -> list[Tag]:
+    """The tags a bulk edit removes, by id; an id that is not a tag is refused."""
+    ids = {normalize.whole_number(str(v)) for v in values}
+    if None in ids:
+        raise ValidationFailed.field("tags_remove", N_("Unknown tag"))
+    tags = await Tag.filter(id__in=list(ids))
+    if len(tags) != len(ids):
+        raise ValidationFailed.field("tags_remove", N_("Unknown tag"))
+    return sorted(tags, key=lambda t: t.id)
+
+
+async def _remove_tags(ids: list[int], tags: list[Tag]) -> list[HistoryRow]:
+    """Untag every client of `ids`; the history notes each tag a client really lost."""
+    history: list[HistoryRow] = []
+    for tag in tags:
+        tagged = await Client.filter(id__in=ids, tags__id=tag.id).values_list("id", flat=True)
+        had = sorted(cast(list[int], tagged))
+        if had:
+            await _untag(tag.id, had)
+            history += [(cid, "tags", tag.name, None) for cid in had]
+    return history
 
 
 def _typed_text(value: fields.TypedValue) -> str | None:

@@ -27,6 +27,10 @@ MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/res
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
 MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
+# ... and the exports of their client list (only the clients they see)
+MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
+# ... and My work: their own planned interactions (crm.interactions.access_interaction)
+MANAGER_PAGES |= {"/work", "/work/{id}/done", "/work/{id}/snooze"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 

@@ -49,6 +49,8 @@ NOT_PAGES = {
     "/import/jobs/{id}/status",
     "/import/jobs/{id}/failed.csv",
     "/inbox/events",  # the live desk's event stream
+    "/clients/export.csv",
+    "/clients/export.xlsx",
     "/healthz",
 }
 
@@ -268,6 +270,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
         "/clients/{id}/merge": [f"/clients/{some_clients[0]}/merge?merged_id={some_clients[1]}"],
         "/reports": ["/reports"],
         "/plans": ["/plans"],
+        "/work": ["/work", f"/work?manager_id={manager.id}"],
         "/board": ["/board", f"/board?scenario={won.scenario_id}"],  # type: ignore[attr-defined]
         "/deals/{id}": [f"/deals/{won.id}", f"/deals/{lost.id}", f"/deals/{open_deal.id}"],
         "/deals/{id}/plan": [f"/deals/{open_deal.id}/plan"],
@@ -317,7 +320,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     seller = await make_user(Role.MANAGER, locale="ru", full_name="Олег Продавцов")
     await browser.post("/logout")
     await browser.login(seller.email)
-    for url in ("/", "/clients", "/deals", "/deals?status=won", "/inbox"):
+    for url in ("/", "/work", "/clients", "/deals", "/deals?status=won", "/inbox"):
         status, html = await browser.get(url)
         assert status == 200 and "Олег Продавцов" in html, url  # logged in, not the login page
         assert english_words(visible_text(html), DATA) == [], url
