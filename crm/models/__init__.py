@@ -35,6 +35,7 @@ from crm.models.fields import (
 from crm.models.history import ChangeRecord, MergeRecord
 from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
+from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
@@ -75,12 +76,14 @@ __all__ = [
     "Interest",
     "InterestStatus",
     "Invite",
+    "Invoice",
     "ManagerPlan",
     "MergeRecord",
     "Message",
     "MessageStatus",
     "NoticeKind",
     "NoticeSent",
+    "Payment",
     "RawEvent",
     "RawEventStatus",
     "Reason",
