@@ -85,9 +85,7 @@ async def ways_to_write(actor: User, client: Client) -> Ways:
                 offers.append(Offer(channel, identity=subscribed[0]))
             elif own:
                 refused.append(
-                    NotOffered(
-                        kind, N_("The client unsubscribed or blocked this channel"), channel
-                    )
+                    NotOffered(kind, N_("The client unsubscribed or blocked this channel"), channel)
                 )
             else:
                 refused.append(

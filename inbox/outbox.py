@@ -85,7 +85,8 @@ async def _outbound(
     message: Message, channel: Channel, identity: ChannelIdentity
 ) -> OutboundMessage:
     meta = dict(message.meta)
-    if channel.kind == ChannelKind.EMAIL and "in_reply_to" not in meta and not meta.get("new_thread"):
+    threaded = "in_reply_to" in meta or meta.get("new_thread")  # named, or a new thread
+    if channel.kind == ChannelKind.EMAIL and not threaded:
         meta = {**await _email_thread(message.conversation_id), **meta}  # type: ignore[attr-defined]
     attachments = tuple(
         Attachment(
