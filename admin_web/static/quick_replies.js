@@ -9,6 +9,8 @@
   var list = document.getElementById("quick-picker");
   if (!box || !list || !window.fetch) { return; }
   var items = null, loading = false, shown = [], active = -1, start = -1;
+  var field = box.closest(".field");
+  if (field) { field.insertAdjacentElement("afterend", list); }  /* right under the box */
   box.setAttribute("aria-autocomplete", "list");
   box.setAttribute("aria-controls", list.id);
   box.setAttribute("aria-expanded", "false");
