@@ -32,6 +32,7 @@ from crm.models import (
 
 MAX_SUBJECT = 200
 MESSENGERS = (ChannelKind.TELEGRAM, ChannelKind.VK, ChannelKind.VIBER)
+UNSUBSCRIBED = N_("The client unsubscribed or blocked this channel")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ class Ways:
     offers: list[Offer]
     not_offered: list[NotOffered]
 
+    @property
+    def addresses(self) -> list[str]:
+        """Every address some mailbox offers, once each."""
+        return list(dict.fromkeys(a for o in self.offers for a in o.addresses))
+
 
 async def ways_to_write(actor: User, client: Client) -> Ways:
     """The channels the actor may write to this client through, and the others with why
@@ -72,8 +78,18 @@ async def ways_to_write(actor: User, client: Client) -> Ways:
         refused.append(NotOffered(ChannelKind.EMAIL, N_("No mailbox is connected")))
     elif not emails:
         refused.append(NotOffered(ChannelKind.EMAIL, N_("The client has no email address")))
-    else:
-        offers.extend(Offer(m, addresses=emails) for m in mailboxes)
+    for mailbox in mailboxes if emails else []:
+        # an address that bounced or unsubscribed on this mailbox is not offered from it
+        stopped = {
+            i.external_id
+            for i in identities
+            if i.channel_id == mailbox.id and not i.subscribed  # type: ignore[attr-defined]
+        }
+        usable = [e for e in emails if e.strip().lower() not in stopped]
+        if usable:
+            offers.append(Offer(mailbox, addresses=usable))
+        else:
+            refused.append(NotOffered(ChannelKind.EMAIL, UNSUBSCRIBED, mailbox))
     for kind in MESSENGERS:
         of_kind = [c for c in channels if c.kind == kind]
         if not of_kind:
@@ -120,9 +136,9 @@ async def _conversation(channel: Channel, identity: ChannelIdentity) -> Conversa
         return await Conversation.get(channel_id=channel.id, identity_id=identity.id)
 
 
-async def _email_identity(channel: Channel, client: Client, address: str) -> ChannelIdentity:
-    emails = await client_emails(client)
-    if address not in emails:
+async def _email_identity(offer: Offer, client: Client, address: str) -> ChannelIdentity:
+    channel = offer.channel
+    if address not in offer.addresses:
         raise ValidationFailed.field("address", N_("Choose one of the client's addresses"))
     key = address.strip().lower()
     identity = await ChannelIdentity.filter(channel_id=channel.id, external_id=key).first()
@@ -174,7 +190,7 @@ async def start_conversation(
             raise ValidationFailed.field("subject", N_("Required"))
         if len(clean) > MAX_SUBJECT:
             raise ValidationFailed.field("subject", N_("Too long"))
-        identity = await _email_identity(offer.channel, client, address.strip())
+        identity = await _email_identity(offer, client, address.strip())
         meta = {"subject": clean, "new_thread": True}
     else:
         assert offer.identity is not None

@@ -26,7 +26,12 @@ async def write_page(request: web.Request) -> web.StreamResponse:
     return await render(
         request,
         "client_write.html",
-        {"client": client, "offers": ways.offers, "not_offered": ways.not_offered},
+        {
+            "client": client,
+            "offers": ways.offers,
+            "not_offered": ways.not_offered,
+            "addresses": ways.addresses,
+        },
     )
 
 

@@ -117,3 +117,26 @@ async def test_no_email_address_and_a_managers_own_clients_only(
     )
     assert "Not found" in page
     assert not await Conversation.filter(identity_id=identity.id).exists()
+
+
+async def test_an_address_that_unsubscribed_from_a_mailbox_is_not_offered_from_it(
+    as_admin: Browser, admin: User
+) -> None:
+    client = await factories.client(admin, name="Почтовый", emails=["a@example.com"])
+    mailbox = await Channel.create(
+        kind="email", name="Продажи", credentials={"password": "p"}, settings={"address": "s@b.ru"}
+    )
+    _, page = await as_admin.get(f"/clients/{client.id}/write")
+    assert f'name="channel_id" value="{mailbox.id}"' in page and "a@example.com" in page
+    await ChannelIdentity.create(
+        channel=mailbox, external_id="a@example.com", client=client, subscribed=False
+    )
+    _, page = await as_admin.get(f"/clients/{client.id}/write")
+    assert f'name="channel_id" value="{mailbox.id}"' not in page
+    assert "The client unsubscribed or blocked this channel" in page
+    _, page = await as_admin.post(
+        f"/clients/{client.id}/write",
+        {"channel_id": str(mailbox.id), "address": "a@example.com", "subject": "s", "text": "t"},
+    )
+    assert "The client unsubscribed or blocked this channel" in page
+    assert not await Message.exists()
