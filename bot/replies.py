@@ -35,7 +35,9 @@ class RepliedCard(Filter):
         card = await manager_chat.card_at(actor.id, message.chat.id, reply.message_id)
         if card is None or card.conversation_id is None:  # type: ignore[attr-defined]
             return False
-        return {"conversation_id": card.conversation_id}  # type: ignore[attr-defined]
+        # the customer's message the card shows: an email reply answers its thread
+        shown = card.message_id if card.kind in (CardKind.MESSAGE, CardKind.INQUIRY) else None  # type: ignore[attr-defined]
+        return {"conversation_id": card.conversation_id, "answers": shown}  # type: ignore[attr-defined]
 
 
 async def attachments_of(bot: Bot, message: Message) -> list[dict[str, Any]] | None:
@@ -77,20 +79,48 @@ async def attachments_of(bot: Bot, message: Message) -> list[dict[str, Any]] | N
 
 
 async def send_reply(
-    message: Message, viewer: Viewer, conversation_id: int, wake_outbox: Callable[[], None]
+    message: Message,
+    viewer: Viewer,
+    conversation_id: int,
+    wake_outbox: Callable[[], None],
+    answers: int | None = None,
 ) -> bool:
-    """Queue the manager's message for the customer; False when there is nothing we can send."""
+    """Queue the manager's message for the customer; False when there is nothing we can send.
+    `answers`: the customer's message replied to (an email answers that thread)."""
     attachments = await attachments_of(viewer.bot, message)
     text = message.text or message.caption or ""
     if attachments is None or not (text.strip() or attachments):
         await viewer.say(viewer._("Only text, photos and documents can be sent to a customer."))
         return False
+    await queue_and_show(
+        viewer,
+        conversation_id,
+        text,
+        wake_outbox,
+        attachments=attachments,
+        reply_to=message.message_id,
+        answers=answers,
+    )
+    return True
+
+
+async def queue_and_show(
+    viewer: Viewer,
+    conversation_id: int,
+    text: str,
+    wake_outbox: Callable[[], None],
+    *,
+    attachments: list[dict[str, Any]] | None = None,
+    reply_to: int | None = None,
+    answers: int | None = None,
+) -> None:
+    """Queue a reply and show its delivery card (a typed reply, a picked quick reply)."""
     queued = await conversations.queue_reply(
-        conversation_id, actor=viewer.user, text=text, attachments=attachments
+        conversation_id, actor=viewer.user, text=text, attachments=attachments, answers=answers
     )
     client = await Client.get(conversations__id=conversation_id)
     status = reply_status_card(viewer, queued, client.name)
-    sent = await viewer.send(status, reply_to=message.message_id)
+    sent = await viewer.send(status, reply_to=reply_to)
     await remember(
         viewer.user.id, sent, CardKind.REPLY, conversation_id=conversation_id, message_id=queued.id
     )
@@ -98,4 +128,3 @@ async def send_reply(
     fresh = await CrmMessage.get(id=queued.id)
     if fresh.status != queued.status:  # the outbox was quicker than our card
         await viewer.edit(sent[-1].message_id, reply_status_card(viewer, fresh, client.name))
-    return True

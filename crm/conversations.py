@@ -6,13 +6,14 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from crm import clock
+from crm import clock, email_threads
 from crm.access import access_conversation, sees_all_clients
 from crm.channels import channel_filter
 from crm.errors import Conflict, ValidationFailed
 from crm.i18n import N_
 from crm.models import (
     Channel,
+    ChannelKind,
     Conversation,
     Direction,
     Message,
@@ -59,10 +60,12 @@ async def queue_reply(
     text: str,
     attachments: list[dict[str, Any]] | None = None,
     meta: dict[str, Any] | None = None,
+    answers: int | None = None,
 ) -> Message:
     """An outgoing message, queued: the outbox sends it through the conversation's channel.
 
-    `actor=None` is the system (stage robots)."""
+    `actor=None` is the system (stage robots). `answers`: the customer's message this one
+    answers (an email takes that thread's subject and headers; other channels ignore it)."""
     conversation = (
         await access_conversation(actor, conversation_id)
         if actor is not None
@@ -76,6 +79,10 @@ async def queue_reply(
     identity = await conversation.identity
     if not identity.subscribed:
         raise Conflict(N_("The customer has unsubscribed from this channel"), code="unsubscribed")
+    if answers is not None:
+        channel = await Channel.get(id=conversation.channel_id)  # type: ignore[attr-defined]
+        if channel.kind == ChannelKind.EMAIL:
+            meta = {**await email_threads.answering(conversation.id, answers), **(meta or {})}
     now = clock.now()
     message = await Message.create(
         conversation=conversation,

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crm import clock
+from crm import clock, email_threads
 from crm.claims import claim
 from crm.errors import Conflict, NotFound
 from crm.i18n import N_
@@ -60,27 +60,33 @@ class SendReport:
 
 
 async def _email_thread(conversation_id: int) -> dict[str, object]:
-    """Threading headers for a reply: answer the newest message of the conversation."""
+    """Threading headers for a reply that names no message (`crm.email_threads` for one
+    that does): answer the customer's newest message; while they have not written (a
+    conversation we started), follow our own last email, its subject kept."""
     last = (
         await Message.filter(conversation_id=conversation_id, direction=Direction.IN)
         .order_by("-id")
         .first()
     )
-    if last is None or not last.source_id:
+    if last is None:
+        last = (
+            await Message.filter(
+                conversation_id=conversation_id, direction=Direction.OUT, source_id__isnull=False
+            )
+            .order_by("-id")
+            .first()
+        )
+    if last is None:
         return {}
-    references = [str(r) for r in last.meta.get("references", []) if r]
-    return {
-        "subject": last.meta.get("subject", ""),
-        "in_reply_to": last.source_id,
-        "references": [*references, last.source_id][-20:],
-    }
+    return email_threads.headers_of(last)
 
 
 async def _outbound(
     message: Message, channel: Channel, identity: ChannelIdentity
 ) -> OutboundMessage:
     meta = dict(message.meta)
-    if channel.kind == ChannelKind.EMAIL and "in_reply_to" not in meta:
+    threaded = "in_reply_to" in meta or meta.get("new_thread")  # named, or a new thread
+    if channel.kind == ChannelKind.EMAIL and not threaded:
         meta = {**await _email_thread(message.conversation_id), **meta}  # type: ignore[attr-defined]
     attachments = tuple(
         Attachment(

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web.api import clients, conversations, deals, inquiries, openapi, reports
+from admin_web.api import (
+    clients,
+    conversations,
+    deals,
+    inquiries,
+    openapi,
+    quick_replies,
+    reports,
+)
 from admin_web.api.declare import Api
 
 APIS: list[Api] = [
@@ -15,6 +23,7 @@ APIS: list[Api] = [
     conversations.api,
     inquiries.api,
     reports.api,
+    quick_replies.api,
 ]
 
 

@@ -21,7 +21,9 @@ from admin_web.views import (
     lists,
     my_work,
     onboarding,
+    outreach,
     plans,
+    quick_replies,
     reports,
     scenarios,
     settings,
@@ -52,4 +54,6 @@ ROUTES: list[web.RouteTableDef] = [
     reports.routes,
     deal_page.routes,
     board.routes,
+    quick_replies.routes,
+    outreach.routes,
 ]

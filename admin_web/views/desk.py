@@ -25,6 +25,7 @@ from admin_web.views.desk_inquiries import inquiry_context
 from admin_web.views.desk_live import changed
 from crm.access import access_conversation
 from crm.conversations import messages_of, queue_reply
+from crm.email_threads import threads_of
 from crm.errors import NotFound, ValidationFailed
 from crm.i18n import N_
 from crm.models import Channel, Direction, Message, MessageStatus
@@ -67,6 +68,7 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
         "status_labels": STATUS_LABELS,
         "retryable": RETRYABLE,
         "subscribed": conversation.identity.subscribed,
+        "threads": await threads_of(conversation),  # an email's threads, for _reply_tools
         **await inquiry_context(user, conversation),
     }
     return await render(request, "conversation.html", context)
@@ -111,6 +113,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
         actor=user,
         text=text if isinstance(text, str) else "",
         attachments=attachments,
+        answers=forms.integer(form, "answers", required=False),  # the email thread answered
     )
     wake_outbox(request.app)
     await changed(request.app, "message", conversation.id)

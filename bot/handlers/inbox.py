@@ -141,13 +141,12 @@ async def start_reply(
     await state.set_state(Typing.reply)
     await state.update_data(conversation_id=conversation.id)
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(
-            viewer._(
-                "Write the reply to {client}: text, a photo or a document. /cancel to stop.",
-                client=client.name,
-            )
-        )
+    kb = viewer.keyboard().add("📋 " + viewer.gettext("Quick replies"), "qr", conversation.id)
+    prompt = viewer._(
+        "Write the reply to {client}: text, a photo or a document. /cancel to stop.",
+        client=client.name,
+    )
+    await viewer.send(Card([prompt], markup=kb.markup()))
 
 
 async def reply_in_state(
@@ -168,8 +167,9 @@ async def reply_to_card(
     wake_outbox: Callable[[], None],
     state: FSMContext,
     raw_state: str | None = None,
+    answers: int | None = None,
 ) -> None:
-    sent = await send_reply(message, viewer, conversation_id, wake_outbox)
+    sent = await send_reply(message, viewer, conversation_id, wake_outbox, answers)
     if sent and raw_state in (None, Typing.reply_more.state, Typing.note_more.state):
         # a long reply's next part comes without the quoted card (a dialog's state stays)
         await expect_more(state, message, Typing.reply_more, "conversation_id", conversation_id)

@@ -38,6 +38,7 @@ from crm.models.interactions import Interaction, InteractionKind, InteractionSta
 from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
+from crm.models.quick_replies import QuickReply
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
 from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
@@ -84,6 +85,7 @@ __all__ = [
     "NoticeKind",
     "NoticeSent",
     "Payment",
+    "QuickReply",
     "RawEvent",
     "RawEventStatus",
     "Reason",

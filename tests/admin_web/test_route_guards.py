@@ -31,6 +31,10 @@ MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject
 MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
 # ... and My work: their own planned interactions (crm.interactions.access_interaction)
 MANAGER_PAGES |= {"/work", "/work/{id}/done", "/work/{id}/snooze"}
+# ... quick replies: their own (shared ones are the admin's: crm.quick_replies refuses),
+# the list a conversation's reply box picks from; writing first to a client they see
+MANAGER_PAGES |= {"/quick-replies", "/quick-replies/{id}", "/quick-replies/{id}/delete"}
+MANAGER_PAGES |= {"/inbox/{id}/quick-replies", "/clients/{id}/write"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 

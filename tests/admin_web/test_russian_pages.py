@@ -25,6 +25,7 @@ from crm.models import (
     ImportJob,
     Interest,
     Message,
+    QuickReply,
     Role,
     Scenario,
     StageActionKind,
@@ -37,7 +38,9 @@ from tests.admin_web.import_data import legal_inn
 from tests.crm import factories
 from tests.russian_text import english_words, visible_text
 
-DATA = frozenset({"VIP"})  # a demo tag: the customer's words, not the interface's
+# a demo tag: the customer's words, not the interface's; a placeholder a quick reply's
+# text (typed by the user, in its textarea) holds
+DATA = frozenset({"VIP", "client_name"})
 # 1C's "интерес" as a word of the interface; "Пропал интерес" is a demo loss reason
 INTERES = re.compile(r"\b[Ии]нтерес(?:ы|а|ов|ом|ам|ами|ах|е|у)?\b")
 # GET routes that are not pages a person reads (JSON, files, the way in and out)
@@ -49,6 +52,7 @@ NOT_PAGES = {
     "/import/jobs/{id}/status",
     "/import/jobs/{id}/failed.csv",
     "/inbox/events",  # the live desk's event stream
+    "/inbox/{id}/quick-replies",  # the reply box's quick replies, JSON
     "/clients/export.csv",
     "/clients/export.xlsx",
     "/healthz",
@@ -231,6 +235,8 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     changed = await _history(admin)
     scenario = await _robots(admin)
     await apikeys.create_key("Сайт", admin.id, actor=admin)
+    await QuickReply.create(title="Приветствие", text="Здравствуйте, {client_name}!")
+    await QuickReply.create(title="Своё", text="Добрый день", owner=admin)
     manager = await User.filter(role=Role.MANAGER).order_by("id").first()
     assert manager is not None
     await browser.login(admin.email)
@@ -270,6 +276,12 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
         "/clients/{id}/merge": [f"/clients/{some_clients[0]}/merge?merged_id={some_clients[1]}"],
         "/reports": ["/reports"],
         "/plans": ["/plans"],
+        "/quick-replies": ["/quick-replies"],
+        "/quick-replies/shared": ["/quick-replies/shared"],
+        "/clients/{id}/write": [
+            f"/clients/{some_clients[0]}/write",
+            f"/clients/{conversation.client_id}/write",  # type: ignore[attr-defined]
+        ],
         "/work": ["/work", f"/work?manager_id={manager.id}"],
         "/board": ["/board", f"/board?scenario={won.scenario_id}"],  # type: ignore[attr-defined]
         "/deals/{id}": [f"/deals/{won.id}", f"/deals/{lost.id}", f"/deals/{open_deal.id}"],

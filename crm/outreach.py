@@ -1,0 +1,200 @@
+"""Writing first: a manager starts a conversation with a client who never wrote, from the
+client card. Email goes to one of the client's addresses from a chosen mailbox, with a
+subject (the customer's answer threads into the same conversation, as any reply does);
+Telegram, VK and Viber only where the client has a subscribed identity on that channel (a
+bot cannot write to someone who never wrote to it). Every channel not offered is listed
+with why. The message is queued through `crm.conversations.queue_reply`, as a reply is;
+no transport code here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from crm.access import access_client
+from crm.channels import channel_filter
+from crm.conversations import queue_reply
+from crm.errors import Conflict, NotFound, ValidationFailed
+from crm.i18n import N_
+from crm.models import (
+    Channel,
+    ChannelIdentity,
+    ChannelKind,
+    Client,
+    ClientContact,
+    ContactKind,
+    Conversation,
+    Message,
+    User,
+)
+
+MAX_SUBJECT = 200
+MESSENGERS = (ChannelKind.TELEGRAM, ChannelKind.VK, ChannelKind.VIBER)
+UNSUBSCRIBED = N_("The client unsubscribed or blocked this channel")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One channel the client can be written to: a mailbox (to any of `addresses`) or a
+    messenger channel (to `identity`)."""
+
+    channel: Channel
+    identity: ChannelIdentity | None = None
+    addresses: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NotOffered:
+    """A channel (or a kind of channel, `channel` None) that cannot be used, and why."""
+
+    kind: ChannelKind
+    reason: str  # a msgid
+    channel: Channel | None = None
+
+
+@dataclass(frozen=True)
+class Ways:
+    offers: list[Offer]
+    not_offered: list[NotOffered]
+
+    @property
+    def addresses(self) -> list[str]:
+        """Every address some mailbox offers, once each."""
+        return list(dict.fromkeys(a for o in self.offers for a in o.addresses))
+
+
+async def ways_to_write(actor: User, client: Client) -> Ways:
+    """The channels the actor may write to this client through, and the others with why
+    (channels the actor may not see are neither)."""
+    channels = await Channel.filter(await channel_filter(actor), is_active=True).order_by("id")
+    identities = await ChannelIdentity.filter(client_id=client.id).order_by("id")
+    offers: list[Offer] = []
+    refused: list[NotOffered] = []
+    mailboxes = [c for c in channels if c.kind == ChannelKind.EMAIL]
+    emails = await client_emails(client)
+    if not mailboxes:
+        refused.append(NotOffered(ChannelKind.EMAIL, N_("No mailbox is connected")))
+    elif not emails:
+        refused.append(NotOffered(ChannelKind.EMAIL, N_("The client has no email address")))
+    for mailbox in mailboxes if emails else []:
+        # an address that bounced or unsubscribed on this mailbox is not offered from it
+        stopped = {
+            i.external_id
+            for i in identities
+            if i.channel_id == mailbox.id and not i.subscribed  # type: ignore[attr-defined]
+        }
+        usable = [e for e in emails if e.strip().lower() not in stopped]
+        if usable:
+            offers.append(Offer(mailbox, addresses=usable))
+        else:
+            refused.append(NotOffered(ChannelKind.EMAIL, UNSUBSCRIBED, mailbox))
+    for kind in MESSENGERS:
+        of_kind = [c for c in channels if c.kind == kind]
+        if not of_kind:
+            refused.append(NotOffered(kind, N_("No channel of this kind is connected")))
+        for channel in of_kind:
+            own = [i for i in identities if i.channel_id == channel.id]  # type: ignore[attr-defined]
+            subscribed = [i for i in own if i.subscribed]
+            if subscribed:
+                offers.append(Offer(channel, identity=subscribed[0]))
+            elif own:
+                refused.append(
+                    NotOffered(kind, N_("The client unsubscribed or blocked this channel"), channel)
+                )
+            else:
+                refused.append(
+                    NotOffered(
+                        kind,
+                        N_("The client has never written here, and a bot cannot write first"),
+                        channel,
+                    )
+                )
+    return Ways(offers, refused)
+
+
+async def client_emails(client: Client) -> list[str]:
+    rows = await ClientContact.filter(client_id=client.id, kind=ContactKind.EMAIL).order_by(
+        "position", "id"
+    )
+    return [r.value for r in rows]
+
+
+async def _conversation(channel: Channel, identity: ChannelIdentity) -> Conversation:
+    found = await Conversation.filter(channel_id=channel.id, identity_id=identity.id).first()
+    if found is not None:
+        return found
+    try:
+        async with in_transaction():
+            return await Conversation.create(
+                channel=channel,
+                identity=identity,
+                client_id=identity.client_id,  # type: ignore[attr-defined]
+            )
+    except IntegrityError:  # the customer wrote at the same moment
+        return await Conversation.get(channel_id=channel.id, identity_id=identity.id)
+
+
+async def _email_identity(offer: Offer, client: Client, address: str) -> ChannelIdentity:
+    channel = offer.channel
+    if address not in offer.addresses:
+        raise ValidationFailed.field("address", N_("Choose one of the client's addresses"))
+    key = address.strip().lower()
+    identity = await ChannelIdentity.filter(channel_id=channel.id, external_id=key).first()
+    if identity is None:
+        try:
+            async with in_transaction():
+                identity = await ChannelIdentity.create(
+                    channel=channel, external_id=key, client=client, display_name=client.name
+                )
+        except IntegrityError:
+            identity = await ChannelIdentity.get(channel_id=channel.id, external_id=key)
+    if identity.client_id != client.id:  # type: ignore[attr-defined]
+        raise Conflict(
+            N_("This address writes to this mailbox as another client"), code="identity_taken"
+        )
+    return identity
+
+
+async def start_conversation(
+    client_id: int,
+    channel_id: int,
+    *,
+    actor: User,
+    text: str,
+    subject: str = "",
+    address: str = "",
+) -> tuple[Conversation, Message]:
+    """Queue the first message to the client through the channel; the conversation is
+    created (or the existing one of that identity used). Refused, naming the field or the
+    reason, when the channel is not one `ways_to_write` offers."""
+    client = await access_client(actor, client_id)
+    ways = await ways_to_write(actor, client)
+    offer = next((o for o in ways.offers if o.channel.id == channel_id), None)
+    if offer is None:
+        reason = next(
+            (n.reason for n in ways.not_offered if n.channel and n.channel.id == channel_id),
+            None,
+        )
+        if reason:
+            raise Conflict(reason, code="channel_not_offered")
+        raise NotFound()
+    body = text.strip()
+    if not body:
+        raise ValidationFailed.field("text", N_("Required"))
+    meta: dict[str, object] = {}
+    if offer.channel.kind == ChannelKind.EMAIL:
+        clean = " ".join(subject.split())
+        if not clean:
+            raise ValidationFailed.field("subject", N_("Required"))
+        if len(clean) > MAX_SUBJECT:
+            raise ValidationFailed.field("subject", N_("Too long"))
+        identity = await _email_identity(offer, client, address.strip())
+        meta = {"subject": clean, "new_thread": True}
+    else:
+        assert offer.identity is not None
+        identity = offer.identity
+    conversation = await _conversation(offer.channel, identity)
+    message = await queue_reply(conversation.id, actor=actor, text=body, meta=meta)
+    return conversation, message
