@@ -38,7 +38,15 @@ from crm.models.interactions import Interaction, InteractionKind, InteractionSta
 from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
-from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
+from crm.models.scenarios import (
+    Reason,
+    ReasonKind,
+    Scenario,
+    Stage,
+    StageAction,
+    StageActionKind,
+    StageMark,
+)
 from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
 
@@ -95,6 +103,7 @@ __all__ = [
     "StageAction",
     "StageActionKind",
     "StageChange",
+    "StageMark",
     "Tag",
     "User",
     "UserGroup",
