@@ -11,6 +11,7 @@ from admin_web.views import (
     client_card,
     client_merge,
     clients,
+    deal_money,
     deal_page,
     desk,
     desk_inquiries,
@@ -51,5 +52,6 @@ ROUTES: list[web.RouteTableDef] = [
     plans.routes,
     reports.routes,
     deal_page.routes,
+    deal_money.routes,
     board.routes,
 ]

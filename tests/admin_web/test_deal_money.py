@@ -1,0 +1,95 @@
+"""Money facts in the panel: the deal page's invoices and payments (a refusal back on the
+form it came from), the client card's revenue, receivables and overdue, another manager's
+deal out of reach (404)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from crm import deals
+from crm.models import Invoice, Payment, Scenario, User
+from crm.money import invoices
+from crm.money.values import today
+from tests.admin_web.conftest import Browser, make_user
+from tests.crm import factories
+
+
+@pytest.fixture
+async def scenario(admin: User) -> Scenario:
+    return await factories.scenario(require_next_step=False)
+
+
+async def test_invoices_and_payments_on_the_deal_page_and_the_card(
+    as_manager: Browser, manager: User, scenario: Scenario
+) -> None:
+    client = await factories.client(manager, name="ООО Счёт")
+    deal = await deals.create_interest(
+        actor=manager, client_id=client.id, title="Бумага", amount="1500"
+    )
+    status, text = await as_manager.get(f"/deals/{deal.id}")
+    assert status == 200 and "No invoices yet" in text and 'value="1500.00"' in text
+    _, text = await as_manager.post(
+        f"/deals/{deal.id}/invoices",
+        {"what": "invoice", "amount": "-10", "number": "", "issued_on": "", "due_on": ""},
+    )
+    assert "The amount must be above zero" in text and await Invoice.all().count() == 0
+    day = await today()
+    _, text = await as_manager.post(
+        f"/deals/{deal.id}/invoices",
+        {
+            "what": "invoice",
+            "amount": "1 500",
+            "number": "А-17",
+            "issued_on": (day - timedelta(days=30)).isoformat(),
+            "due_on": (day - timedelta(days=3)).isoformat(),
+        },
+    )
+    invoice = await Invoice.get(number="А-17")
+    assert "Invoice А-17 added" in text and f'data-invoice="{invoice.id}"' in text
+    assert invoice.client_id == client.id  # type: ignore[attr-defined]
+    path = f"/deals/{deal.id}/invoices/{invoice.id}/payments"
+    _, text = await as_manager.post(path, {"what": f"payment:{invoice.id}", "amount": "1000"})
+    assert "Payment recorded" in text
+    _, text = await as_manager.post(path, {"what": f"payment:{invoice.id}", "amount": "600"})
+    assert "More than is owed on the invoice (500.00)" in text
+    assert text.count('id="err-amount"') == 1  # on the payment form only
+    assert await Payment.all().count() == 1
+    _, text = await as_manager.post(
+        path, {"what": f"payment:{invoice.id}", "amount": "600", "overpayment": "1"}
+    )
+    assert (await Payment.get(amount=Decimal("600"))).overpayment == Decimal("100")
+    assert "overpayment" in text and "Paid" in text
+
+    second = await invoices.issue_invoice(
+        actor=manager,
+        interest_id=deal.id,
+        amount=250,
+        issued_on=day - timedelta(days=20),
+        due_on=day - timedelta(days=5),
+    )
+    assert second.number == f"{deal.id}-2"
+    _, text = await as_manager.get(f"/clients/{client.id}")
+    assert 'id="money-revenue">RUB\u00a01,600.00' in text
+    assert 'id="money-receivables">RUB\u00a0250.00' in text
+    assert "RUB\u00a0250.00 · 5 days overdue" in text
+
+
+async def test_another_managers_deal_is_out_of_reach(
+    as_manager: Browser, admin: User, scenario: Scenario
+) -> None:
+    other = await make_user(email="olga@example.com", full_name="Olga")
+    client = await factories.client(other, name="Чужой", responsible_id=other.id)
+    deal = await deals.create_interest(
+        actor=other, client_id=client.id, title="Чужая", responsible_id=other.id
+    )
+    invoice = await invoices.issue_invoice(actor=other, interest_id=deal.id, amount=10)
+    status, _ = await as_manager.post(f"/deals/{deal.id}/invoices", {"amount": "5"})
+    assert status == 404
+    status, _ = await as_manager.post(
+        f"/deals/{deal.id}/invoices/{invoice.id}/payments", {"amount": "5"}
+    )
+    assert status == 404
+    assert await Payment.all().count() == 0 and await Invoice.all().count() == 1
