@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web.api import clients, conversations, deals, inquiries, openapi, reports
+from admin_web.api import clients, conversations, deals, inquiries, money, openapi, reports
 from admin_web.api.declare import Api
 
 APIS: list[Api] = [
@@ -15,6 +15,8 @@ APIS: list[Api] = [
     conversations.api,
     inquiries.api,
     reports.api,
+    money.invoices_api,
+    money.payments_api,
 ]
 
 

@@ -4,6 +4,7 @@ interest's client; listed by interest, client or what the actor may see."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import Q
@@ -71,6 +72,7 @@ async def issue_invoice(
             issued_on=issued,
             due_on=due,
             amount=checked["amount"],
+            paid=Decimal("0.00"),
             currency=interest.currency,
             author=actor,
         )

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from crm import deals
-from crm.models import Invoice, Payment, Scenario, User
+from crm.models import Invoice, Payment, Role, Scenario, User
 from crm.money import invoices
 from crm.money.values import today
 from tests.admin_web.conftest import Browser, make_user
@@ -93,3 +93,51 @@ async def test_another_managers_deal_is_out_of_reach(
     )
     assert status == 404
     assert await Payment.all().count() == 0 and await Invoice.all().count() == 1
+
+
+async def test_the_api_creates_lists_and_reads_invoices_and_payments(
+    browser: Browser, admin: User, manager: User, scenario: Scenario
+) -> None:
+    from crm.apikeys import create_key
+    from tests.admin_web.test_api import Api
+
+    api = Api(browser.client, (await create_key("m", manager.id, actor=None))[1])
+    api.headers["Accept-Language"] = "ru"
+    client = await factories.client(manager, name="ООО Апи")
+    deal = await deals.create_interest(actor=manager, client_id=client.id, title="Апи")
+    status, body = await api.call(
+        "POST", "/invoices", {"interest_id": deal.id, "amount": 0, "due_on": "2099-01-01"}
+    )
+    assert status == 422
+    status, body = await api.call(
+        "POST", "/invoices", {"interest_id": deal.id, "amount": "1000,50", "number": "42"}
+    )
+    assert status == 201, body
+    assert body["amount"] == "1000.5" and body["paid"] == "0" and body["owed"] == "1000.5"
+    assert body["client_id"] == client.id and body["number"] == "42"
+    invoice_id = body["id"]
+    status, body = await api.call("POST", "/payments", {"invoice_id": invoice_id, "amount": 2000})
+    assert status == 422
+    assert body["error"]["fields"]["amount"].startswith("Больше, чем осталось оплатить")
+    status, body = await api.call(
+        "POST", "/payments", {"invoice_id": invoice_id, "amount": 2000, "overpayment": True}
+    )
+    assert status == 201 and body["overpayment"] == "999.5"
+    payment_id = body["id"]
+    status, body = await api.call("GET", f"/invoices/{invoice_id}")
+    assert status == 200 and body["owed"] == "0"
+    status, body = await api.call("GET", f"/invoices?client_id={client.id}")
+    assert [i["id"] for i in body["items"]] == [invoice_id]
+    status, body = await api.call("GET", f"/payments?invoice_id={invoice_id}")
+    assert [p["id"] for p in body["items"]] == [payment_id]
+    status, body = await api.call("GET", f"/payments/{payment_id}")
+    assert status == 200 and body["amount"] == "2000"
+    # another manager's key sees none of it
+    other = await make_user(Role.MANAGER, email="olga@example.com", full_name="Olga")
+    stranger = Api(browser.client, (await create_key("o", other.id, actor=None))[1])
+    assert (await stranger.call("GET", f"/invoices/{invoice_id}"))[0] == 404
+    assert (await stranger.call("GET", f"/payments/{payment_id}"))[0] == 404
+    assert (await stranger.call("GET", "/invoices"))[1]["items"] == []
+    assert (await stranger.call("GET", "/payments"))[1]["items"] == []
+    status, _ = await stranger.call("POST", "/payments", {"invoice_id": invoice_id, "amount": 1})
+    assert status == 404
