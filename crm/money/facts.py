@@ -5,10 +5,10 @@
 - overdue receivables: the part of it whose `due_on` is before today, and the days overdue
   (today minus the earliest such due date).
 
-Per client (the client card) and per manager (the managers' report: the interest's
-responsible). Sums assume one currency (the interests' RUB by default); the rights are the
-caller's check. (SQLite keeps decimals as text: they are compared by arithmetic,
-`amount - paid > 0`, never as `paid < amount`.)"""
+Per client here (the client card); per manager in crm.reports.revenue (the managers'
+report: the interest's responsible, under the report's filter). Sums assume one currency
+(the interests' RUB by default); the rights are the caller's check. (SQLite keeps decimals
+as text: they are compared by arithmetic, `amount - paid > 0`, never as `paid < amount`.)"""
 
 from __future__ import annotations
 
@@ -90,54 +90,3 @@ async def client_money(client_id: int, *, today: date | None = None) -> ClientMo
         days_overdue=(day - first_due).days if first_due else 0,
         invoices=int(count or 0),
     )
-
-
-def _among(column: str, count: int, *, start: int) -> str:
-    """` AND column IN ($start, ...)` for `count` bound values; nothing when none."""
-    if not count:
-        return ""
-    return f" AND {column} IN ({', '.join(f'${n}' for n in range(start, start + count))})"
-
-
-@dataclass
-class ManagerMoney:
-    revenue: Decimal = ZERO
-    overdue: Decimal = ZERO  # overdue receivables as of today
-    days_overdue: int = 0
-
-
-async def by_manager(
-    first: date,
-    last: date,
-    *,
-    managers: tuple[int, ...] = (),
-    today: date | None = None,
-) -> dict[int, ManagerMoney]:
-    """Revenue from `first` to `last` and overdue receivables today per manager (the
-    interest's responsible); only `managers` when given."""
-    day = today or await company_today()
-    out: dict[int, ManagerMoney] = {}
-    params: list[Any] = [_day(first), _day(last), *managers]
-    only = _among("i.responsible_id", len(managers), start=3)
-    for user_id, amount in await query(
-        "SELECT i.responsible_id, SUM(p.amount) FROM payments p"
-        " JOIN invoices v ON v.id = p.invoice_id JOIN interests i ON i.id = v.interest_id"
-        f" WHERE p.paid_on >= $1 AND p.paid_on <= $2{only} GROUP BY i.responsible_id",
-        params,
-    ):
-        if user_id is not None:
-            out.setdefault(int(user_id), ManagerMoney()).revenue = _money(amount)
-    params = [_day(day), *managers]
-    only = _among("i.responsible_id", len(managers), start=2)
-    for user_id, amount, earliest in await query(
-        "SELECT i.responsible_id, SUM(v.amount - v.paid), MIN(v.due_on) FROM invoices v"
-        " JOIN interests i ON i.id = v.interest_id"
-        f" WHERE v.due_on < $1 AND v.amount - v.paid > 0{only} GROUP BY i.responsible_id",
-        params,
-    ):
-        if user_id is not None:
-            target = out.setdefault(int(user_id), ManagerMoney())
-            target.overdue = _money(amount)
-            first_due = _as_date(earliest)
-            target.days_overdue = (day - first_due).days if first_due else 0
-    return out

@@ -27,6 +27,7 @@ from crm.reports.drill import (
     unknown_figure,
 )
 from crm.reports.filters import Period, ReportFilter
+from crm.reports.revenue import add_money
 from crm.reports.scope import Scope, Sql, scope_for, where
 from crm.reports.stats import Spread, money, share, spread
 from crm.rows import query
@@ -69,6 +70,9 @@ class ManagerRow:
     plan_wins: Decimal | None = None
     plan_amount_done: float | None = None  # won amount / plan
     plan_wins_done: float | None = None
+    revenue: Decimal = Decimal("0.00")  # crm.reports.revenue
+    overdue_receivables: Decimal = Decimal("0.00")
+    days_overdue: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ async def managers(
         "COUNT(*) FROM clients c", _idle(scope, sql, idle_days), sql, "c.responsible_id"
     ):
         row(user_id).idle_clients = int(count)
+    await add_money(scope, row)
     period = scope.period
     planned = await plans_for_period(list(rows), period.first, period.last)
     for target in rows.values():

@@ -22,6 +22,8 @@ from crm.models import (
 )
 from crm.money import facts, invoices, payments, stages
 from crm.money.values import today
+from crm.reports import managers
+from crm.reports.filters import ReportFilter
 from inbox import robots
 from tests.crm import factories as f
 
@@ -180,10 +182,16 @@ async def test_revenue_receivables_and_overdue_per_client_and_manager() -> None:
     assert await facts.revenue_by_client(day - timedelta(days=19), day - timedelta(days=1)) == {}
     # due today is not overdue
     assert (await facts.client_money(client.id, today=day - timedelta(days=11))).overdue == 0
-    per = await facts.by_manager(day - timedelta(days=30), day, today=day)
-    assert per[seller.id].revenue == Decimal("700.00")
-    assert per[seller.id].overdue == Decimal("600.00") and per[seller.id].days_overdue == 10
-    assert await facts.by_manager(day, day, managers=(admin.id,), today=day) == {}
+    period = ReportFilter(preset=None, date_from=day - timedelta(days=20), date_to=day)
+    rows = {r.manager_id: r for r in (await managers.managers(period, actor=admin)).rows}
+    assert rows[seller.id].revenue == Decimal("700.00")
+    assert rows[seller.id].overdue_receivables == Decimal("600.00")
+    assert rows[seller.id].days_overdue == 10
+    later = ReportFilter(preset=None, date_from=day - timedelta(days=19), date_to=day)
+    rows = {r.manager_id: r for r in (await managers.managers(later, actor=admin)).rows}
+    assert rows[seller.id].revenue == Decimal("300.00")  # the day before the period is out
+    own = (await managers.managers(period, actor=seller)).rows
+    assert [(r.manager_id, r.revenue) for r in own] == [(seller.id, Decimal("700.00"))]
 
 
 async def test_the_invoice_and_paid_stages_move_the_deal_and_run_its_robots() -> None:
@@ -239,3 +247,25 @@ async def test_a_merge_carries_invoices_and_payments_and_undo_is_refused_after_n
     with pytest.raises(Conflict) as err:
         await merge.undo_merge(record.id, actor=admin)
     assert err.value.code == "merge_in_use"
+
+
+async def test_the_demo_has_invoices_and_payments_some_overdue() -> None:
+    from crm import demo
+    from crm.models import Interest, InterestStatus
+
+    await demo.generate(300, seed=5)
+    won = {i.id: i for i in await Interest.filter(status=InterestStatus.WON, amount__isnull=False)}
+    bills = await Invoice.all()
+    assert won and bills
+    interests = {i.id: i for i in await Interest.filter(id__in=[b.interest_id for b in bills])}  # type: ignore[attr-defined]
+    assert set(won) <= set(interests)  # every won deal with an amount is invoiced
+    for bill in bills:
+        interest = interests[bill.interest_id]  # type: ignore[attr-defined]
+        assert bill.client_id == interest.client_id  # type: ignore[attr-defined]
+        assert bill.amount == interest.amount and 0 <= bill.paid <= bill.amount
+        paid = sum((p.amount for p in await Payment.filter(invoice_id=bill.id)), Decimal(0))
+        assert paid == bill.paid
+    day = await today()
+    overdue = [b for b in bills if b.due_on < day and b.paid < b.amount]
+    assert overdue and any(b.paid == b.amount for b in bills)
+    assert all(p.paid_on <= day for p in await Payment.all())
