@@ -141,3 +141,22 @@ async def test_the_api_creates_lists_and_reads_invoices_and_payments(
     assert (await stranger.call("GET", "/payments"))[1]["items"] == []
     status, _ = await stranger.call("POST", "/payments", {"invoice_id": invoice_id, "amount": 1})
     assert status == 404
+
+
+async def test_a_stage_marked_invoice_on_the_scenario_page_takes_the_deal(
+    as_admin: Browser, admin: User, scenario: Scenario
+) -> None:
+    from crm import scenarios as scenario_service
+
+    first, second, third = await scenario_service.stages_of(scenario.id)
+    status, text = await as_admin.get(f"/scenarios/{scenario.id}")
+    assert status == 200 and f'id="mark-{second.id}"' in text
+    _, text = await as_admin.post(f"/stages/{second.id}/mark", {"mark": "invoice"})
+    assert "Saved" in text and '<option value="invoice" selected>' in text
+    _, text = await as_admin.post(f"/stages/{third.id}/mark", {"mark": "nonsense"})
+    assert "Unknown choice" in text
+    client = await factories.client(admin, name="ООО Этап")
+    deal = await deals.create_interest(actor=admin, client_id=client.id, title="Этап")
+    await as_admin.post(f"/deals/{deal.id}/invoices", {"what": "invoice", "amount": "10"})
+    assert (await deals.get_interest(deal.id)).stage_id == second.id  # type: ignore[attr-defined]
+    assert first.id != second.id
