@@ -84,7 +84,7 @@ async def import_money(path: Path, filename: str, *, actor: User, locale: str) -
         counts = (outcome.invoices, outcome.payments, outcome.unchanged)
         try:
             async with in_transaction():  # a row is imported whole or not at all
-                await _row(cells, where, outcome)
+                await _row(cells, where, outcome, actor)
         except CrmError as exc:
             outcome.invoices, outcome.payments, outcome.unchanged = counts
             outcome.failed.append(Failed(line, cells, _reason(exc, locale)))
@@ -106,7 +106,7 @@ def _cell(cells: list[str], where: dict[str, int], key: str) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-async def _row(cells: list[str], where: dict[str, int], outcome: MoneyOutcome) -> None:
+async def _row(cells: list[str], where: dict[str, int], outcome: MoneyOutcome, actor: User) -> None:
     client = await _client(_cell(cells, where, "inn"), _cell(cells, where, "client"))
     number = values.number(_cell(cells, where, "number"))
     interest = await _interest(client, _cell(cells, where, "deal"), number)
@@ -116,8 +116,7 @@ async def _row(cells: list[str], where: dict[str, int], outcome: MoneyOutcome) -
     created = invoice is None
     if invoice is None:
         invoice = await invoices.issue_invoice(
-            actor=None,
-            interest_checked=True,
+            actor=actor,  # sees every deal (an admin or a head): the author
             interest_id=interest.id,
             amount=_cell(cells, where, "amount"),
             number=number,
@@ -133,7 +132,7 @@ async def _row(cells: list[str], where: dict[str, int], outcome: MoneyOutcome) -
         same = Payment.filter(invoice_id=invoice.id, amount=amount)
         if day is None or not await same.filter(paid_on=day).exists():
             await payments.record_payment(
-                actor=None, invoice_checked=True, invoice_id=invoice.id, amount=amount, paid_on=day
+                actor=actor, invoice_id=invoice.id, amount=amount, paid_on=day
             )
             outcome.payments += 1
             recorded = True

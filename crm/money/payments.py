@@ -30,7 +30,8 @@ async def record_payment(
     invoice_checked: bool = False,
 ) -> Payment:
     """A payment of the invoice (seen by `actor`; `actor=None` with `invoice_checked`: the
-    import). A blank date is today. Over what is owed: refused unless `overpayment`."""
+    system, which found the invoice itself). A blank date is today. Over what is owed:
+    refused unless `overpayment`."""
     if actor is not None:
         await access_invoice(actor, invoice_id)
     else:
