@@ -31,7 +31,7 @@ async def issue_invoice(
     interest_checked: bool = False,
 ) -> Invoice:
     """An invoice of the interest (seen by `actor`; `actor=None` with `interest_checked`:
-    the import, which matched the interest itself). A blank number gets the next one of the
+    system, which found the interest itself). A blank number gets the next one of the
     interest; a blank date is today; the due date is not before the invoice's date."""
     if actor is not None:
         interest = await access_interest(actor, interest_id)
