@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import FormData
 from openpyxl import Workbook
 
+from admin_web.keys import IMPORTS
 from crm import deals
 from crm.models import Invoice, Payment, User
 from crm.money.values import today
@@ -104,7 +105,16 @@ async def test_xlsx_and_unusable_files(as_admin: Browser, admin: User, tmp_path:
     assert 'id="mi-invoices">3<' in text and 'id="mi-failed">0' in text
     (tmp_path / "bad.csv").write_text("Имя;Телефон\nх;1\n", encoding="utf-8")
     _, text = await upload(as_admin, tmp_path / "bad.csv")
-    assert "No column holds the invoice" in text or "No column names the client" in text
+    assert "No column names the client (INN or name)" in text
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    _, text = await upload(as_admin, tmp_path / "broken.xlsx")
+    assert "This is not a readable XLSX file" in text
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    _, text = await upload(as_admin, tmp_path / "notes.pdf")
+    assert "Upload a CSV or XLSX file" in text
+    imports = as_admin.app[IMPORTS].folder
+    kept = [p for p in imports.iterdir() if (p / "result.json").exists()]
+    assert len(kept) == 1  # the refused uploads left nothing behind
 
 
 async def test_managers_cannot_import_money(as_manager: Browser, tmp_path: Path) -> None:
