@@ -336,8 +336,8 @@ class Builder:
         made = _at(issued_ts)
         vid = self._id("invoices")
         luck = r.random()
-        paid = amount if won and luck < 0.85 else (amount / 2).quantize(Decimal("0.01"))
-        if luck >= 0.93 or (not won and luck < 0.5):
+        paid = amount if luck < (0.93 if won else 0.5) else (amount / 2).quantize(Decimal("0.01"))
+        if luck >= (0.97 if won else 0.8):
             paid = Decimal("0.00")
         self.rows["invoices"].append(
             (vid, made, made, iid, cid, f"{iid}-1", issued, due, amount, "RUB", paid, responsible)
