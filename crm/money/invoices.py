@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -59,31 +60,45 @@ async def issue_invoice(
     due: date | None = checked["due_on"]
     if due is not None and due < issued:
         raise ValidationFailed.field("due_on", N_("The due date is before the invoice's date"))
-    async with in_transaction():
-        label = checked["number"] or await _next_number(interest.id)
-        if await Invoice.filter(interest_id=interest.id, number=label).exists():
-            raise ValidationFailed.field(
-                "number", N_("The deal already has an invoice with this number")
-            )
-        invoice = await Invoice.create(
-            interest_id=interest.id,
-            client_id=interest.client_id,  # type: ignore[attr-defined]
-            number=label,
-            issued_on=issued,
-            due_on=due,
-            amount=checked["amount"],
-            paid=Decimal("0.00"),
-            currency=interest.currency,
-            author=actor,
-        )
-        await record_changes(
-            "interest",
-            interest.id,
-            {},
-            {"invoice": f"{label}: {checked['amount']} {interest.currency}"},
-            actor=actor,
-        )
-        await stages.after_invoice(interest, actor=actor)
+    taken = ValidationFailed.field("number", N_("The deal already has an invoice with this number"))
+    try:
+        async with in_transaction():  # a savepoint within a caller's transaction
+            invoice = await _create(interest, checked, issued, due, actor, taken)
+    except IntegrityError:  # the same number given at the same moment by someone else
+        raise taken from None
+    return invoice
+
+
+async def _create(
+    interest: Interest,
+    checked: dict[str, Any],
+    issued: date,
+    due: date | None,
+    actor: User | None,
+    taken: ValidationFailed,
+) -> Invoice:
+    label = checked["number"] or await _next_number(interest.id)
+    if await Invoice.filter(interest_id=interest.id, number=label).exists():
+        raise taken
+    invoice = await Invoice.create(
+        interest_id=interest.id,
+        client_id=interest.client_id,  # type: ignore[attr-defined]
+        number=label,
+        issued_on=issued,
+        due_on=due,
+        amount=checked["amount"],
+        paid=Decimal("0.00"),
+        currency=interest.currency,
+        author=actor,
+    )
+    await record_changes(
+        "interest",
+        interest.id,
+        {},
+        {"invoice": f"{label}: {checked['amount']} {interest.currency}"},
+        actor=actor,
+    )
+    await stages.after_invoice(interest, actor=actor)
     return invoice
 
 

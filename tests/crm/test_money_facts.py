@@ -269,3 +269,21 @@ async def test_the_demo_has_invoices_and_payments_some_overdue() -> None:
     overdue = [b for b in bills if b.due_on < day and b.paid < b.amount]
     assert overdue and any(b.paid == b.amount for b in bills)
     assert all(p.paid_on <= day for p in await Payment.all())
+
+
+async def test_the_same_number_at_the_same_moment_is_refused_once() -> None:
+    import asyncio
+
+    admin = await f.admin()
+    await f.scenario(require_next_step=False)
+    interest = await _deal(admin)
+    results = await asyncio.gather(
+        *(
+            invoices.issue_invoice(actor=admin, interest_id=interest.id, amount=1, number="9")
+            for _ in range(2)
+        ),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, ValidationFailed)]
+    assert len(refused) == 1 and "number" in refused[0].fields
+    assert await Invoice.filter(number="9").count() == 1
