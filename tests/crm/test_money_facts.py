@@ -287,3 +287,19 @@ async def test_the_same_number_at_the_same_moment_is_refused_once() -> None:
     refused = [r for r in results if isinstance(r, ValidationFailed)]
     assert len(refused) == 1 and "number" in refused[0].fields
     assert await Invoice.filter(number="9").count() == 1
+
+
+async def test_two_payments_at_once_cannot_both_take_the_same_debt() -> None:
+    import asyncio
+
+    admin = await f.admin()
+    await f.scenario(require_next_step=False)
+    interest = await _deal(admin)
+    invoice = await invoices.issue_invoice(actor=admin, interest_id=interest.id, amount=100)
+    results = await asyncio.gather(
+        *(payments.record_payment(actor=admin, invoice_id=invoice.id, amount=60) for _ in range(3)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Payment) for r in results) == 1
+    assert sum(isinstance(r, ValidationFailed) for r in results) == 2
+    assert (await Invoice.get(id=invoice.id)).paid == Decimal("60")
