@@ -19,6 +19,7 @@ from crm.i18n import N_
 from crm.models import InteractionState, InterestStatus, Role, User
 from crm.plans import plans_for_period
 from crm.reports import inquiries as inquiry_report
+from crm.reports import revenue
 from crm.reports.drill import (
     DrillDown,
     RecordKind,
@@ -48,6 +49,7 @@ MAX_IDLE_DAYS = 3650
 ) = ("accepted", "rejected", "opened", "won", "lost", "done", "overdue", "no_next_step", "idle")
 ANSWERED = "answered"  # the inquiries whose first response is in the median
 FIGURES = (ACCEPTED, REJECTED, ANSWERED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
+FIGURES += revenue.FIGURES  # money facts (crm.reports.revenue)
 
 
 @dataclass
@@ -251,6 +253,10 @@ async def drill(
             per_page=per_page,
         )
     scope, sql = await scope_for(report_filter, actor), Sql()
+    if figure in revenue.FIGURES:
+        return await revenue.drill(
+            scope, figure=figure, manager_id=manager_id, page=page, per_page=per_page
+        )
     if figure in (DONE, OVERDUE):
         conditions = [*_interactions(scope, sql, figure), f"x.responsible_id = {sql(manager_id)}"]
         inner = (

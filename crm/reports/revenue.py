@@ -4,8 +4,9 @@ interests they are responsible for) and the overdue receivables today (what thos
 still owe past their due date), with the days overdue of the oldest. The report's filter
 applies as to its interests (scenario, manager, channel, client conditions).
 
-Kept apart from crm.reports.managers, which calls `add_money` once: two reads grouped by
-the interest's responsible."""
+Kept apart from crm.reports.managers, which calls `add_money` once (two reads grouped by
+the interest's responsible) and hands the drill-down of FIGURES to `drill`: the deals
+paid in the period, the deals with overdue invoices."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from crm.reports.drill import DrillDown, interests_page
 from crm.reports.scope import Scope, Sql, where
 from crm.reports.stats import money
 from crm.rows import query
 
+REVENUE, OVERDUE_RECEIVABLES = "revenue", "overdue_receivables"
+FIGURES = (REVENUE, OVERDUE_RECEIVABLES)
 JOINS = "JOIN interests i ON i.id = v.interest_id JOIN clients c ON c.id = i.client_id"
 
 
@@ -64,3 +68,35 @@ async def add_money(scope: Scope, row: Callable[[int], MoneyRow]) -> None:
             target = row(int(user_id))
             target.overdue_receivables = money(amount)
             target.days_overdue = (today - _as_date(earliest)).days
+
+
+def _paid_in(scope: Scope, sql: Sql, i: str = "i") -> str:
+    period = scope.period
+    return (
+        f"EXISTS (SELECT 1 FROM payments p JOIN invoices v ON v.id = p.invoice_id"
+        f" WHERE v.interest_id = {i}.id AND p.paid_on >= {sql.day(period.first)}"
+        f" AND p.paid_on <= {sql.day(period.last)})"
+    )
+
+
+def _overdue_in(scope: Scope, sql: Sql, i: str = "i") -> str:
+    today = scope.now.astimezone(scope.calendar.zone).date()
+    return (
+        f"EXISTS (SELECT 1 FROM invoices v WHERE v.interest_id = {i}.id"
+        f" AND v.due_on < {sql.day(today)} AND v.amount - v.paid > 0)"
+    )
+
+
+async def drill(
+    scope: Scope, *, figure: str, manager_id: int, page: int, per_page: int
+) -> DrillDown:
+    """The deals behind a manager's money figure: paid in the period (REVENUE), owing past
+    their due date today (OVERDUE_RECEIVABLES)."""
+    sql = Sql()
+    condition = _paid_in if figure == REVENUE else _overdue_in
+    conditions = [
+        *scope.interest_conditions(sql),
+        f"i.responsible_id = {sql(manager_id)}",
+        condition(scope, sql),
+    ]
+    return await interests_page(sql, conditions, page=page, per_page=per_page)

@@ -160,3 +160,20 @@ async def test_a_stage_marked_invoice_on_the_scenario_page_takes_the_deal(
     await as_admin.post(f"/deals/{deal.id}/invoices", {"what": "invoice", "amount": "10"})
     assert (await deals.get_interest(deal.id)).stage_id == second.id  # type: ignore[attr-defined]
     assert first.id != second.id
+
+
+async def test_the_managers_report_links_revenue_to_its_deals(
+    as_admin: Browser, admin: User, scenario: Scenario
+) -> None:
+    client = await factories.client(admin, name="ООО Отчёт")
+    deal = await deals.create_interest(actor=admin, client_id=client.id, title="Отчётная")
+    invoice = await invoices.issue_invoice(actor=admin, interest_id=deal.id, amount=700)
+    from crm.money import payments
+
+    await payments.record_payment(actor=admin, invoice_id=invoice.id, amount=250)
+    status, text = await as_admin.get(f"/reports/managers?managers={admin.id}")
+    assert status == 200 and "Revenue" in text and "RUB\u00a0250.00</a>" in text
+    href = text.split("figure=revenue")[0].rsplit('href="', 1)[1] + "figure=revenue"
+    href += text.split("figure=revenue", 1)[1].split('"', 1)[0]
+    status, records = await as_admin.get(href.replace("&amp;", "&"))
+    assert status == 200 and "Отчётная" in records

@@ -192,6 +192,18 @@ async def test_revenue_receivables_and_overdue_per_client_and_manager() -> None:
     assert rows[seller.id].revenue == Decimal("300.00")  # the day before the period is out
     own = (await managers.managers(period, actor=seller)).rows
     assert [(r.manager_id, r.revenue) for r in own] == [(seller.id, Decimal("700.00"))]
+    other = await deals.create_interest(
+        actor=admin, client_id=client.id, title="Без денег", responsible_id=seller.id
+    )
+    for figure in ("revenue", "overdue_receivables"):
+        records = await managers.drill(period, actor=admin, figure=figure, manager_id=seller.id)
+        assert records.ids == [interest.id], figure
+        assert other.id != interest.id
+    unpaid = ReportFilter(
+        preset=None, date_from=day - timedelta(days=19), date_to=day - timedelta(days=1)
+    )
+    none = await managers.drill(unpaid, actor=admin, figure="revenue", manager_id=seller.id)
+    assert none.ids == []
 
 
 async def test_the_invoice_and_paid_stages_move_the_deal_and_run_its_robots() -> None:
