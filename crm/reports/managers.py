@@ -49,7 +49,7 @@ MAX_IDLE_DAYS = 3650
 ) = ("accepted", "rejected", "opened", "won", "lost", "done", "overdue", "no_next_step", "idle")
 ANSWERED = "answered"  # the inquiries whose first response is in the median
 FIGURES = (ACCEPTED, REJECTED, ANSWERED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
-FIGURES += revenue.FIGURES  # money facts (crm.reports.revenue)
+FIGURES_WITH_MONEY = FIGURES + revenue.FIGURES  # crm.reports.revenue's figures too
 
 
 @dataclass
@@ -240,7 +240,7 @@ async def drill(
 ) -> DrillDown:
     """The records behind a manager's figure: inquiries (ACCEPTED, REJECTED), interests
     (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE)."""
-    if figure not in FIGURES:
+    if figure not in FIGURES_WITH_MONEY:
         raise unknown_figure()
     _check_idle(idle_days)
     if figure in (ACCEPTED, REJECTED, ANSWERED):
