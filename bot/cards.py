@@ -270,6 +270,7 @@ def conversation_card(
 
 SET_AMOUNT = "dA"  # deal card: type the deal's amount
 SET_TITLE = "dN"  # deal card: type the deal's new name
+SHOW_INVOICES = "dI"  # deal card: the deal's invoices (bot.handlers.money)
 
 
 async def deal_card(v: Viewer, interest_id: int, *, back: bool = False) -> tuple[Card, int | None]:
@@ -377,6 +378,7 @@ def _deal_keyboard(
     kb.row(
         kb.button("💰 " + v.gettext("Amount"), SET_AMOUNT, interest.id),
         kb.button("✏️ " + v.gettext("Rename"), SET_TITLE, interest.id),
+        kb.button("🧾 " + v.gettext("Invoices"), SHOW_INVOICES, interest.id),
     )
     row = [kb.button("👤 " + v.gettext("Client"), "co", interest.client_id)]  # type: ignore[attr-defined]
     if conversation_id is not None:

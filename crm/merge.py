@@ -2,10 +2,10 @@
 
 The promise: a merge loses nothing. The survivor keeps its id and takes from the merged
 client everything it lacks: its interests, interactions, identities, conversations,
-inquiries and key persons, the phones and emails it does not have, the custom field values
-it has none of, the tags (a union), and every card value it has empty (INN, KPP,
-birthday, region with its time zone, legal name, legal form, responsible, lead source,
-note). Where both have a value and they differ, the survivor's stays unless the caller
+inquiries, key persons, invoices and payments, the phones and emails it does not have,
+the custom field values it has none of, the tags (a union), and every card value it has
+empty (INN, KPP, birthday, region with its time zone, legal name, legal form, responsible,
+lead source, note). Where both have a value and they differ, the survivor's stays unless the caller
 names the field in `take` (the merge screen's per-field choice, as 1C offers it); the
 choices are `differences` of `plan_merge`. The merged client is hidden
 (`merged_into`), its own card untouched.
@@ -15,7 +15,7 @@ the custom values swapped, each card value changed (before and after) and the fi
 taken by choice. `undo_merge` puts exactly those back: the survivor's card values return
 where nobody changed them since, the tags it gained go, the swapped custom values swap
 back, the rows return to the merged client. Undo is refused (`merge_in_use`) once the moved
-interests or conversations got new interactions or messages."""
+interests or conversations got new interactions, messages, invoices or payments."""
 
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ from crm.models import (
     Inquiry,
     Interaction,
     Interest,
+    Invoice,
     MergeRecord,
     Message,
+    Payment,
     RelationType,
     Tag,
     User,
@@ -59,6 +61,9 @@ MOVABLE = {
     "inquiries": Inquiry,
     "persons": ContactPerson,
     "contacts": ClientContact,
+    # money facts follow their interests: an invoice's client is its interest's client
+    "invoices": Invoice,
+    "payments": Payment,
 }
 
 # The card values a merge carries or lets the caller choose, with their labels.
@@ -343,7 +348,16 @@ async def undo_merge(record_id: int, *, actor: User) -> Client:
         conversation_id__in=moved.get("conversations", []) or [0],
         created_at__gt=record.created_at,
     ).exists()
-    if new_interactions or new_messages:
+    new_money = (
+        await Invoice.filter(
+            interest_id__in=moved.get("interests", []) or [0], created_at__gt=record.created_at
+        ).exists()
+        or await Payment.filter(
+            invoice__interest_id__in=moved.get("interests", []) or [0],
+            created_at__gt=record.created_at,
+        ).exists()
+    )
+    if new_interactions or new_messages or new_money:
         raise Conflict(
             N_("New data depends on this merge; it can no longer be undone"), code="merge_in_use"
         )

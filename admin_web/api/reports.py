@@ -74,7 +74,7 @@ OWN: dict[str, dict[str, Any]] = {  # a report's own parameters
 FIGURES = {
     "funnel": funnel.FIGURES,
     "pipeline": pipeline.FIGURES,
-    "managers": managers.FIGURES,
+    "managers": managers.FIGURES_WITH_MONEY,
     "inquiries": inquiries.FIGURES,
     "sources": sources.FIGURES,
     "base": base.FIGURES,

@@ -10,6 +10,7 @@ from admin_web.api import (
     conversations,
     deals,
     inquiries,
+    money,
     openapi,
     quick_replies,
     reports,
@@ -24,6 +25,8 @@ APIS: list[Api] = [
     inquiries.api,
     reports.api,
     quick_replies.api,
+    money.invoices_api,
+    money.payments_api,
 ]
 
 

@@ -32,6 +32,7 @@ from crm.models import (
     Message,
     User,
 )
+from crm.money.facts import client_money
 from crm.suggested_phones import add_suggested_phone, suggested_phones
 
 routes = web.RouteTableDef()
@@ -89,6 +90,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "relations": relation_choices(request),
         "kinds": kind_choices(request),
         "people_choices": await _people(),
+        "money": await client_money(client.id),
     }
     return await render(request, "client.html", context)
 

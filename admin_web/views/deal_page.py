@@ -40,6 +40,8 @@ from crm.models import (
     ReasonKind,
     User,
 )
+from crm.money.invoices import invoices_of
+from crm.money.values import today as money_today
 from crm.scenarios import reasons, stages_of
 
 routes = web.RouteTableDef()
@@ -172,6 +174,8 @@ async def deal_page(request: web.Request) -> web.StreamResponse:
             "status_labels": STATUS_LABELS,
             "state_labels": STATE_LABELS,
             "conversations": conversations,
+            "invoices": await invoices_of(interest.id),
+            "today": await money_today(),
             "default_moment": default_moment(user),
             "now": clock.now(),
             "keep": KEEP,

@@ -1,5 +1,5 @@
-"""Sales scenarios: stages (add, rename, reorder, delete), stage robots with a template
-preview, the "next interaction must be planned" flag and the default scenario."""
+"""Sales scenarios: stages (add, rename, reorder, delete, the money mark), stage robots with
+a template preview, the "next interaction must be planned" flag and the default scenario."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from crm import scenarios, templates
 from crm.company import get_company
 from crm.errors import NotFound, ValidationFailed
 from crm.i18n import N_
-from crm.models import Scenario, Stage, StageAction, StageActionKind, User
+from crm.models import Scenario, Stage, StageAction, StageActionKind, StageMark, User
+from crm.money import stages as money_stages
 
 routes = web.RouteTableDef()
 
@@ -23,6 +24,13 @@ PLACEHOLDER_NAMES = {
     "interest_amount": N_("Interest amount"),
     "stage": N_("Stage"),
     "company_name": N_("Your company"),
+}
+
+# What a stage means for money facts (crm.money.stages), as the stage's form offers it
+STAGE_MARKS = {
+    StageMark.NONE.value: N_("No money mark"),
+    StageMark.INVOICE.value: N_("Invoice issued: an invoice moves the deal here"),
+    StageMark.PAID.value: N_("Paid: paying the invoices in full moves the deal here"),
 }
 
 
@@ -112,6 +120,7 @@ async def scenario_page(request: web.Request) -> web.StreamResponse:
             "stages": stages,
             "robots": by_stage,
             "placeholders": placeholders,
+            "stage_marks": [(k, gettext_for(request, t)) for k, t in STAGE_MARKS.items()],
         },
     )
 
@@ -154,6 +163,17 @@ async def stage_rename(request: web.Request) -> web.StreamResponse:
     stage = await _stage(request)
     form = await request.post()
     await scenarios.rename_stage(stage.id, forms.text(form, "name"), actor=admin)
+    await flash(request, gettext_for(request, N_("Saved")))
+    return redirect(f"/scenarios/{stage.scenario_id}#stage-{stage.id}")  # type: ignore[attr-defined]
+
+
+@routes.post(r"/stages/{id:\d+}/mark")
+async def stage_mark(request: web.Request) -> web.StreamResponse:
+    """Mark the stage "invoice" or "paid" (crm.money.stages), or clear its mark."""
+    admin = require_admin(request)
+    stage = await _stage(request)
+    form = await request.post()
+    await money_stages.mark_stage(stage.id, forms.text(form, "mark"), actor=admin)
     await flash(request, gettext_for(request, N_("Saved")))
     return redirect(f"/scenarios/{stage.scenario_id}#stage-{stage.id}")  # type: ignore[attr-defined]
 

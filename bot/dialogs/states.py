@@ -20,6 +20,7 @@ class Typing(StatesGroup):
     note = State()  # data: interest_id or client_id
     title = State()  # data: interest_id (a deal's new name)
     amount = State()  # data: interest_id
+    payment = State()  # data: invoice_id (the amount paid against it)
     # just sent: a message within a few seconds is the next part of it (Telegram splits a
     # long message in two), see bot/handlers/typing_more.py; data: its id and date
     reply_more = State()  # data: conversation_id, at

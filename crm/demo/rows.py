@@ -64,6 +64,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         *TS, "client_id", "interest_id", "responsible_id", "kind", "subject", "content", "state",
         "planned_at", "done_at", "sort_at", "remind_at", "reminded_at", "nagged_at",
     ),
+    "invoices": (
+        *TS, "interest_id", "client_id", "number", "issued_on", "due_on", "amount", "currency",
+        "paid", "author_id",
+    ),
+    "payments": (*TS, "invoice_id", "client_id", "paid_on", "amount", "overpayment", "author_id"),
     **DEMO_COLUMNS,  # conversations and inquiries, for the reports
 }  # fmt: skip
 
@@ -296,6 +301,8 @@ class Builder:
             responsible, amount, "RUB", status, loss, _at(end) if closed else None,
             r.choice(LEAD_SOURCES) if r.random() < 0.4 else "",
         ))  # fmt: skip
+        if amount is not None and (status == "won" or (status == "open" and stage > 0)):
+            self._money(iid, cid, responsible, amount, end, won=status == "won")
         span = max(end - start, 60)
         if s.channels and r.random() < 0.45:
             self.inquiries.accepted(cid, iid, responsible, start, self.name)
@@ -313,6 +320,34 @@ class Builder:
             self._past(cid, iid, responsible, moment)
         if status == "open" and r.random() < 0.9:
             self._planned(cid, iid, responsible, times[-1])
+
+    def _money(self, iid: int, cid: int, responsible: int | None, amount: Decimal, end: int,
+               *, won: bool) -> None:  # fmt: skip
+        """A won deal's invoice, mostly paid (some partly or not at all, some of those past
+        their due date: overdue); an open deal's sometimes, issued lately. A random of its
+        own per deal, so the rest of the demo stays what the seed made it."""
+        r = random.Random(iid)
+        if not won and r.random() < 0.6:
+            return
+        today = date.fromordinal(self.today)
+        issued_ts = end - int(r.random() * 10 * DAY) if won else self.now_ts - r.randrange(60) * DAY
+        issued = min(_at(issued_ts).date(), today)
+        due = date.fromordinal(issued.toordinal() + r.choice((5, 10, 14, 30)))
+        made = _at(issued_ts)
+        vid = self._id("invoices")
+        luck = r.random()
+        paid = amount if luck < (0.93 if won else 0.5) else (amount / 2).quantize(Decimal("0.01"))
+        if luck >= (0.97 if won else 0.8):
+            paid = Decimal("0.00")
+        self.rows["invoices"].append(
+            (vid, made, made, iid, cid, f"{iid}-1", issued, due, amount, "RUB", paid, responsible)
+        )
+        if paid:
+            day = min(date.fromordinal(issued.toordinal() + r.randrange(1, 25)), today)
+            self.rows["payments"].append(
+                (self._id("payments"), made, made, vid, cid, day, paid, Decimal("0.00"),
+                 responsible)
+            )  # fmt: skip
 
     def _past(self, cid: int, iid: int | None, responsible: int | None, moment: int) -> None:
         """A done (sometimes cancelled) interaction; about half of them had been planned,

@@ -39,7 +39,15 @@ from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
 from crm.models.quick_replies import QuickReply
-from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
+from crm.models.scenarios import (
+    Reason,
+    ReasonKind,
+    Scenario,
+    Stage,
+    StageAction,
+    StageActionKind,
+    StageMark,
+)
 from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
 
@@ -97,6 +105,7 @@ __all__ = [
     "StageAction",
     "StageActionKind",
     "StageChange",
+    "StageMark",
     "Tag",
     "User",
     "UserGroup",

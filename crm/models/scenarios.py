@@ -23,6 +23,15 @@ class Scenario(Timestamped):
         table = "scenarios"
 
 
+class StageMark(StrEnum):
+    """What a stage stands for in money facts (crm.money.stages): at most one stage of a
+    scenario has each mark."""
+
+    NONE = ""
+    INVOICE = "invoice"  # an invoice issued takes the interest here
+    PAID = "paid"  # the interest's invoices paid in full take it here
+
+
 class Stage(Timestamped):
     id = fields.IntField(primary_key=True)
     scenario: fields.ForeignKeyRelation[Scenario] = fields.ForeignKeyField(
@@ -30,6 +39,7 @@ class Stage(Timestamped):
     )
     name = fields.CharField(max_length=200)
     position = fields.IntField(default=0)
+    mark = fields.CharEnumField(StageMark, max_length=8, default=StageMark.NONE)
 
     actions: fields.ReverseRelation[StageAction]
 

@@ -153,6 +153,9 @@ def _managers(report: ManagersReport, t: Tr) -> list[Table]:
         N_("Plan done, amount"),
         N_("Plan, wins"),
         N_("Plan done, wins"),
+        N_("Revenue"),
+        N_("Overdue receivables"),
+        N_("Days overdue"),
     )
     rows = [
         (
@@ -174,6 +177,9 @@ def _managers(report: ManagersReport, t: Tr) -> list[Table]:
             r.plan_amount_done,
             r.plan_wins,
             r.plan_wins_done,
+            r.revenue,
+            r.overdue_receivables,
+            r.days_overdue,
         )
         for r in report.rows
     ]

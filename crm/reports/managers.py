@@ -19,6 +19,7 @@ from crm.i18n import N_
 from crm.models import InteractionState, InterestStatus, Role, User
 from crm.plans import plans_for_period
 from crm.reports import inquiries as inquiry_report
+from crm.reports import revenue
 from crm.reports.drill import (
     DrillDown,
     RecordKind,
@@ -27,6 +28,7 @@ from crm.reports.drill import (
     unknown_figure,
 )
 from crm.reports.filters import Period, ReportFilter
+from crm.reports.revenue import add_money
 from crm.reports.scope import Scope, Sql, scope_for, where
 from crm.reports.stats import Spread, money, share, spread
 from crm.rows import query
@@ -47,6 +49,7 @@ MAX_IDLE_DAYS = 3650
 ) = ("accepted", "rejected", "opened", "won", "lost", "done", "overdue", "no_next_step", "idle")
 ANSWERED = "answered"  # the inquiries whose first response is in the median
 FIGURES = (ACCEPTED, REJECTED, ANSWERED, OPENED, WON, LOST, DONE, OVERDUE, NO_NEXT_STEP, IDLE)
+FIGURES_WITH_MONEY = FIGURES + revenue.FIGURES  # crm.reports.revenue's figures too
 
 
 @dataclass
@@ -69,6 +72,9 @@ class ManagerRow:
     plan_wins: Decimal | None = None
     plan_amount_done: float | None = None  # won amount / plan
     plan_wins_done: float | None = None
+    revenue: Decimal = Decimal("0.00")  # crm.reports.revenue
+    overdue_receivables: Decimal = Decimal("0.00")
+    days_overdue: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,7 @@ async def managers(
         "COUNT(*) FROM clients c", _idle(scope, sql, idle_days), sql, "c.responsible_id"
     ):
         row(user_id).idle_clients = int(count)
+    await add_money(scope, row)
     period = scope.period
     planned = await plans_for_period(list(rows), period.first, period.last)
     for target in rows.values():
@@ -233,7 +240,7 @@ async def drill(
 ) -> DrillDown:
     """The records behind a manager's figure: inquiries (ACCEPTED, REJECTED), interests
     (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE)."""
-    if figure not in FIGURES:
+    if figure not in FIGURES_WITH_MONEY:
         raise unknown_figure()
     _check_idle(idle_days)
     if figure in (ACCEPTED, REJECTED, ANSWERED):
@@ -246,6 +253,10 @@ async def drill(
             per_page=per_page,
         )
     scope, sql = await scope_for(report_filter, actor), Sql()
+    if figure in revenue.FIGURES:
+        return await revenue.drill(
+            scope, figure=figure, manager_id=manager_id, page=page, per_page=per_page
+        )
     if figure in (DONE, OVERDUE):
         conditions = [*_interactions(scope, sql, figure), f"x.responsible_id = {sql(manager_id)}"]
         inner = (

@@ -25,6 +25,8 @@ MANAGER_PAGES |= {f"/deals/{{id}}/{action}" for action in ("edit", "move", "win"
 MANAGER_PAGES |= {"/deals/{id}/reopen", "/deals/{id}/note"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/restore"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
+# Money facts on the deal page: a manager bills and records payments of their own deals
+MANAGER_PAGES |= {"/deals/{id}/invoices", "/deals/{id}/invoices/{invoice}/payments"}
 MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
 # ... and the exports of their client list (only the clients they see)

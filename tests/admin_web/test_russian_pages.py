@@ -51,6 +51,7 @@ NOT_PAGES = {
     "/onboarding/company",
     "/import/jobs/{id}/status",
     "/import/jobs/{id}/failed.csv",
+    "/import/money/{token}/failed.csv",
     "/inbox/events",  # the live desk's event stream
     "/inbox/{id}/quick-replies",  # the reply box's quick replies, JSON
     "/clients/export.csv",
@@ -208,6 +209,20 @@ async def _import(browser: Browser, tmp_path: Path) -> tuple[str, ImportJob]:
     return resp.url.path, job
 
 
+async def _money_import(browser: Browser, tmp_path: Path) -> str:
+    """An accounting export with a row that fails: its result page lists it with the reason."""
+    path = tmp_path / "money.csv"
+    path.write_text("Контрагент;Номер счёта;Сумма\nООО Нет такого;1;100\n", encoding="utf-8")
+    await browser.get("/import/money")
+    form = FormData()
+    form.add_field("_csrf", await browser.csrf())
+    form.add_field("_back", "/import/money")
+    form.add_field("file", path.read_bytes(), filename="money.csv")
+    resp = await browser.client.post("/import/money", data=form)
+    assert resp.status == 200
+    return resp.url.path
+
+
 async def _robots(admin: User) -> Scenario:
     scenario = await Scenario.filter(is_active=True).order_by("id").first()
     assert scenario is not None
@@ -241,6 +256,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     assert manager is not None
     await browser.login(admin.email)
     preview, job = await _import(browser, tmp_path)
+    money_result = await _money_import(browser, tmp_path)
 
     some_clients = [c.id for c in await Client.filter(merged_into_id=None).order_by("id").limit(12)]
     won = await Interest.filter(status="won").first()
@@ -272,6 +288,8 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
         "/import": ["/import"],
         "/import/{token}": [preview],
         "/import/jobs/{id}": [f"/import/jobs/{job.id}"],
+        "/import/money": ["/import/money"],
+        "/import/money/{token}": [money_result],
         "/api-keys": ["/api-keys"],
         "/clients/{id}/merge": [f"/clients/{some_clients[0]}/merge?merged_id={some_clients[1]}"],
         "/reports": ["/reports"],
