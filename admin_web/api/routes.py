@@ -11,6 +11,7 @@ from admin_web.api import (
     deals,
     inquiries,
     openapi,
+    outreach,
     quick_replies,
     reports,
 )
@@ -24,6 +25,7 @@ APIS: list[Api] = [
     inquiries.api,
     reports.api,
     quick_replies.api,
+    outreach.api,
 ]
 
 
