@@ -8,7 +8,9 @@ no transport code here."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -31,6 +33,8 @@ from crm.models import (
 )
 
 MAX_SUBJECT = 200
+# the files a message carries, as the outbox takes them, for the channel it goes through
+Attach = Callable[[Channel], Awaitable[list[dict[str, Any]]]]
 MESSENGERS = (ChannelKind.TELEGRAM, ChannelKind.VK, ChannelKind.VIBER)
 UNSUBSCRIBED = N_("The client unsubscribed or blocked this channel")
 NO_MAILBOX = N_("No mailbox is connected")
@@ -183,18 +187,23 @@ async def start_conversation(
     text: str,
     subject: str = "",
     address: str = "",
+    attach: Attach | None = None,
 ) -> tuple[Conversation, Message]:
     """Queue the first message to the client through the channel; the conversation is
     created (or the existing one of that identity used). Refused, naming the field or the
-    reason, when the channel is not one `ways_to_write` offers."""
+    reason, when the channel is not one `ways_to_write` offers. `attach(channel)` gives the
+    files to send as the outbox takes them, or refuses them (ValidationFailed on `files`)
+    before anything is created or queued."""
     client = await access_client(actor, client_id)
     ways = await ways_to_write(actor, client)
     offer = next((o for o in ways.offers if o.channel.id == channel_id), None)
     if offer is None:
         raise _not_offered(ways, channel_id)
+    attachments = await attach(offer.channel) if attach else []
     body = text.strip()
-    if not body:
-        raise ValidationFailed.field("text", N_("Required"))
+    if not body and not attachments:
+        refusal = N_("Write a message or choose a file") if attach else N_("Required")
+        raise ValidationFailed.field("text", refusal)
     meta: dict[str, object] = {}
     if offer.channel.kind == ChannelKind.EMAIL:
         clean = " ".join(subject.split())
@@ -208,5 +217,7 @@ async def start_conversation(
         assert offer.identity is not None
         identity = offer.identity
     conversation = await _conversation(offer.channel, identity)
-    message = await queue_reply(conversation.id, actor=actor, text=body, meta=meta)
+    message = await queue_reply(
+        conversation.id, actor=actor, text=body, meta=meta, attachments=attachments
+    )
     return conversation, message
