@@ -61,6 +61,12 @@ async def interest_filter(actor: User) -> Q:
     return Q(responsible_id=owner) | Q(client__responsible_id=owner)
 
 
+def may_merge_clients(actor: User) -> bool:
+    """Who merges duplicate clients (the merge screen, its undo): admins and heads of sales,
+    who see every client and answer for the base's quality; a manager does not."""
+    return actor.sees_everything
+
+
 async def access_client(actor: User, client_id: int) -> Client:
     """The client, if `actor` may see it (`client_filter`, read in SQL)."""
     sql = f"SELECT {_CLIENTS.select_list()} FROM clients WHERE id = $1 AND merged_into_id IS NULL"

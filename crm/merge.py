@@ -27,7 +27,7 @@ from typing import Any, cast
 from tortoise.transactions import in_transaction
 
 from crm import clock, fields, normalize
-from crm.access import access_client
+from crm.access import access_client, may_merge_clients
 from crm.errors import Conflict, CrmError, NotFound, PermissionDenied, ValidationFailed
 from crm.history import record_changes
 from crm.i18n import N_
@@ -338,7 +338,7 @@ async def undo_merge(record_id: int, *, actor: User) -> Client:
     if record.undone_at is not None:
         raise Conflict(N_("This merge has already been undone"))
     survivor = await access_client(actor, record.survivor_id)  # type: ignore[attr-defined]
-    if not actor.is_admin and survivor.responsible_id != actor.id:  # type: ignore[attr-defined]
+    if not may_merge_clients(actor) and survivor.responsible_id != actor.id:  # type: ignore[attr-defined]
         raise PermissionDenied()
     moved = record.moved
     new_interactions = await Interaction.filter(

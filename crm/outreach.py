@@ -8,7 +8,9 @@ no transport code here."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -16,7 +18,7 @@ from tortoise.transactions import in_transaction
 from crm.access import access_client
 from crm.channels import channel_filter
 from crm.conversations import queue_reply
-from crm.errors import Conflict, NotFound, ValidationFailed
+from crm.errors import Conflict, CrmError, NotFound, ValidationFailed
 from crm.i18n import N_
 from crm.models import (
     Channel,
@@ -31,8 +33,22 @@ from crm.models import (
 )
 
 MAX_SUBJECT = 200
+# the files a message carries, as the outbox takes them, for the channel it goes through
+Attach = Callable[[Channel], Awaitable[list[dict[str, Any]]]]
 MESSENGERS = (ChannelKind.TELEGRAM, ChannelKind.VK, ChannelKind.VIBER)
 UNSUBSCRIBED = N_("The client unsubscribed or blocked this channel")
+NO_MAILBOX = N_("No mailbox is connected")
+NO_ADDRESS = N_("The client has no email address")
+NO_CHANNEL = N_("No channel of this kind is connected")
+NEVER_WROTE = N_("The client has never written here, and a bot cannot write first")
+# each reason's code: the API's error code when that channel is asked for
+CODES = {
+    NO_MAILBOX: "no_mailbox",
+    NO_ADDRESS: "no_email_address",
+    NO_CHANNEL: "no_channel",
+    UNSUBSCRIBED: "unsubscribed",
+    NEVER_WROTE: "never_wrote",
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,10 @@ class NotOffered:
     kind: ChannelKind
     reason: str  # a msgid
     channel: Channel | None = None
+
+    @property
+    def code(self) -> str:
+        return CODES[self.reason]
 
 
 @dataclass(frozen=True)
@@ -75,10 +95,11 @@ async def ways_to_write(actor: User, client: Client) -> Ways:
     mailboxes = [c for c in channels if c.kind == ChannelKind.EMAIL]
     emails = await client_emails(client)
     if not mailboxes:
-        refused.append(NotOffered(ChannelKind.EMAIL, N_("No mailbox is connected")))
-    elif not emails:
-        refused.append(NotOffered(ChannelKind.EMAIL, N_("The client has no email address")))
-    for mailbox in mailboxes if emails else []:
+        refused.append(NotOffered(ChannelKind.EMAIL, NO_MAILBOX))
+    for mailbox in mailboxes:
+        if not emails:
+            refused.append(NotOffered(ChannelKind.EMAIL, NO_ADDRESS, mailbox))
+            continue
         # an address that bounced or unsubscribed on this mailbox is not offered from it
         stopped = {
             i.external_id
@@ -93,24 +114,16 @@ async def ways_to_write(actor: User, client: Client) -> Ways:
     for kind in MESSENGERS:
         of_kind = [c for c in channels if c.kind == kind]
         if not of_kind:
-            refused.append(NotOffered(kind, N_("No channel of this kind is connected")))
+            refused.append(NotOffered(kind, NO_CHANNEL))
         for channel in of_kind:
             own = [i for i in identities if i.channel_id == channel.id]  # type: ignore[attr-defined]
             subscribed = [i for i in own if i.subscribed]
             if subscribed:
                 offers.append(Offer(channel, identity=subscribed[0]))
             elif own:
-                refused.append(
-                    NotOffered(kind, N_("The client unsubscribed or blocked this channel"), channel)
-                )
+                refused.append(NotOffered(kind, UNSUBSCRIBED, channel))
             else:
-                refused.append(
-                    NotOffered(
-                        kind,
-                        N_("The client has never written here, and a bot cannot write first"),
-                        channel,
-                    )
-                )
+                refused.append(NotOffered(kind, NEVER_WROTE, channel))
     return Ways(offers, refused)
 
 
@@ -157,6 +170,15 @@ async def _email_identity(offer: Offer, client: Client, address: str) -> Channel
     return identity
 
 
+def _not_offered(ways: Ways, channel_id: int) -> CrmError:
+    """Why the channel is refused (a Conflict coded by the reason), or NotFound for a
+    channel the actor may not use or that is not there."""
+    for refused in ways.not_offered:
+        if refused.channel is not None and refused.channel.id == channel_id:
+            return Conflict(refused.reason, code=refused.code)
+    return NotFound()
+
+
 async def start_conversation(
     client_id: int,
     channel_id: int,
@@ -165,24 +187,23 @@ async def start_conversation(
     text: str,
     subject: str = "",
     address: str = "",
+    attach: Attach | None = None,
 ) -> tuple[Conversation, Message]:
     """Queue the first message to the client through the channel; the conversation is
     created (or the existing one of that identity used). Refused, naming the field or the
-    reason, when the channel is not one `ways_to_write` offers."""
+    reason, when the channel is not one `ways_to_write` offers. `attach(channel)` gives the
+    files to send as the outbox takes them, or refuses them (ValidationFailed on `files`)
+    before anything is created or queued."""
     client = await access_client(actor, client_id)
     ways = await ways_to_write(actor, client)
     offer = next((o for o in ways.offers if o.channel.id == channel_id), None)
     if offer is None:
-        reason = next(
-            (n.reason for n in ways.not_offered if n.channel and n.channel.id == channel_id),
-            None,
-        )
-        if reason:
-            raise Conflict(reason, code="channel_not_offered")
-        raise NotFound()
+        raise _not_offered(ways, channel_id)
+    attachments = await attach(offer.channel) if attach else []
     body = text.strip()
-    if not body:
-        raise ValidationFailed.field("text", N_("Required"))
+    if not body and not attachments:
+        refusal = N_("Write a message or choose a file") if attach else N_("Required")
+        raise ValidationFailed.field("text", refusal)
     meta: dict[str, object] = {}
     if offer.channel.kind == ChannelKind.EMAIL:
         clean = " ".join(subject.split())
@@ -196,5 +217,7 @@ async def start_conversation(
         assert offer.identity is not None
         identity = offer.identity
     conversation = await _conversation(offer.channel, identity)
-    message = await queue_reply(conversation.id, actor=actor, text=body, meta=meta)
+    message = await queue_reply(
+        conversation.id, actor=actor, text=body, meta=meta, attachments=attachments
+    )
     return conversation, message

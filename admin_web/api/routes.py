@@ -12,6 +12,7 @@ from admin_web.api import (
     inquiries,
     money,
     openapi,
+    outreach,
     quick_replies,
     reports,
 )
@@ -27,6 +28,7 @@ APIS: list[Api] = [
     quick_replies.api,
     money.invoices_api,
     money.payments_api,
+    outreach.api,
 ]
 
 

@@ -15,7 +15,7 @@ from admin_web.views.client_merge import merges_into
 from admin_web.views.clients import kind_choices, relation_choices
 from crm import clients as client_service
 from crm import clock, fields
-from crm.access import access_client
+from crm.access import access_client, may_merge_clients
 from crm.client_card import get_persons
 from crm.duplicates import REASONS as DUPLICATE_REASONS
 from crm.duplicates import find_duplicates
@@ -83,7 +83,8 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "history": await list_changes("client", client.id, limit=100),
         "duplicates": await find_duplicates(client.id, actor=user),
         "duplicate_reasons": DUPLICATE_REASONS,
-        "merges": await merges_into(client.id) if user.is_admin else [],
+        "merges": await merges_into(client.id) if may_merge_clients(user) else [],
+        "may_merge": may_merge_clients(user),
         "conversations": await _conversations(client),
         "local_time": client_service.client_local_time(client),
         "relation_names": dict(relation_choices(request)),

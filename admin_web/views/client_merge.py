@@ -1,6 +1,7 @@
-"""The merge screen: an admin merges a duplicate into a client, choosing per field which
-value stays where both have one (the survivor's is preselected), sees what is carried over
-and which tags are gained; and undoes a merge from the survivor's card."""
+"""The merge screen: an admin or a head of sales (`crm.access.may_merge_clients`) merges a
+duplicate into a client, choosing per field which value stays where both have one (the
+survivor's is preselected), sees what is carried over and which tags are gained; and undoes
+a merge from the survivor's card."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from admin_web import forms
-from admin_web.auth import require_admin
+from admin_web.auth import require_user
 from admin_web.render import flash, gettext_for, locale_of, redirect, render
-from crm.errors import NotFound
+from crm.access import may_merge_clients
+from crm.errors import NotFound, PermissionDenied
 from crm.i18n import N_, format_date
 from crm.labels import label
 from crm.merge import FieldDifference, merge_clients, plan_merge, undo_merge
@@ -20,6 +22,16 @@ from crm.models import MergeRecord, RelationType, User
 from crm.normalize import whole_number
 
 routes = web.RouteTableDef()
+
+
+def _merger(request: web.Request) -> User:
+    """The logged-in user, if they may merge clients (403 before anything is read)."""
+    user = require_user(request)
+    if not may_merge_clients(user):
+        raise PermissionDenied()
+    return user
+
+
 CHOICE = "choice_"  # a radio per difference: CHOICE + its key, "survivor" or "merged"
 
 
@@ -55,12 +67,12 @@ def _rows(
 @routes.get(r"/clients/{id:\d+}/merge")
 async def merge_screen(request: web.Request) -> web.StreamResponse:
     """What merging `merged_id` into this client does, with a choice per differing field."""
-    admin = require_admin(request)
+    user = _merger(request)
     survivor_id = forms.match_int(request.match_info["id"])
     merged_id = whole_number(request.query.get("merged_id", ""), max_digits=10)
     if merged_id is None or merged_id >= 2**31:
         raise NotFound()
-    plan = await plan_merge(survivor_id, merged_id, actor=admin)
+    plan = await plan_merge(survivor_id, merged_id, actor=user)
     people = {u.id: u.full_name for u in await User.all()}
     context = {
         "survivor": plan.survivor,
@@ -76,7 +88,7 @@ async def merge_screen(request: web.Request) -> web.StreamResponse:
 @routes.post(r"/clients/{id:\d+}/merge")
 async def merge_post(request: web.Request) -> web.StreamResponse:
     """Merge the duplicate into this client (this one survives), taking the values chosen."""
-    admin = require_admin(request)
+    user = _merger(request)
     survivor_id = forms.match_int(request.match_info["id"])
     form = await request.post()
     merged_id = forms.integer(form, "merged_id")
@@ -86,7 +98,7 @@ async def merge_post(request: web.Request) -> web.StreamResponse:
         for key in form
         if key.startswith(CHOICE) and forms.text(form, key) == "merged"
     ]
-    await merge_clients(survivor_id, merged_id, actor=admin, take=take)
+    await merge_clients(survivor_id, merged_id, actor=user, take=take)
     await flash(request, gettext_for(request, N_("Clients merged")))
     return redirect(f"/clients/{survivor_id}")
 
@@ -94,12 +106,12 @@ async def merge_post(request: web.Request) -> web.StreamResponse:
 @routes.post(r"/clients/{id:\d+}/merges/{record:\d+}/undo")
 async def merge_undo(request: web.Request) -> web.StreamResponse:
     """Undo a merge into this client: the merged client comes back as it was."""
-    admin = require_admin(request)
+    user = _merger(request)
     survivor_id = forms.match_int(request.match_info["id"])
     record_id = forms.match_int(request.match_info["record"])
     if not await MergeRecord.filter(id=record_id, survivor_id=survivor_id).exists():
         return redirect(f"/clients/{survivor_id}")
-    restored = await undo_merge(record_id, actor=admin)
+    restored = await undo_merge(record_id, actor=user)
     await flash(request, gettext_for(request, N_("Merge undone")))
     return redirect(f"/clients/{restored.id}")
 

@@ -74,7 +74,7 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     return await render(request, "conversation.html", context)
 
 
-async def _files(form: forms.Form, channel: Channel) -> list[dict[str, Any]]:
+async def uploaded_files(form: forms.Form, channel: Channel) -> list[dict[str, Any]]:
     """The chosen files as outbox attachments, the way the bot queues them."""
     found = []
     for upload in form.getall("files", []):
@@ -104,7 +104,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     channel = await Channel.get(id=conversation.channel_id)  # type: ignore[attr-defined]
     form = await request.post()
     text = form.get("text")
-    attachments = await _files(form, channel)
+    attachments = await uploaded_files(form, channel)
     check_reply(channel.kind.value, attachments, public_url=request.app[SETTINGS].public_url)
     if not (isinstance(text, str) and text.strip()) and not attachments:
         raise ValidationFailed.field("text", N_("Write a message or choose a file"))

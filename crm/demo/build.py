@@ -21,6 +21,7 @@ from datetime import datetime
 from tortoise import connections
 
 from crm import clock
+from crm.demo.desk import desk_rows
 from crm.demo.reference import prepare
 from crm.demo.rows import COLUMNS, Builder, Rows
 from crm.demo.writers import CopyWriter, InsertWriter, next_ids
@@ -57,13 +58,26 @@ async def generate(
         postgres = conn.capabilities.dialect == "postgres"
         writer = CopyWriter(raw) if postgres else InsertWriter(raw)
         done = 0
+        last: Rows = {}  # the last chunk: today's desk is made of its clients
         async for rows in _pipelined(builder, n_clients, writer):
             counts.update({table: len(table_rows) for table, table_rows in rows.items()})
             done += len(rows["clients"])
+            last = rows
             if progress is not None:
                 progress(done, n_clients)
+        await _write_desk(builder, last, writer, counts)
         await writer.finish(counts)
     return {"users": setup.created_users, **{table: counts[table] for table in COLUMNS}}
+
+
+async def _write_desk(
+    builder: Builder, last: Rows, writer: CopyWriter | InsertWriter, counts: Counter[str]
+) -> None:
+    """Today's desk (crm.demo.desk): waiting inquiries, unanswered conversations."""
+    rows = desk_rows(builder.rng, COLUMNS, last, builder.setup.channels, builder._id, builder.now)
+    if rows:
+        await writer.write({table: rows.get(table, []) for table in COLUMNS})
+        counts.update({table: len(table_rows) for table, table_rows in rows.items()})
 
 
 async def _pipelined(

@@ -1,13 +1,13 @@
 """The merge screen: a choice per field both clients fill, what is carried over, the
-merge itself, and its undo from the card."""
+merge itself, and its undo from the card; admins and heads of sales merge, managers not."""
 
 from __future__ import annotations
 
 import re
 
 from crm import clients, fields
-from crm.models import Client, FieldValue, MergeRecord, User
-from tests.admin_web.conftest import Browser
+from crm.models import Client, FieldValue, MergeRecord, Role, User
+from tests.admin_web.conftest import Browser, make_user
 
 
 async def _pair(admin: User) -> tuple[Client, Client, int]:
@@ -104,3 +104,26 @@ async def test_the_merge_screen_of_an_unknown_client_is_not_found(
     for query in ("merged_id=999999", "merged_id=abc", "merged_id=99999999999999"):
         status, _ = await as_admin.get(f"/clients/{survivor.id}/merge?{query}")
         assert status == 404
+
+
+async def test_a_head_of_sales_merges_and_undoes(browser: Browser, admin: User) -> None:
+    """Issue 14: a head sees every client and may change none of settings, channels, users
+    or API keys; the client base's duplicates are theirs to merge."""
+    head = await make_user(Role.HEAD, email="head@example.com", full_name="Helen Head")
+    survivor, twin, _ = await _pair(admin)
+    await browser.login(head.email)
+    _, card = await browser.get(f"/clients/{survivor.id}")
+    assert f'href="/clients/{survivor.id}/merge?merged_id={twin.id}"' in card
+    status, text = await browser.get(f"/clients/{survivor.id}/merge?merged_id={twin.id}")
+    assert status == 200 and 'id="merge-form"' in text
+    status, text = await browser.post(
+        f"/clients/{survivor.id}/merge", {"merged_id": str(twin.id), "choice_note": "merged"}
+    )
+    assert status == 200 and "Clients merged" in text
+    assert (await Client.get(id=twin.id)).merged_into_id == survivor.id  # type: ignore[attr-defined]
+    record = await MergeRecord.get(survivor_id=survivor.id)
+    assert record.actor_id == head.id  # type: ignore[attr-defined]
+    assert "Undo the merge" in text
+    _, text = await browser.post(f"/clients/{survivor.id}/merges/{record.id}/undo")
+    assert "Merge undone" in text
+    assert (await Client.get(id=twin.id)).merged_into_id is None  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """Email from the panel through the real path (the panel's pages over HTTP, the outbox, the
 SMTP server on loopback, Dovecot for the customer's answers): writing first to a client's
-address from a chosen mailbox with a subject; the answer threads into the conversation; a
+address from a chosen mailbox with a subject and a file; the answer threads into the conversation; a
 reply answers the thread chosen in the reply box (an older one too), not always the newest."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from inbox.service import Inbox
 from tests.admin_web.conftest import Browser
 from tests.admin_web.conftest import admin as admin  # the onboarded install's admin
 from tests.admin_web.conftest import settings as settings
+from tests.admin_web.desk.test_outreach import write_with_files
 from tests.crm import factories
 from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_server import SmtpServer
@@ -108,14 +109,16 @@ async def test_write_first_by_email_then_answer_each_thread_where_it_was(
         {"channel_id": str(mailbox.id), "address": CUSTOMER, "text": "Добрый день!"},
     )
     assert "Required" in page and not await Message.exists()  # a subject is needed
-    _, page = await as_admin.post(
-        f"/clients/{client.id}/write",
+    _, page = await write_with_files(
+        as_admin,
+        client.id,
         {
             "channel_id": str(mailbox.id),
             "address": CUSTOMER,
             "subject": "Предложение по поставке",
             "text": "Добрый день! Высылаем предложение.",
         },
+        [("offer.pdf", b"%PDF-1.4 offer", "application/pdf")],
     )
     assert "The message is queued" in page
     conversation = await Conversation.get(client_id=client.id)
@@ -124,6 +127,8 @@ async def test_write_first_by_email_then_answer_each_thread_where_it_was(
     assert first.rcpt_tos == (CUSTOMER,)
     assert first.message["Subject"] == "Предложение по поставке"  # no "Re:": a new thread
     assert first.message["In-Reply-To"] is None
+    files = [(a.get_filename(), a.get_content()) for a in first.message.iter_attachments()]
+    assert files == [("offer.pdf", b"%PDF-1.4 offer")]  # the file written first goes along
     ours = (await Message.get(direction="out")).source_id
     assert ours and first.message["Message-ID"] == f"<{ours}>"
 

@@ -1,22 +1,27 @@
 """Writing first from the client card: a message on Telegram or VK where the client has a
 subscribed identity goes through the outbox to the channel's fake once, creating the
 conversation; every channel not offered says why (no identity, unsubscribed, no mailbox,
-no email address); a manager writes only to their own clients. Email (a mailbox, a
+no email address); a manager writes only to their own clients; photos and documents go
+along, and a file the channel cannot take is refused before anything is created. Email (a mailbox, a
 subject, the answer's thread): tests/inbox/test_email_outreach.py."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from crm import channels
 from crm.models import Channel, ChannelIdentity, Client, Conversation, Message, Role, User
+from inbox import reply_limits
 from inbox.service import Inbox
 from tests.admin_web.conftest import Browser, make_user
 from tests.admin_web.desk.conftest import customer_writes
+from tests.admin_web.desk.test_reply import PNG, VIBER_TOKEN
 from tests.crm import factories
 from tests.fakes.telegram_api import TelegramAPI
+from tests.fakes.viber_api import ViberAPI
 from tests.fakes.vk_api import VkAPI
 
 VK_PEER = 190_000_123
@@ -140,3 +145,88 @@ async def test_an_address_that_unsubscribed_from_a_mailbox_is_not_offered_from_i
     )
     assert "The client unsubscribed or blocked this channel" in page
     assert not await Message.exists()
+
+
+async def write_with_files(
+    browser: Browser, client_id: int, fields: dict[str, str], files: list[tuple[str, bytes, str]]
+) -> tuple[int, str]:
+    """Open the write page and send its form (multipart, as the browser does)."""
+    await browser.get(f"/clients/{client_id}/write")
+    form = aiohttp.FormData()
+    form.add_field("_csrf", browser.token)
+    form.add_field("_back", f"/clients/{client_id}/write")
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, content, mime in files:
+        form.add_field("files", content, filename=name, content_type=mime)
+    response = await browser.client.post(f"/clients/{client_id}/write", data=form)
+    return response.status, await response.text()
+
+
+async def test_writing_first_with_a_photo_and_a_file_alone(
+    as_admin: Browser, admin: User, inbox: Inbox, tg: Channel, telegram: TelegramAPI
+) -> None:
+    client = await factories.client(admin, name="Фото")
+    await ChannelIdentity.create(channel=tg, external_id="5151", client=client)
+    _, page = await as_admin.get(f"/clients/{client.id}/write")
+    assert 'enctype="multipart/form-data"' in page and 'name="files"' in page
+    status, page = await write_with_files(
+        as_admin,
+        client.id,
+        {"channel_id": str(tg.id), "text": "Наш каталог"},
+        [("price.png", PNG, "image/png")],
+    )
+    assert status == 200 and "The message is queued" in page
+    status, page = await write_with_files(
+        as_admin, client.id, {"channel_id": str(tg.id), "text": " "}, [("a.pdf", b"%PDF", "x/y")]
+    )
+    assert "The message is queued" in page
+    assert [m.attachments[0]["kind"] for m in await Message.all().order_by("id")] == [
+        "photo",
+        "document",
+    ]
+    assert (await inbox.send()).sent == 2
+    assert (await inbox.send()).sent == 0
+    delivered = [m for m in telegram.delivered if m["chat"]["id"] == 5151]
+    assert [("photo" in m, m.get("caption")) for m in delivered] == [
+        (True, "Наш каталог"),
+        (False, None),
+    ]
+    assert "document" in delivered[1]
+    _, page = await write_with_files(as_admin, client.id, {"channel_id": str(tg.id)}, [])
+    assert "Write a message or choose a file" in page
+    assert await Message.all().count() == 2
+
+
+async def test_a_file_the_channel_cannot_take_is_refused_before_anything_is_created(
+    as_admin: Browser, admin: User, tg: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await factories.client(admin, name="Большой файл")
+    await ChannelIdentity.create(channel=tg, external_id="6161", client=client)
+    monkeypatch.setitem(reply_limits.FILE_LIMITS, "telegram", {"photo": 16, "document": 32})
+    status, page = await write_with_files(
+        as_admin,
+        client.id,
+        {"channel_id": str(tg.id), "text": "Каталог"},
+        [("catalog.pdf", b"%PDF" * 16, "application/pdf")],
+    )
+    assert status == 200 and "catalog.pdf is larger than Telegram accepts" in page
+    assert 'id="err-files"' in page and "Каталог" in page  # the form keeps what was typed
+    assert not await Conversation.exists() and not await Message.exists()
+    async with ViberAPI(require_webhook=False) as fake:
+        viber = await channels.create_channel(
+            kind="viber",
+            name="Viber",
+            credentials={"token": VIBER_TOKEN},
+            api_base=fake.base_url,
+            actor=admin,
+        )
+        await ChannelIdentity.create(channel=viber, external_id="vb-1", client=client)
+        _, page = await write_with_files(
+            as_admin,
+            client.id,
+            {"channel_id": str(viber.id), "text": "Фото"},
+            [("a.png", PNG, "image/png")],
+        )
+        assert "set CRMHUB_PUBLIC_URL" in page
+        assert not await Conversation.exists() and not await Message.exists()
