@@ -18,7 +18,7 @@ from crm.errors import ValidationFailed
 from crm.i18n import N_, Text
 from crm.models import User
 from crm.normalize import whole_number
-from crm.reports import base, funnel, inquiries, managers, pipeline, sources
+from crm.reports import base, funnel, inquiries, managers, next_response, pipeline, sources
 from crm.reports.drill import MAX_PER_PAGE, PER_PAGE, DrillDown
 from crm.reports.filters import ReportFilter
 
@@ -147,7 +147,8 @@ async def records(
             **paging,
         )
     if report == "inquiries":
-        return await inquiries.drill(
+        later = figure in next_response.FIGURES  # next-response time: customers' messages
+        return await (next_response.drill if later else inquiries.drill)(
             report_filter,
             actor=actor,
             figure=figure,
