@@ -301,6 +301,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             **await choices(request, user),
             "group_keys": group_keys,
             "group_label": group_label_of(request),
+            "bucket_names": inquiries.BUCKET_NAMES,
         },
     )
 

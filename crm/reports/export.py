@@ -26,6 +26,7 @@ from crm.reports.drill import DrillDown
 from crm.reports.funnel import FunnelReport
 from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport, InquiryGroup, ResponseFigures
 from crm.reports.managers import ManagersReport
+from crm.reports.next_response import NextResponse, NextResponseFigures
 from crm.reports.pipeline import PipelineReport
 from crm.reports.sources import SourceRow, SourcesReport
 from crm.reports.stats import Spread
@@ -224,6 +225,39 @@ def _inquiries(report: InquiriesReport, t: Tr) -> list[Table]:
         table(t(N_("Channels")), report.channels),
         table(t(N_("Managers")), report.managers),
         Table(t(N_("Rejection reasons")), (t(N_("Rejection reason")), t(N_("Inquiries"))), reasons),
+        *_next_response(report.next_response, t),
+    ]
+
+
+def _next_row(name: str, f: NextResponseFigures) -> tuple[Any, ...]:
+    s = f.next_response
+    return (name, f.waits, f.answered, f.waiting, _minutes(s.median), _minutes(s.p90), *f.buckets)
+
+
+def _next_response(report: NextResponse, t: Tr) -> list[Table]:
+    """Next-response time of later customer messages: total, per channel, per manager."""
+    columns = (
+        N_("Messages waited"),
+        N_("Answered"),
+        N_("Still waiting"),
+        N_("Next reply, median, working min"),
+        N_("Next reply, 90th percentile, working min"),
+        *BUCKET_NAMES,
+    )
+    rest = tuple(map(t, columns))
+    total = _next_row(t(N_("Total")), report.total)
+    return [
+        Table(t(N_("Next response")), ("", *rest), [total]),
+        Table(
+            t(N_("Next response by channel")),
+            (t(N_("Channel")), *rest),
+            [_next_row(g.name, g.figures) for g in report.channels],
+        ),
+        Table(
+            t(N_("Next response by manager")),
+            (t(N_("Manager")), *rest),
+            [_next_row(g.name or t(N_("nobody")), g.figures) for g in report.managers],
+        ),
     ]
 
 

@@ -127,3 +127,24 @@ async def test_dashboard(browser: Browser, world: World) -> None:
     await login(browser, world.boris)
     status, page = await browser.get("/")
     assert status == 200 and "Анна" not in page
+
+
+async def test_next_response_section_and_its_records(browser: Browser, world: World) -> None:
+    from tests.crm.reports.test_next_response import later_messages
+
+    waits = await later_messages(world)
+    await login(browser, world.head)
+    status, page = await browser.get("/reports/inquiries?period=this_month")
+    assert status == 200
+    section = page.split('id="next-response"', 1)[1].split("</section>", 1)[0]
+    assert ">18 min<" in section  # the median of 4, 15, 20 and 180: 17.5
+    bucket = next(link for link in links(page) if "figure=next_bucket" in link and "key=2" in link)
+    status, records = await browser.get(bucket)
+    assert status == 200 and "(2)" in records  # W1 and W2 waited 15-60 working minutes
+    ids = [re.sub(r"<[^>]+>", "", row.split("</td>", 1)[0]) for row in rows_of(records)]
+    assert ids == [str(waits["W1"]), str(waits["W2"])]
+    assert "Борис" in records and "Вопрос" in records
+    resp = await browser.client.get(bucket + "&format=xlsx")
+    book = load_workbook(io.BytesIO(await resp.read()))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][-1] == "Answered in, working min" and [r[-1] for r in rows[1:]] == [20, 15]

@@ -55,6 +55,10 @@ async def _message(
 
 @pytest.fixture
 async def waits(world: World) -> dict[str, int]:
+    return await later_messages(world)
+
+
+async def later_messages(world: World) -> dict[str, int]:
     """The world's later messages; the waits' message ids by name."""
     q = world.inquiries
     w = {}
