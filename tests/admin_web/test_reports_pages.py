@@ -121,7 +121,10 @@ async def test_dashboard(browser: Browser, world: World) -> None:
     # March: Q1-Q5 received, Q5 waiting; A won (100) in March, nothing in February
     assert re.search(r"<strong>5</strong><br>Inquiries this month", dashboard)
     assert re.search(r"<strong>1</strong><br>Waiting to be taken", dashboard)
-    assert "(1)" in page  # one deal won this month
+    won = re.search(r'\(<a href="([^"]+)">1</a>\)', page)  # one deal won this month
+    assert won is not None and "figure=won" in won.group(1)
+    status, records = await browser.get(unescape(won.group(1)))
+    assert status == 200 and "(1)" in records and "<td>A</td>" in records
     assert "/reports/pipeline/records?figure=overdue" in unescape(page)
     await browser.post("/logout")
     await login(browser, world.boris)
@@ -148,3 +151,45 @@ async def test_next_response_section_and_its_records(browser: Browser, world: Wo
     book = load_workbook(io.BytesIO(await resp.read()))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0][-1] == "Answered in, working min" and [r[-1] for r in rows[1:]] == [20, 15]
+
+
+FIGURE_CELL = re.compile(r'<td class="num[^"]*">(.*?)</td>|<strong>(.*?)</strong>', re.S)
+
+
+def unlinked(page: str) -> list[str]:
+    """The figures of a page (table cells, bold figures) that open no records."""
+    main = page.split("<main", 1)[-1]
+    main = re.sub(r"<a\b[^>]*>.*?</a>|<svg\b.*?</svg>|<form\b.*?</form>", "", main, flags=re.S)
+    found = []
+    for match in FIGURE_CELL.finditer(main):
+        cell = (match.group(1) or match.group(2) or "").strip()
+        text = unescape(re.sub(r"<[^>]+>", "", cell)).replace("\xa0", " ").strip()
+        if re.search(r"[1-9]", text):  # a zero opens nothing
+            found.append(text)
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/reports/funnel?period=this_month",
+        "/reports/pipeline",
+        "/reports/managers?period=this_month",
+        "/reports/inquiries?period=this_month",
+        "/reports/sources?period=this_month",
+        "/reports/base?period=this_month",
+        "/reports/base?period=this_month&group_by=responsible&group_by2=kind",
+    ],
+)
+async def test_every_figure_opens_its_records(browser: Browser, world: World, path: str) -> None:
+    from tests.crm.reports.test_next_response import later_messages
+
+    await later_messages(world)
+    await login(browser, world.head)
+    status, page = await browser.get(path)
+    assert status == 200
+    assert unlinked(page) == []
+    for link in links(page):  # and each link opens a records page
+        status, _ = await browser.get(link)
+        assert status == 200, link
