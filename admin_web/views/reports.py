@@ -11,7 +11,7 @@ with no figures, rather than as an error page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -151,17 +151,6 @@ def record_link(kind: str, record_id: object) -> str | None:
     return f"/deals/{record_id}" if kind == RecordKind.INTERESTS else None
 
 
-# a drill-down column holding a stored value, per record kind: the table of its words
-WORDS: dict[tuple[str, str], Mapping[str, labels.Label]] = {
-    (RecordKind.INTERESTS, "Status"): labels.INTEREST_STATUS,
-    (RecordKind.CLIENTS, "Kind"): labels.CLIENT_KIND,
-    (RecordKind.CLIENTS, "Relation"): labels.RELATION_TYPE,
-    (RecordKind.INQUIRIES, "Status"): labels.INQUIRY_STATUS,
-    (RecordKind.INTERACTIONS, "Kind"): labels.INTERACTION_KIND,
-    (RecordKind.INTERACTIONS, "State"): labels.INTERACTION_STATE,
-}
-
-
 def cell_of(request: web.Request, user: User, kind: str) -> Callable[[Any, str], str]:
     """A drill-down cell as the reader reads it: moments in their zone, money, words."""
     locale = locale_of(request)
@@ -173,7 +162,7 @@ def cell_of(request: web.Request, user: User, kind: str) -> Callable[[Any, str],
             return format_datetime(value, locale, user.timezone, "short")
         if isinstance(value, Decimal):
             return format_money(value, "RUB", locale)
-        table = WORDS.get((kind, column))
+        table = export.WORDS.get((kind, column))
         return labels.label(str(value), locale, table) if table else str(value)
 
     return cell

@@ -5,7 +5,7 @@ formatted in the reader's locale here, so web and bot draw the same chart."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 
 from babel.numbers import format_decimal
@@ -18,6 +18,7 @@ from crm.reports import inquiries as inquiries_report
 from crm.reports import managers as managers_report
 from crm.reports import pipeline as pipeline_report
 from crm.reports.base import BaseReport
+from crm.reports.export import GROUP_WORDS
 from crm.reports.funnel import ScenarioFunnel
 from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport
 from crm.reports.managers import ManagersReport
@@ -141,13 +142,6 @@ def sources_chart(report: SourcesReport, locale: str, link: Link = _none) -> Cha
         Series(pgettext("count", "Won", locale), [r.won for r in rows]),
     ]
     return column_chart(names, series, title=gettext("Channels", locale))
-
-
-# a base report's grouping holding a stored value: the table of its words
-GROUP_WORDS: dict[str, Mapping[str, labels.Label]] = {
-    "kind": labels.CLIENT_KIND,
-    "relation": labels.RELATION_TYPE,
-}
 
 
 def group_label(dimension: str, text: object, locale: str) -> str:

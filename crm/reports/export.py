@@ -12,7 +12,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,9 +20,10 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm import labels
 from crm.i18n import N_, gettext
 from crm.reports.base import LAST_CONTACT, BaseReport
-from crm.reports.drill import DrillDown
+from crm.reports.drill import DrillDown, RecordKind
 from crm.reports.funnel import FunnelReport
 from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport, InquiryGroup, ResponseFigures
 from crm.reports.managers import ManagersReport
@@ -31,6 +32,38 @@ from crm.reports.pipeline import PipelineReport
 from crm.reports.sources import SourceRow, SourcesReport
 from crm.reports.stats import Spread
 from crm.safe_cells import safe_cell
+
+# a drill-down column holding a stored value, per record kind: the table of its words
+WORDS: dict[tuple[str, str], Mapping[str, labels.Label]] = {
+    (RecordKind.INTERESTS, "Status"): labels.INTEREST_STATUS,
+    (RecordKind.CLIENTS, "Kind"): labels.CLIENT_KIND,
+    (RecordKind.CLIENTS, "Relation"): labels.RELATION_TYPE,
+    (RecordKind.INQUIRIES, "Status"): labels.INQUIRY_STATUS,
+    (RecordKind.INTERACTIONS, "Kind"): labels.INTERACTION_KIND,
+    (RecordKind.INTERACTIONS, "State"): labels.INTERACTION_STATE,
+}
+# a base report's grouping holding a stored value: the table of its words
+GROUP_WORDS: dict[str, Mapping[str, labels.Label]] = {
+    "kind": labels.CLIENT_KIND,
+    "relation": labels.RELATION_TYPE,
+}
+
+
+DIMENSION_NAMES = {
+    "kind": N_("Kind"),
+    "relation": N_("Relation"),
+    "region": N_("Region"),
+    "responsible": N_("Responsible"),
+    "tag": N_("Tag"),
+    "lead_source": N_("Lead source"),
+}
+
+
+def words(value: Any, table: Mapping[str, labels.Label] | None, locale: str | None) -> Any:
+    """A stored value in the reader's words where it has a table ("won" -> "Выиграна")."""
+    if table is None or value is None or value == "":
+        return value
+    return labels.label(str(value.value if isinstance(value, Enum) else value), locale, table)
 
 
 @dataclass(frozen=True)
@@ -296,7 +329,7 @@ def _sources(report: SourcesReport, t: Tr) -> list[Table]:
     ]
 
 
-def _base(report: BaseReport, t: Tr) -> list[Table]:
+def _base(report: BaseReport, t: Tr, locale: str | None) -> list[Table]:
     buckets = [
         t(N_("Last contact under {days} days")).format(days=LAST_CONTACT[0]),
         *(
@@ -306,15 +339,25 @@ def _base(report: BaseReport, t: Tr) -> list[Table]:
         t(N_("Last contact over {days} days")).format(days=LAST_CONTACT[-1]),
         t(N_("Never contacted")),
     ]
+    dims = report.group_by
     columns = (
-        *report.group_by,
+        *(t(DIMENSION_NAMES.get(d, N_("Custom field"))) for d in dims),
         t(N_("Clients")),
         t(N_("With open deals")),
         t(N_("Won amount")),
         *buckets,
     )
     rows = [
-        (*g.labels, g.clients, g.with_open_interests, g.won_amount, *g.last_contact)
+        (
+            *(
+                words(text, GROUP_WORDS.get(d), locale)
+                for d, text in zip(dims, g.labels, strict=False)
+            ),
+            g.clients,
+            g.with_open_interests,
+            g.won_amount,
+            *g.last_contact,
+        )
         for g in report.groups
     ]
     q = report.quality
@@ -348,17 +391,21 @@ def tables_of(report: Any, locale: str | None = None) -> list[Table]:
     if isinstance(report, SourcesReport):
         return _sources(report, t)
     if isinstance(report, BaseReport):
-        return _base(report, t)
+        return _base(report, t, locale)
     if isinstance(report, DrillDown):
         return [drill_table(report, locale)]
     raise TypeError(f"not a report: {type(report).__name__}")
 
 
 def drill_table(drill: DrillDown, locale: str | None = None) -> Table:
+    """A drill-down's records, stored values (a deal's status, a client's kind) in words."""
+    tables = [WORDS.get((drill.kind, column)) for column in drill.columns]
+    rows = [
+        tuple(words(value, table, locale) for value, table in zip(row, tables, strict=False))
+        for row in drill.rows
+    ]
     return Table(
-        gettext(N_("Records"), locale),
-        tuple(gettext(c, locale) for c in drill.columns),
-        list(drill.rows),
+        gettext(N_("Records"), locale), tuple(gettext(c, locale) for c in drill.columns), rows
     )
 
 
