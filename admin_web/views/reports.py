@@ -221,6 +221,15 @@ def _export_links(request: web.Request) -> dict[str, str]:
     return {fmt: request.path + "?" + urlencode([*base_query, ("format", fmt)]) for fmt in FORMATS}
 
 
+def own_only(report_filter: ReportFilter, user: User) -> tuple[ReportFilter, bool]:
+    """A manager's filter naming colleagues, limited to their own work (the web says so
+    on the page; `scope_for` would refuse it, as the API does) and whether it was."""
+    if user.sees_everything or not report_filter.manager_ids:
+        return report_filter, False
+    narrowed = any(m != user.id for m in report_filter.manager_ids)
+    return replace(report_filter, manager_ids=()), narrowed
+
+
 async def every_record(
     name: str, report_filter: ReportFilter, place: Place, actor: User
 ) -> DrillDown:
@@ -258,10 +267,12 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     own = {k: query[k] for k in own_keys if k in query}
     errors: dict[str, str] = {}
     result: Any = None
+    narrowed = False
     try:
         report_filter = parse_filter(
             {k: v for k, v in query.items() if k not in own_keys}, extra=()
         )
+        report_filter, narrowed = own_only(report_filter, user)
         result = await RUNNERS[name](report_filter, user, own)
     except ValidationFailed as exc:
         errors = exc.field_messages(locale)
@@ -291,6 +302,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             "group_keys": group_keys,
             "group_label": group_label_of(request),
             "bucket_names": inquiries.BUCKET_NAMES,
+            "narrowed": narrowed,
         },
     )
 
@@ -301,7 +313,9 @@ async def records_page(request: web.Request) -> web.StreamResponse:
     name = request.match_info["report"]
     locale = locale_of(request)
     query = query_of(request, KEYS + PLACE_KEYS)
-    report_filter = parse_filter({k: v for k, v in query.items() if k in KEYS})
+    report_filter, narrowed = own_only(
+        parse_filter({k: v for k, v in query.items() if k in KEYS}), user
+    )
     place = parse_place({k: v for k, v in query.items() if k in PLACE_KEYS})
     for key in query:
         if key not in KEYS and key not in PLACE_KEYS:
@@ -329,5 +343,6 @@ async def records_page(request: web.Request) -> web.StreamResponse:
             "exports": _export_links(request),
             "record_link": record_link,
             "cell": cell_of(request, user, drill.kind),
+            "narrowed": narrowed,
         },
     )

@@ -88,11 +88,16 @@ async def test_a_manager_sees_only_their_own(browser: Browser, world: World) -> 
     status, page = await browser.get("/reports/managers?period=this_month")
     assert status == 200
     assert "Анна" in page and "Борис" not in page
-    # naming a colleague is refused, not quietly narrowed
+    # naming a colleague (a link shared by the head) shows her own figures, saying so
     status, page = await browser.get(
         f"/reports/managers?period=this_month&managers={world.boris.id}"
     )
-    assert status == 403
+    assert status == 200 and 'id="own-only"' in page
+    assert "Анна" in page and "Борис" not in page
+    status, page = await browser.get(
+        f"/reports/managers/records?period=this_month&figure=won&managers={world.boris.id}"
+    )
+    assert status == 200 and 'id="own-only"' in page and "<td>A</td>" in page
     # a drill-down link made up for Boris's row shows none of his records
     status, page = await browser.get(
         f"/reports/managers/records?period=this_month&figure=opened&manager={world.boris.id}"
