@@ -40,7 +40,12 @@ def _count(value: int, locale: str) -> str:
 
 
 def _money(value: Decimal, locale: str) -> str:
-    return format_money(value, CURRENCY, locale)
+    """Short money for a chart's label ("20,1 млн ₽"): the table beside has it exact."""
+    from babel.numbers import format_compact_currency
+
+    if abs(value) < 10_000:
+        return format_money(value, CURRENCY, locale)
+    return format_compact_currency(value, CURRENCY, locale=locale, fraction_digits=1)
 
 
 def funnel_chart(
