@@ -31,7 +31,7 @@ from typing import Any
 
 LABEL_MAX = 40
 LABEL_LINE = 16  # a bar's label wraps after this many characters (two lines at most)
-WIDTH_IN = 3.2
+WIDTH_IN = 2.8
 BAR_HEIGHT_IN = 0.42
 PALETTE = ("#3b6fb6", "#e59a3a", "#5aa469", "#c0504d", "#8064a2", "#4bacc6")
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -115,7 +115,7 @@ class Chart:
     def __init__(self, figure: Any) -> None:
         self._figure = figure
 
-    def png(self, dpi: int = 144) -> bytes:
+    def png(self, dpi: int = 192) -> bytes:
         import matplotlib
 
         with DRAWING, matplotlib.rc_context(RC):
@@ -138,10 +138,11 @@ def bar_chart(bars: Sequence[Bar], *, title: str = "") -> Chart:
     from matplotlib.figure import Figure
 
     with DRAWING, matplotlib.rc_context(RC):
-        height = max(1.6, 0.9 + BAR_HEIGHT_IN * len(bars))
+        labels = [_wrapped(b.label) for b in bars]
+        per_bar = BAR_HEIGHT_IN * (1.4 if any("\n" in label for label in labels) else 1)
+        height = max(1.6, 0.9 + per_bar * len(bars))
         figure = Figure(figsize=(WIDTH_IN, height))
         axes = figure.add_subplot()
-        labels = [_wrapped(b.label) for b in bars]
         positions = list(range(len(bars)))
         drawn = axes.barh(positions, [b.value for b in bars], color=PALETTE[0], height=0.6)
         axes.set_yticks(positions, labels)
