@@ -27,7 +27,17 @@ from admin_web.views.clients import kind_choices, relation_choices
 from crm import labels
 from crm.errors import ValidationFailed
 from crm.i18n import N_, format_datetime, format_money
-from crm.models import Channel, FieldDefinition, FieldType, Role, Scenario, Tag, User
+from crm.models import (
+    Channel,
+    FieldDefinition,
+    FieldType,
+    Inquiry,
+    Message,
+    Role,
+    Scenario,
+    Tag,
+    User,
+)
 from crm.reports import base, export, funnel, inquiries, managers, pipeline, sources
 from crm.reports import charts as report_charts
 from crm.reports.base import DIMENSIONS
@@ -149,6 +159,21 @@ def record_link(kind: str, record_id: object) -> str | None:
     if kind == RecordKind.CLIENTS:
         return f"/clients/{record_id}"
     return f"/deals/{record_id}" if kind == RecordKind.INTERESTS else None
+
+
+async def record_links(drill: DrillDown) -> Callable[[str, object], str | None]:
+    """`record_link`, and an inquiry or a customer's message opens its conversation."""
+    if drill.kind not in (RecordKind.MESSAGES, RecordKind.INQUIRIES):
+        return record_link
+    model = Message if drill.kind == RecordKind.MESSAGES else Inquiry
+    found = await model.filter(id__in=drill.ids).values_list("id", "conversation_id")
+    conversations = {int(m): int(c) for m, c in found}
+
+    def link(kind: str, record_id: object) -> str | None:
+        conversation = conversations.get(int(str(record_id)))
+        return None if conversation is None else f"/inbox/{conversation}"
+
+    return link
 
 
 def cell_of(request: web.Request, user: User, kind: str) -> Callable[[Any, str], str]:
@@ -341,7 +366,7 @@ async def records_page(request: web.Request) -> web.StreamResponse:
             "pager_base": request.path + "?" + urlencode(pager) + "&",
             "has_more": drill.page * drill.per_page < drill.total,
             "exports": _export_links(request),
-            "record_link": record_link,
+            "record_link": await record_links(drill),
             "cell": cell_of(request, user, drill.kind),
             "narrowed": narrowed,
         },

@@ -152,6 +152,10 @@ async def test_next_response_section_and_its_records(browser: Browser, world: Wo
     ids = [re.sub(r"<[^>]+>", "", row.split("</td>", 1)[0]) for row in rows_of(records)]
     assert ids == [str(waits["W1"]), str(waits["W2"])]
     assert "Борис" in records and "Вопрос" in records
+    q1 = world.inquiries["Q1"].conversation_id  # type: ignore[attr-defined]
+    assert f'href="/inbox/{q1}">{waits["W1"]}</a>' in records  # a message opens its dialogue
+    _, asked = await browser.get("/reports/inquiries/records?period=this_month&figure=accepted")
+    assert f'href="/inbox/{q1}">{world.inquiries["Q1"].id}</a>' in asked  # and an inquiry
     resp = await browser.client.get(bucket + "&format=xlsx")
     book = load_workbook(io.BytesIO(await resp.read()))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
