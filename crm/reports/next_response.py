@@ -94,20 +94,24 @@ async def read_waits(scope: Scope) -> list[Wait]:
 
     sql = Sql()
     out_, in_ = Direction.OUT.value, Direction.IN.value
+    conditions = where(inquiry_conditions(scope, sql))
+    # the clients only when the filter or the scope asks about them (a read of every client
+    # otherwise); a later inquiry of the conversation began in the period too (its index)
+    clients = " JOIN clients c ON c.id = q.client_id" if "c." in conditions else ""
     rows = await query(
         "SELECT t.id, t.qid, t.channel_id, t.channel, t.created_at, t.decided_by_id,"
         " r.created_at, r.author_id, COALESCE(ru.full_name, du.full_name)"
         " FROM (SELECT m.id, m.conversation_id, m.direction, m.created_at, q.id AS qid,"
         " q.channel_id, h.name AS channel, q.decided_by_id,"
         " LAG(m.direction) OVER (PARTITION BY q.id ORDER BY m.created_at, m.id) AS prev"
-        " FROM inquiries q JOIN clients c ON c.id = q.client_id"
-        " JOIN channels h ON h.id = q.channel_id"
+        f" FROM inquiries q{clients} JOIN channels h ON h.id = q.channel_id"
         " JOIN messages m ON m.conversation_id = q.conversation_id"
         " AND m.created_at >= q.first_message_at"
-        f" WHERE {where(inquiry_conditions(scope, sql))}"
+        f" WHERE {conditions}"
         f" AND (m.direction = '{in_}' OR m.author_id IS NOT NULL)"
         " AND NOT EXISTS (SELECT 1 FROM inquiries q2 WHERE q2.conversation_id = q.conversation_id"
-        " AND q2.first_message_at > q.first_message_at AND q2.first_message_at <= m.created_at)"
+        " AND q2.first_message_at > q.first_message_at AND q2.first_message_at <= m.created_at"
+        f" AND q2.first_message_at >= {sql.at(scope.period.start)})"
         ") t"
         f" LEFT JOIN messages r ON r.id = {_reply_id()}"
         " LEFT JOIN users ru ON ru.id = r.author_id"
