@@ -105,6 +105,9 @@ async def test_a_manager_sees_only_their_own(browser: Browser, world: World) -> 
     assert status == 200 and "(0)" in page and "cC" not in page
     status, page = await browser.get("/reports/pipeline")
     assert "cC" not in page and "Борис" not in page
+    assert 'name="period"' not in page and 'name="from"' not in page  # "now": no period
+    _, funnel = await browser.get("/reports/funnel")
+    assert 'name="period"' in funnel
 
 
 async def test_a_bad_filter_is_shown_beside_its_field(browser: Browser, world: World) -> None:
