@@ -44,6 +44,7 @@ from crm.reports.base import DIMENSIONS
 from crm.reports.drill import MAX_PER_PAGE, DrillDown, RecordKind
 from crm.reports.filters import KEYS, Preset, ReportFilter, parse_filter
 from crm.reports.records import PLACE_KEYS, REPORTS, Place, parse_place, records
+from crm.reports.words import WORDS
 
 routes = web.RouteTableDef()
 FORMATS = ("csv", "xlsx")
@@ -187,7 +188,7 @@ def cell_of(request: web.Request, user: User, kind: str) -> Callable[[Any, str],
             return format_datetime(value, locale, user.timezone, "short")
         if isinstance(value, Decimal):
             return format_money(value, "RUB", locale)
-        table = export.WORDS.get((kind, column))
+        table = WORDS.get((kind, column))
         return labels.label(str(value), locale, table) if table else str(value)
 
     return cell

@@ -18,12 +18,12 @@ from crm.reports import inquiries as inquiries_report
 from crm.reports import managers as managers_report
 from crm.reports import pipeline as pipeline_report
 from crm.reports.base import BaseReport
-from crm.reports.export import GROUP_WORDS
 from crm.reports.funnel import ScenarioFunnel
 from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport
 from crm.reports.managers import ManagersReport
 from crm.reports.pipeline import PipelineReport
 from crm.reports.sources import SourcesReport
+from crm.reports.words import GROUP_WORDS
 
 # link(figure, **place) -> the drill-down's address, or None where there is none
 Link = Callable[..., str | None]

@@ -12,7 +12,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,10 +20,9 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm import labels
 from crm.i18n import N_, gettext
 from crm.reports.base import LAST_CONTACT, BaseReport
-from crm.reports.drill import DrillDown, RecordKind
+from crm.reports.drill import DrillDown
 from crm.reports.funnel import FunnelReport
 from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport, InquiryGroup, ResponseFigures
 from crm.reports.managers import ManagersReport
@@ -31,39 +30,8 @@ from crm.reports.next_response import NextResponse, NextResponseFigures
 from crm.reports.pipeline import PipelineReport
 from crm.reports.sources import SourceRow, SourcesReport
 from crm.reports.stats import Spread
+from crm.reports.words import DIMENSION_NAMES, GROUP_WORDS, WORDS, words
 from crm.safe_cells import safe_cell
-
-# a drill-down column holding a stored value, per record kind: the table of its words
-WORDS: dict[tuple[str, str], Mapping[str, labels.Label]] = {
-    (RecordKind.INTERESTS, "Status"): labels.INTEREST_STATUS,
-    (RecordKind.CLIENTS, "Kind"): labels.CLIENT_KIND,
-    (RecordKind.CLIENTS, "Relation"): labels.RELATION_TYPE,
-    (RecordKind.INQUIRIES, "Status"): labels.INQUIRY_STATUS,
-    (RecordKind.INTERACTIONS, "Kind"): labels.INTERACTION_KIND,
-    (RecordKind.INTERACTIONS, "State"): labels.INTERACTION_STATE,
-}
-# a base report's grouping holding a stored value: the table of its words
-GROUP_WORDS: dict[str, Mapping[str, labels.Label]] = {
-    "kind": labels.CLIENT_KIND,
-    "relation": labels.RELATION_TYPE,
-}
-
-
-DIMENSION_NAMES = {
-    "kind": N_("Kind"),
-    "relation": N_("Relation"),
-    "region": N_("Region"),
-    "responsible": N_("Responsible"),
-    "tag": N_("Tag"),
-    "lead_source": N_("Lead source"),
-}
-
-
-def words(value: Any, table: Mapping[str, labels.Label] | None, locale: str | None) -> Any:
-    """A stored value in the reader's words where it has a table ("won" -> "Выиграна")."""
-    if table is None or value is None or value == "":
-        return value
-    return labels.label(str(value.value if isinstance(value, Enum) else value), locale, table)
 
 
 @dataclass(frozen=True)
