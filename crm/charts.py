@@ -11,6 +11,10 @@ reasons, tags). matplotlib writes them as escaped XML text, so no label becomes 
 `$` is never read as mathtext (`text.parse_math` off); a label is cut at LABEL_MAX
 characters. Links are built by the caller from our own routes and written as attributes.
 
+Sized for a phone: a chart is WIDTH_IN wide (its SVG about 400 px, shrunk to a phone's
+width it keeps most of its size), its text 13 px, a bar's long label wrapped on two lines
+of LABEL_LINE characters, so the labels stay readable at 390 px.
+
 matplotlib is imported when a chart is first drawn, not when crm is (it takes a second).
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -25,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LABEL_MAX = 40
-WIDTH_IN = 6.0
+LABEL_LINE = 16  # a bar's label wraps after this many characters (two lines at most)
+WIDTH_IN = 2.8
 BAR_HEIGHT_IN = 0.42
 PALETTE = ("#3b6fb6", "#e59a3a", "#5aa469", "#c0504d", "#8064a2", "#4bacc6")
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -61,7 +67,7 @@ RC = {
     "svg.hashsalt": "crmhub",  # ids the same from run to run
     "text.parse_math": False,
     "font.family": "DejaVu Sans",  # shipped with matplotlib; has Cyrillic
-    "font.size": 12,
+    "font.size": 13,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -91,13 +97,25 @@ def _label(text: str) -> str:
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
 
 
+def _wrapped(text: str) -> str:
+    """A bar's label on one or two lines (words kept whole; a long word stays one line)."""
+    text = _label(text)
+    if len(text) <= LABEL_LINE:
+        return text
+    lines = textwrap.wrap(text, LABEL_LINE, break_long_words=False, break_on_hyphens=False)
+    if len(lines) <= 2:
+        return "\n".join(lines)
+    rest = " ".join(lines[1:])
+    return lines[0] + "\n" + (rest if len(rest) <= LABEL_LINE + 4 else rest[: LABEL_LINE + 3] + "…")
+
+
 class Chart:
     """A drawn figure, rendered on demand as inline-safe SVG or as PNG."""
 
     def __init__(self, figure: Any) -> None:
         self._figure = figure
 
-    def png(self, dpi: int = 144) -> bytes:
+    def png(self, dpi: int = 192) -> bytes:
         import matplotlib
 
         with DRAWING, matplotlib.rc_context(RC):
@@ -120,10 +138,11 @@ def bar_chart(bars: Sequence[Bar], *, title: str = "") -> Chart:
     from matplotlib.figure import Figure
 
     with DRAWING, matplotlib.rc_context(RC):
-        height = max(1.6, 0.9 + BAR_HEIGHT_IN * len(bars))
+        labels = [_wrapped(b.label) for b in bars]
+        per_bar = BAR_HEIGHT_IN * (1.4 if any("\n" in label for label in labels) else 1)
+        height = max(1.6, 0.9 + per_bar * len(bars))
         figure = Figure(figsize=(WIDTH_IN, height))
         axes = figure.add_subplot()
-        labels = [_label(b.label) for b in bars]
         positions = list(range(len(bars)))
         drawn = axes.barh(positions, [b.value for b in bars], color=PALETTE[0], height=0.6)
         axes.set_yticks(positions, labels)
@@ -178,7 +197,7 @@ def column_chart(
             for patch, link in zip(drawn.patches, one.links, strict=False):
                 if link:
                     patch.set_url(link)
-        axes.set_xticks(range(len(categories)), [_label(c) for c in categories])
+        axes.set_xticks(range(len(categories)), [_wrapped(c) for c in categories])
         axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         if tick is not None:
             axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from crm import labels
 from crm.client_list import ClientFilters, client_query, last_contacts, sorted_query
 from crm.errors import ValidationFailed
 from crm.i18n import N_
@@ -47,14 +48,14 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class ExportSpec:
-    """Who exports what, and how values read: `labels` translate the relation and kind
-    values, `t` the column titles."""
+    """Who exports what, and how values read: the kind and relation values in `locale`'s
+    words (crm.labels), `t` the column titles."""
 
     actor: User
     filters: ClientFilters
     sort: str
     timezone: str
-    labels: Mapping[str, str]
+    locale: str | None
     t: Callable[[str], str]
 
 
@@ -104,9 +105,9 @@ async def _batch_rows(spec: ExportSpec, ids: Sequence[int], *, xlsx: bool) -> li
                 c.id,
                 safe_cell(c.name),
                 safe_cell(c.legal_name),
-                safe_cell(spec.labels.get(c.kind.value, c.kind.value)),
+                safe_cell(labels.client_kind(c, spec.locale)),
                 safe_cell(c.inn or ""),
-                safe_cell(spec.labels.get(c.relation_type.value, c.relation_type.value)),
+                safe_cell(labels.label(c.relation_type, spec.locale)),
                 safe_cell(c.responsible.full_name if c.responsible else ""),
                 safe_cell(", ".join(sorted(t.name for t in c.tags))),
                 safe_cell(", ".join(phones.get(cid, []))),

@@ -21,7 +21,7 @@ from pydantic import Field, TypeAdapter, create_model
 from admin_web.api.declare import Api, Call
 from admin_web.api.types import Id, Page, Query, text_of
 from crm.models import ClientKind, RelationType, User
-from crm.reports import base, export, funnel, inquiries, managers, pipeline, sources
+from crm.reports import base, export, funnel, inquiries, managers, next_response, pipeline, sources
 from crm.reports.drill import MAX_PER_PAGE, DrillDown
 from crm.reports.filters import KEYS, Preset, ReportFilter, parse_filter
 from crm.reports.records import PLACE_KEYS, parse_place, records
@@ -75,7 +75,7 @@ FIGURES = {
     "funnel": funnel.FIGURES,
     "pipeline": pipeline.FIGURES,
     "managers": managers.FIGURES_WITH_MONEY,
-    "inquiries": inquiries.FIGURES,
+    "inquiries": inquiries.FIGURES + next_response.FIGURES,
     "sources": sources.FIGURES,
     "base": base.FIGURES,
 }
@@ -145,7 +145,7 @@ def _declare(name: str) -> None:
                 description=(
                     "funnel: the stage (entered, advanced, won_from_stage), the scenario (won, "
                     "lost) or the loss reason (0: none); inquiries: the rejection reason (0: "
-                    "none) or the response-time bucket"
+                    "none) or the response-time bucket (bucket, next_bucket)"
                 ),
             ),
         ),

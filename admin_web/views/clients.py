@@ -191,13 +191,12 @@ async def clients_bulk(request: web.Request) -> web.StreamResponse:
 
 
 def _export_spec(request: web.Request, user: Any) -> client_export.ExportSpec:
-    labels = dict(relation_choices(request)) | dict(kind_choices(request))
     return client_export.ExportSpec(
         actor=user,
         filters=read_filters(request.query),
         sort=read_sort(request.query),
         timezone=user.timezone,
-        labels=labels,
+        locale=locale_of(request),
         t=lambda msgid: gettext_for(request, msgid),
     )
 

@@ -25,7 +25,7 @@ from tortoise.expressions import Q
 from admin_web import forms
 from admin_web.auth import require_user
 from admin_web.render import back_url, flash, gettext_for, local_path, redirect, render
-from crm import clock, deals, interactions
+from crm import clock, deals, interactions, labels
 from crm.access import access_interest
 from crm.errors import NextStepRequired, NotFound, ValidationFailed
 from crm.i18n import N_
@@ -34,7 +34,6 @@ from crm.models import (
     Conversation,
     Interaction,
     InteractionKind,
-    InteractionState,
     Interest,
     InterestStatus,
     ReasonKind,
@@ -46,27 +45,9 @@ from crm.scenarios import reasons, stages_of
 
 routes = web.RouteTableDef()
 
-# What a reader sees for the values kept in English (Babel msgids, translated in templates)
-KIND_LABELS: dict[str, str] = {
-    InteractionKind.CALL: N_("Call"),
-    InteractionKind.MEETING: N_("Meeting"),
-    InteractionKind.EMAIL: N_("Email"),
-    InteractionKind.MESSAGE: N_("Message"),
-    InteractionKind.SMS: N_("SMS"),
-    InteractionKind.TASK: N_("Task"),
-    InteractionKind.NOTE: N_("Note"),
-}
+# What a reader sees for the values kept in English: crm.labels' words (msgids)
+KIND_LABELS: dict[str, str] = labels.INTERACTION_KIND
 PLANNABLE = [k for k in KIND_LABELS if k != InteractionKind.NOTE]
-STATUS_LABELS: dict[str, str] = {
-    InterestStatus.OPEN: N_("In progress"),
-    InterestStatus.WON: N_("Won"),
-    InterestStatus.LOST: N_("Lost"),
-}
-STATE_LABELS: dict[str, str] = {
-    InteractionState.PLANNED: N_("Planned"),
-    InteractionState.DONE: N_("Done"),
-    InteractionState.CANCELLED: N_("Cancelled"),
-}
 KEEP, CANCEL = "keep", "cancel"  # the `planned` field of Won and Lost
 FEED_LIMIT = 100
 CONTENT_MAX = 20_000
@@ -171,8 +152,6 @@ async def deal_page(request: web.Request) -> web.StreamResponse:
             "kind": kind,
             "kinds": KIND_LABELS,
             "plannable": plannable(request),
-            "status_labels": STATUS_LABELS,
-            "state_labels": STATE_LABELS,
             "conversations": conversations,
             "invoices": await invoices_of(interest.id),
             "today": await money_today(),

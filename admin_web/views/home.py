@@ -31,6 +31,7 @@ async def home(request: web.Request) -> web.StreamResponse:
             "d": figures,
             "pipeline_chart": chart[0],
             "month": linker("managers", {"period": "this_month"}),
+            "last_month": linker("managers", {"period": "last_month"}),
             "inquiry": linker("inquiries", {"period": "this_month"}),
             "open": linker("pipeline", {}),
             "percent": lambda share: report_charts.percent(share, locale),

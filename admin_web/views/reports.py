@@ -11,7 +11,7 @@ with no figures, rather than as an error page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -27,13 +27,24 @@ from admin_web.views.clients import kind_choices, relation_choices
 from crm import labels
 from crm.errors import ValidationFailed
 from crm.i18n import N_, format_datetime, format_money
-from crm.models import Channel, FieldDefinition, FieldType, Role, Scenario, Tag, User
+from crm.models import (
+    Channel,
+    FieldDefinition,
+    FieldType,
+    Inquiry,
+    Message,
+    Role,
+    Scenario,
+    Tag,
+    User,
+)
 from crm.reports import base, export, funnel, inquiries, managers, pipeline, sources
 from crm.reports import charts as report_charts
 from crm.reports.base import DIMENSIONS
 from crm.reports.drill import MAX_PER_PAGE, DrillDown, RecordKind
 from crm.reports.filters import KEYS, Preset, ReportFilter, parse_filter
 from crm.reports.records import PLACE_KEYS, REPORTS, Place, parse_place, records
+from crm.reports.words import WORDS
 
 routes = web.RouteTableDef()
 FORMATS = ("csv", "xlsx")
@@ -151,15 +162,19 @@ def record_link(kind: str, record_id: object) -> str | None:
     return f"/deals/{record_id}" if kind == RecordKind.INTERESTS else None
 
 
-# a drill-down column holding a stored value, per record kind: the table of its words
-WORDS: dict[tuple[str, str], Mapping[str, labels.Label]] = {
-    (RecordKind.INTERESTS, "Status"): labels.INTEREST_STATUS,
-    (RecordKind.CLIENTS, "Kind"): labels.CLIENT_KIND,
-    (RecordKind.CLIENTS, "Relation"): labels.RELATION_TYPE,
-    (RecordKind.INQUIRIES, "Status"): labels.INQUIRY_STATUS,
-    (RecordKind.INTERACTIONS, "Kind"): labels.INTERACTION_KIND,
-    (RecordKind.INTERACTIONS, "State"): labels.INTERACTION_STATE,
-}
+async def record_links(drill: DrillDown) -> Callable[[str, object], str | None]:
+    """`record_link`, and an inquiry or a customer's message opens its conversation."""
+    if drill.kind not in (RecordKind.MESSAGES, RecordKind.INQUIRIES):
+        return record_link
+    model = Message if drill.kind == RecordKind.MESSAGES else Inquiry
+    found = await model.filter(id__in=drill.ids).values_list("id", "conversation_id")
+    conversations = {int(m): int(c) for m, c in found}
+
+    def link(kind: str, record_id: object) -> str | None:
+        conversation = conversations.get(int(str(record_id)))
+        return None if conversation is None else f"/inbox/{conversation}"
+
+    return link
 
 
 def cell_of(request: web.Request, user: User, kind: str) -> Callable[[Any, str], str]:
@@ -232,6 +247,15 @@ def _export_links(request: web.Request) -> dict[str, str]:
     return {fmt: request.path + "?" + urlencode([*base_query, ("format", fmt)]) for fmt in FORMATS}
 
 
+def own_only(report_filter: ReportFilter, user: User) -> tuple[ReportFilter, bool]:
+    """A manager's filter naming colleagues, limited to their own work (the web says so
+    on the page; `scope_for` would refuse it, as the API does) and whether it was."""
+    if user.sees_everything or not report_filter.manager_ids:
+        return report_filter, False
+    narrowed = any(m != user.id for m in report_filter.manager_ids)
+    return replace(report_filter, manager_ids=()), narrowed
+
+
 async def every_record(
     name: str, report_filter: ReportFilter, place: Place, actor: User
 ) -> DrillDown:
@@ -269,10 +293,12 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     own = {k: query[k] for k in own_keys if k in query}
     errors: dict[str, str] = {}
     result: Any = None
+    narrowed = False
     try:
         report_filter = parse_filter(
             {k: v for k, v in query.items() if k not in own_keys}, extra=()
         )
+        report_filter, narrowed = own_only(report_filter, user)
         result = await RUNNERS[name](report_filter, user, own)
     except ValidationFailed as exc:
         errors = exc.field_messages(locale)
@@ -301,6 +327,8 @@ async def report_page(request: web.Request) -> web.StreamResponse:
             **await choices(request, user),
             "group_keys": group_keys,
             "group_label": group_label_of(request),
+            "bucket_names": inquiries.BUCKET_NAMES,
+            "narrowed": narrowed,
         },
     )
 
@@ -311,7 +339,9 @@ async def records_page(request: web.Request) -> web.StreamResponse:
     name = request.match_info["report"]
     locale = locale_of(request)
     query = query_of(request, KEYS + PLACE_KEYS)
-    report_filter = parse_filter({k: v for k, v in query.items() if k in KEYS})
+    report_filter, narrowed = own_only(
+        parse_filter({k: v for k, v in query.items() if k in KEYS}), user
+    )
     place = parse_place({k: v for k, v in query.items() if k in PLACE_KEYS})
     for key in query:
         if key not in KEYS and key not in PLACE_KEYS:
@@ -337,7 +367,8 @@ async def records_page(request: web.Request) -> web.StreamResponse:
             "pager_base": request.path + "?" + urlencode(pager) + "&",
             "has_more": drill.page * drill.per_page < drill.total,
             "exports": _export_links(request),
-            "record_link": record_link,
+            "record_link": await record_links(drill),
             "cell": cell_of(request, user, drill.kind),
+            "narrowed": narrowed,
         },
     )

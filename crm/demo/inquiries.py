@@ -3,8 +3,10 @@ a channel, the inquiry it opened, its decision and the manager's first reply, wi
 response times as a team shows them: within minutes during the working day (09:00-18:00
 Moscow time, Monday to Friday), the next morning for messages sent in the evening or at
 the weekend, and a slow tail. Accepted inquiries open the client's deals; some are
-rejected with a reason; the newest ones are still waiting. Rows are plain tuples in
-DEMO_COLUMNS' columns, like crm.demo.rows'."""
+rejected with a reason; the newest ones are still waiting. After the first reply some
+customers write again, and the manager answers the same way (next-response time; drawn
+from a generator of the conversation's own, so the rest of the demo stays as it was).
+Rows are plain tuples in DEMO_COLUMNS' columns, like crm.demo.rows'."""
 
 from __future__ import annotations
 
@@ -42,6 +44,12 @@ GREETINGS = (
     "Подскажите по срокам поставки",
     "Можно счёт на оплату?",
     "Интересует ваше предложение",
+)
+LATER = (
+    "А со скидкой?",
+    "Когда сможете отгрузить?",
+    "Пришлите, пожалуйста, договор",
+    "Спасибо, а доставка входит?",
 )
 REPLIES = (
     "Добрый день! Сейчас подготовлю предложение",
@@ -82,11 +90,11 @@ class Inquiries:
     new_id: Callable[[str], int]
     rows: dict[str, list[tuple[Any, ...]]]
 
-    def reply_delay(self, first: int) -> int:
+    def reply_delay(self, first: int, rng: random.Random | None = None) -> int:
         """Seconds from a first message to the reply: minutes in working hours (a log-normal
         with a median of about 6), the next morning (or, for a third, the same evening) out
         of them, and now and then hours late."""
-        r = self.rng
+        r = rng or self.rng
         if working(first) or r.random() < 0.3:
             delay = int(60 * math.exp(r.gauss(1.8, 1.1)))
         else:
@@ -121,6 +129,25 @@ class Inquiries:
         decided = ("rejected", manager, after, None, reason)
         self._write(client, first, name, decided, reply if r.random() < 0.5 else None)
 
+    def _later(self, conversation: int, replied: int) -> list[tuple[int, bool]]:
+        """The later messages after the first reply at `replied`: (when, from the customer),
+        up to two questions, each a while after the last answer, each answered (unless
+        the answer would come after now)."""
+        r = random.Random(conversation)
+        out: list[tuple[int, bool]] = []
+        ts = replied
+        for _ in range(r.choice((0, 0, 1, 1, 2))):
+            asked = ts + int(60 * math.exp(r.gauss(3.5, 1.5)))  # a median of half an hour
+            if asked >= self.now_ts:
+                break
+            out.append((asked, True))
+            answered = asked + self.reply_delay(asked, r)
+            if answered >= self.now_ts:
+                break
+            out.append((answered, False))
+            ts = answered
+        return out
+
     def _write(
         self,
         client: int,
@@ -135,6 +162,8 @@ class Inquiries:
         identity, conversation = self.new_id("channel_identities"), self.new_id("conversations")
         at = _at(first)
         last = first + reply if reply is not None and first + reply < self.now_ts else first
+        later = self._later(conversation, last) if last > first and manager is not None else []
+        last = max([last, *(ts for ts, _ in later)])
         rows["channel_identities"].append(
             (identity, at, at, channel, client, f"demo-{identity}", name, True)
         )
@@ -152,6 +181,15 @@ class Inquiries:
             rows["messages"].append(
                 (answer, sent, sent, conversation, channel, "out", r.choice(REPLIES), "[]", "{}",
                  f"out-{answer}", "delivered", manager, 1, "", sent)
+            )  # fmt: skip
+        for ts, incoming in later:
+            one, sent = self.new_id("messages"), _at(ts)
+            words = LATER if incoming else REPLIES
+            text, state = words[ts % len(words)], "received" if incoming else "delivered"
+            rows["messages"].append(
+                (one, sent, sent, conversation, channel, "in" if incoming else "out", text, "[]",
+                 "{}", f"{'in' if incoming else 'out'}-{one}", state,
+                 None if incoming else manager, 0 if incoming else 1, "", sent)
             )  # fmt: skip
         decided = None if decided_after is None else first + decided_after
         rows["inquiries"].append(

@@ -18,7 +18,7 @@ from typing import Any
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.models import FieldDefinition, FieldType, InteractionState, InterestStatus, User
-from crm.reports.drill import DrillDown, RecordKind, page_of, unknown_figure
+from crm.reports.drill import DrillDown, RecordKind, interests_page, page_of, unknown_figure
 from crm.reports.filters import Period, ReportFilter
 from crm.reports.scope import Scope, Sql, dialect, scope_for, where
 from crm.reports.stats import money
@@ -33,9 +33,10 @@ NO_CONTACTS, NO_RESPONSIBLE, NO_INTERACTION, DUPLICATES = (
     "duplicates",
 )
 GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET = "group", "with_open_interests", "last_contact"
+WON, CLIENTS = "won", "clients"  # a group's deals won in the period; every client counted
 FIGURES = (
     GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET, NO_CONTACTS, NO_RESPONSIBLE, NO_INTERACTION,
-    DUPLICATES,
+    DUPLICATES, WON, CLIENTS,
 )  # fmt: skip
 
 
@@ -289,13 +290,14 @@ async def drill(
 ) -> DrillDown:
     """The clients of a GROUP (`keys` as the report gives them, None for "not set"), those
     of it WITH_OPEN_INTERESTS or in LAST_CONTACT_BUCKET `bucket` (an index of the report's
-    `last_contact`: LAST_CONTACT's ranges, then "never"), or of a quality figure."""
+    `last_contact`: LAST_CONTACT's ranges, then "never"), or of a quality figure (CLIENTS:
+    all of them); WON: the deals of a group's clients won in the period."""
     if figure not in FIGURES:
         raise unknown_figure()
     scope, sql = await scope_for(report_filter, actor), Sql()
     conditions = _clients(scope, sql)
     joins = ""
-    if figure in (GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET):
+    if figure in (GROUP, WITH_OPEN_INTERESTS, LAST_CONTACT_BUCKET, WON):
         if len(keys) != len(group_by) or not 1 <= len(group_by) <= 2:
             raise ValidationFailed.field("keys", N_("Give a value for each grouping"))
         for n, (name, key) in enumerate(zip(group_by, keys, strict=True)):
@@ -311,9 +313,18 @@ async def drill(
             )
         if figure == LAST_CONTACT_BUCKET:
             conditions.append(_last_contact(scope, sql, bucket))
-    else:
+    elif figure != CLIENTS:
         conditions.append(_quality_conditions()[figure])
     inner = f"SELECT c.id FROM clients c{joins} WHERE {where(conditions)}"
+    if figure == WON:
+        p = scope.period
+        won = [
+            f"i.status = '{InterestStatus.WON.value}'",
+            f"i.closed_at >= {sql.at(p.start)}",
+            f"i.closed_at < {sql.at(p.end)}",
+            f"c.id IN ({inner})",
+        ]
+        return await interests_page(sql, won, page=page, per_page=per_page)
     return await page_of(
         RecordKind.CLIENTS,
         sql,

@@ -5,7 +5,7 @@ formatted in the reader's locale here, so web and bot draw the same chart."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 
 from babel.numbers import format_decimal
@@ -23,6 +23,7 @@ from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport
 from crm.reports.managers import ManagersReport
 from crm.reports.pipeline import PipelineReport
 from crm.reports.sources import SourcesReport
+from crm.reports.words import GROUP_WORDS
 
 # link(figure, **place) -> the drill-down's address, or None where there is none
 Link = Callable[..., str | None]
@@ -39,7 +40,12 @@ def _count(value: int, locale: str) -> str:
 
 
 def _money(value: Decimal, locale: str) -> str:
-    return format_money(value, CURRENCY, locale)
+    """Short money for a chart's label ("20,1 млн ₽"): the table beside has it exact."""
+    from babel.numbers import format_compact_currency
+
+    if abs(value) < 10_000:
+        return format_money(value, CURRENCY, locale)
+    return format_compact_currency(value, CURRENCY, locale=locale, fraction_digits=1)
 
 
 def funnel_chart(
@@ -141,13 +147,6 @@ def sources_chart(report: SourcesReport, locale: str, link: Link = _none) -> Cha
         Series(pgettext("count", "Won", locale), [r.won for r in rows]),
     ]
     return column_chart(names, series, title=gettext("Channels", locale))
-
-
-# a base report's grouping holding a stored value: the table of its words
-GROUP_WORDS: dict[str, Mapping[str, labels.Label]] = {
-    "kind": labels.CLIENT_KIND,
-    "relation": labels.RELATION_TYPE,
-}
 
 
 def group_label(dimension: str, text: object, locale: str) -> str:

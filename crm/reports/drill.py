@@ -27,6 +27,7 @@ class RecordKind(StrEnum):
     CLIENTS = "clients"
     INQUIRIES = "inquiries"
     INTERACTIONS = "interactions"
+    MESSAGES = "messages"  # customers' messages (next-response waits)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ _SHAPES: dict[RecordKind, tuple[str, tuple[str, ...], str, str]] = {
         "interactions x JOIN clients c ON c.id = x.client_id"
         " LEFT JOIN users u ON u.id = x.responsible_id",
     ),
+    RecordKind.MESSAGES: (
+        "m",
+        (N_("ID"), N_("Client"), N_("Channel"), N_("Message"), N_("Received")),
+        "m.id, c.name, h.name, SUBSTR(m.text, 1, 200), m.created_at",
+        "messages m JOIN conversations v ON v.id = m.conversation_id"
+        " JOIN clients c ON c.id = v.client_id JOIN channels h ON h.id = m.channel_id",
+    ),
 }
 
 
@@ -119,6 +127,7 @@ _MOMENTS = {
     RecordKind.CLIENTS: (),
     RecordKind.INQUIRIES: (4, 5),
     RecordKind.INTERACTIONS: (6, 7),
+    RecordKind.MESSAGES: (4,),
 }
 
 

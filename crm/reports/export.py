@@ -26,9 +26,11 @@ from crm.reports.drill import DrillDown
 from crm.reports.funnel import FunnelReport
 from crm.reports.inquiries import BUCKET_NAMES, InquiriesReport, InquiryGroup, ResponseFigures
 from crm.reports.managers import ManagersReport
+from crm.reports.next_response import NextResponse, NextResponseFigures
 from crm.reports.pipeline import PipelineReport
 from crm.reports.sources import SourceRow, SourcesReport
 from crm.reports.stats import Spread
+from crm.reports.words import DIMENSION_NAMES, GROUP_WORDS, WORDS, words
 from crm.safe_cells import safe_cell
 
 
@@ -230,6 +232,39 @@ def _inquiries(report: InquiriesReport, t: Tr) -> list[Table]:
         table(t(N_("Channels")), report.channels),
         table(t(N_("Managers")), report.managers),
         Table(t(N_("Rejection reasons")), (t(N_("Rejection reason")), t(N_("Inquiries"))), reasons),
+        *_next_response(report.next_response, t),
+    ]
+
+
+def _next_row(name: str, f: NextResponseFigures) -> tuple[Any, ...]:
+    s = f.next_response
+    return (name, f.waits, f.answered, f.waiting, _minutes(s.median), _minutes(s.p90), *f.buckets)
+
+
+def _next_response(report: NextResponse, t: Tr) -> list[Table]:
+    """Next-response time of later customer messages: total, per channel, per manager."""
+    columns = (
+        N_("Messages waited"),
+        N_("Answered"),
+        N_("Still waiting"),
+        N_("Next reply, median, working min"),
+        N_("Next reply, 90th percentile, working min"),
+        *BUCKET_NAMES,
+    )
+    rest = tuple(map(t, columns))
+    total = _next_row(t(N_("Total")), report.total)
+    return [
+        Table(t(N_("Next response")), ("", *rest), [total]),
+        Table(
+            t(N_("Next response by channel")),
+            (t(N_("Channel")), *rest),
+            [_next_row(g.name, g.figures) for g in report.channels],
+        ),
+        Table(
+            t(N_("Next response by manager")),
+            (t(N_("Manager")), *rest),
+            [_next_row(g.name or t(N_("nobody")), g.figures) for g in report.managers],
+        ),
     ]
 
 
@@ -268,7 +303,7 @@ def _sources(report: SourcesReport, t: Tr) -> list[Table]:
     ]
 
 
-def _base(report: BaseReport, t: Tr) -> list[Table]:
+def _base(report: BaseReport, t: Tr, locale: str | None) -> list[Table]:
     buckets = [
         t(N_("Last contact under {days} days")).format(days=LAST_CONTACT[0]),
         *(
@@ -278,15 +313,25 @@ def _base(report: BaseReport, t: Tr) -> list[Table]:
         t(N_("Last contact over {days} days")).format(days=LAST_CONTACT[-1]),
         t(N_("Never contacted")),
     ]
+    dims = report.group_by
     columns = (
-        *report.group_by,
+        *(t(DIMENSION_NAMES.get(d, N_("Custom field"))) for d in dims),
         t(N_("Clients")),
         t(N_("With open deals")),
         t(N_("Won amount")),
         *buckets,
     )
     rows = [
-        (*g.labels, g.clients, g.with_open_interests, g.won_amount, *g.last_contact)
+        (
+            *(
+                words(text, GROUP_WORDS.get(d), locale)
+                for d, text in zip(dims, g.labels, strict=False)
+            ),
+            g.clients,
+            g.with_open_interests,
+            g.won_amount,
+            *g.last_contact,
+        )
         for g in report.groups
     ]
     q = report.quality
@@ -320,17 +365,21 @@ def tables_of(report: Any, locale: str | None = None) -> list[Table]:
     if isinstance(report, SourcesReport):
         return _sources(report, t)
     if isinstance(report, BaseReport):
-        return _base(report, t)
+        return _base(report, t, locale)
     if isinstance(report, DrillDown):
         return [drill_table(report, locale)]
     raise TypeError(f"not a report: {type(report).__name__}")
 
 
 def drill_table(drill: DrillDown, locale: str | None = None) -> Table:
+    """A drill-down's records, stored values (a deal's status, a client's kind) in words."""
+    tables = [WORDS.get((drill.kind, column)) for column in drill.columns]
+    rows = [
+        tuple(words(value, table, locale) for value, table in zip(row, tables, strict=False))
+        for row in drill.rows
+    ]
     return Table(
-        gettext(N_("Records"), locale),
-        tuple(gettext(c, locale) for c in drill.columns),
-        list(drill.rows),
+        gettext(N_("Records"), locale), tuple(gettext(c, locale) for c in drill.columns), rows
     )
 
 

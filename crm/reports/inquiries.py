@@ -25,6 +25,7 @@ from crm.i18n import N_
 from crm.models import Direction, InquiryStatus, User
 from crm.reports.drill import DrillDown, RecordKind, page_of_ids, unknown_figure
 from crm.reports.filters import Period, ReportFilter
+from crm.reports.next_response import NextResponse, next_response_of
 from crm.reports.scope import Scope, Sql, scope_for, where
 from crm.reports.stats import Spread, as_moment, share, spread
 from crm.rows import query
@@ -106,6 +107,7 @@ class InquiriesReport:
     total: ResponseFigures
     channels: list[InquiryGroup]
     managers: list[InquiryGroup]
+    next_response: NextResponse  # later customer messages (crm.reports.next_response)
 
 
 def bucket_of(minutes: float) -> int:
@@ -233,6 +235,7 @@ async def inquiries(report_filter: ReportFilter, *, actor: User) -> InquiriesRep
         figures(rows, sla),
         _groups(rows, "channel_id", "channel", sla),
         _groups(rows, "manager_id", "manager", sla),
+        await next_response_of(scope),
     )
 
 

@@ -233,13 +233,14 @@ async def drill(
     *,
     actor: User,
     figure: str,
-    manager_id: int,
+    manager_id: int | None,
     idle_days: int = IDLE_DAYS,
     page: int = 1,
     per_page: int = 50,
 ) -> DrillDown:
     """The records behind a manager's figure: inquiries (ACCEPTED, REJECTED), interests
-    (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE)."""
+    (OPENED, WON, LOST, NO_NEXT_STEP), interactions (DONE, OVERDUE), clients (IDLE);
+    `manager_id` None: every manager's in the scope (the dashboard's totals)."""
     if figure not in FIGURES_WITH_MONEY:
         raise unknown_figure()
     _check_idle(idle_days)
@@ -257,8 +258,12 @@ async def drill(
         return await revenue.drill(
             scope, figure=figure, manager_id=manager_id, page=page, per_page=per_page
         )
+
+    def whose(column: str) -> list[str]:
+        return [] if manager_id is None else [f"{column} = {sql(manager_id)}"]
+
     if figure in (DONE, OVERDUE):
-        conditions = [*_interactions(scope, sql, figure), f"x.responsible_id = {sql(manager_id)}"]
+        conditions = [*_interactions(scope, sql, figure), *whose("x.responsible_id")]
         inner = (
             "SELECT x.id FROM interactions x JOIN clients c ON c.id = x.client_id"
             f" WHERE {where(conditions)}"
@@ -271,7 +276,7 @@ async def drill(
             per_page=per_page,
         )
     if figure == IDLE:
-        conditions = [*_idle(scope, sql, idle_days), f"c.responsible_id = {sql(manager_id)}"]
+        conditions = [*_idle(scope, sql, idle_days), *whose("c.responsible_id")]
         return await page_of(
             RecordKind.CLIENTS,
             sql,
@@ -279,5 +284,5 @@ async def drill(
             page=page,
             per_page=per_page,
         )
-    conditions = [*_interests(scope, sql, figure), f"i.responsible_id = {sql(manager_id)}"]
+    conditions = [*_interests(scope, sql, figure), *whose("i.responsible_id")]
     return await interests_page(sql, conditions, page=page, per_page=per_page)

@@ -18,7 +18,7 @@ from crm.errors import ValidationFailed
 from crm.i18n import N_, Text
 from crm.models import User
 from crm.normalize import whole_number
-from crm.reports import base, funnel, inquiries, managers, pipeline, sources
+from crm.reports import base, funnel, inquiries, managers, next_response, pipeline, sources
 from crm.reports.drill import MAX_PER_PAGE, PER_PAGE, DrillDown
 from crm.reports.filters import ReportFilter
 
@@ -44,7 +44,8 @@ PLACE_KEYS = (
 class Place:
     """Where a figure sits in its report. `key`: the funnel's stage (entered, advanced,
     won_from_stage), scenario (won, lost) or loss reason (0: none); the inquiries' rejection
-    reason (0: none) or response-time bucket. `manager` 0 is nobody. `keys`: a base
+    reason (0: none) or response-time bucket; the base's last-contact bucket. `manager` 0
+    is nobody (managers: none given is every manager). `keys`: a base
     group's values in `group_by`'s order, "" (None) for "not set"."""
 
     figure: str
@@ -142,12 +143,13 @@ async def records(
             report_filter,
             actor=actor,
             figure=figure,
-            manager_id=_need(place.manager, "manager"),
+            manager_id=place.manager,  # none: every manager of the scope (the dashboard's)
             idle_days=place.idle_days,
             **paging,
         )
     if report == "inquiries":
-        return await inquiries.drill(
+        later = figure in next_response.FIGURES  # next-response time: customers' messages
+        return await (next_response.drill if later else inquiries.drill)(
             report_filter,
             actor=actor,
             figure=figure,
@@ -172,6 +174,7 @@ async def records(
             figure=figure,
             group_by=place.group_by,
             keys=place.keys,
+            bucket=place.key,
             **paging,
         )
     raise ValidationFailed.field("report", N_("Unknown report"))

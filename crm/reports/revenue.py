@@ -88,15 +88,13 @@ def _overdue_in(scope: Scope, sql: Sql, i: str = "i") -> str:
 
 
 async def drill(
-    scope: Scope, *, figure: str, manager_id: int, page: int, per_page: int
+    scope: Scope, *, figure: str, manager_id: int | None, page: int, per_page: int
 ) -> DrillDown:
     """The deals behind a manager's money figure: paid in the period (REVENUE), owing past
     their due date today (OVERDUE_RECEIVABLES)."""
     sql = Sql()
     condition = _paid_in if figure == REVENUE else _overdue_in
-    conditions = [
-        *scope.interest_conditions(sql),
-        f"i.responsible_id = {sql(manager_id)}",
-        condition(scope, sql),
-    ]
+    conditions = [*scope.interest_conditions(sql), condition(scope, sql)]
+    if manager_id is not None:  # None: every manager's in the scope
+        conditions.append(f"i.responsible_id = {sql(manager_id)}")
     return await interests_page(sql, conditions, page=page, per_page=per_page)

@@ -132,3 +132,30 @@ async def test_csv_and_xlsx_answers(browser: Browser, world: World) -> None:
     status, data = await api.get("inquiries/drill", figure="sla_missed", format="csv")
     text = data.decode("utf-8-sig")
     assert status == 200 and "Records" in text and text.count("\n") == 4
+
+
+async def test_next_response_through_the_api(browser: Browser, world: World) -> None:
+    from tests.crm.reports.test_next_response import later_messages
+
+    waits = await later_messages(world)
+    api = await _api(browser, world.head)
+    status, asked = await api.get("inquiries")
+    later = asked["next_response"]
+    assert status == 200 and later["total"]["buckets"] == [1, 0, 2, 1, 0, 0]
+    spread = later["total"]["next_response"]
+    assert (spread["count"], spread["median"], spread["p90"]) == (4, 17.5, pytest.approx(132))
+    boris = next(g for g in later["managers"] if g["name"] == "Борис")
+    assert boris["figures"]["next_response"]["median"] == 97.5
+    _, page = await api.get("inquiries/drill", figure="next_bucket", key=2)
+    assert (page["kind"], page["ids"]) == ("messages", [waits["W1"], waits["W2"]])
+    assert [row[-1] for row in page["rows"]] == [20.0, 15.0]
+    status, data = await api.get("inquiries", format="xlsx")
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[-3:] == [
+        "Next response",
+        "Next response by channel",
+        "Next response by manager",
+    ]
+    mine = await _api(browser, world.anna)
+    _, own = await mine.get("inquiries/drill", figure="next_waited")
+    assert own["ids"] == [waits["W1"], waits["W5"], waits["W3"]]

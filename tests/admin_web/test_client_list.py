@@ -245,3 +245,23 @@ async def test_russian_list_and_export(browser: Browser, db: object) -> None:
     header = (await resp.read()).decode("utf-8-sig").splitlines()[0]
     assert header.startswith("Код,Клиент,Полное наименование,Вид,ИНН")
     assert "Последний контакт" in header
+
+
+async def test_the_russian_export_reads_russian(as_admin: Browser, admin: User) -> None:
+    from crm import labels
+
+    admin.locale = "ru"
+    await admin.save()
+    await factories.client(admin, name="ООО Альфа", kind="legal", relation_type="supplier")
+    await factories.client(admin, name="ИП Петров", kind="individual")
+    resp = await as_admin.client.get("/clients/export.csv?sort=name")
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+    kinds = {r[1]: (r[3], r[5]) for r in rows[1:]}
+    assert kinds["ООО Альфа"] == (
+        labels.text(labels.CLIENT_KIND["legal"], "ru"),
+        labels.text(labels.RELATION_TYPE["supplier"], "ru"),
+    )
+    assert kinds["ИП Петров"][0] == labels.text(labels.SOLE_PROPRIETOR, "ru")
+    assert not {"legal", "individual", "supplier", "buyer"} & {
+        v for pair in kinds.values() for v in pair
+    }

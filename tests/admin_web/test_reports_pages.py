@@ -88,11 +88,16 @@ async def test_a_manager_sees_only_their_own(browser: Browser, world: World) -> 
     status, page = await browser.get("/reports/managers?period=this_month")
     assert status == 200
     assert "Анна" in page and "Борис" not in page
-    # naming a colleague is refused, not quietly narrowed
+    # naming a colleague (a link shared by the head) shows her own figures, saying so
     status, page = await browser.get(
         f"/reports/managers?period=this_month&managers={world.boris.id}"
     )
-    assert status == 403
+    assert status == 200 and 'id="own-only"' in page
+    assert "Анна" in page and "Борис" not in page
+    status, page = await browser.get(
+        f"/reports/managers/records?period=this_month&figure=won&managers={world.boris.id}"
+    )
+    assert status == 200 and 'id="own-only"' in page and "<td>A</td>" in page
     # a drill-down link made up for Boris's row shows none of his records
     status, page = await browser.get(
         f"/reports/managers/records?period=this_month&figure=opened&manager={world.boris.id}"
@@ -100,6 +105,9 @@ async def test_a_manager_sees_only_their_own(browser: Browser, world: World) -> 
     assert status == 200 and "(0)" in page and "cC" not in page
     status, page = await browser.get("/reports/pipeline")
     assert "cC" not in page and "Борис" not in page
+    assert 'name="period"' not in page and 'name="from"' not in page  # "now": no period
+    _, funnel = await browser.get("/reports/funnel")
+    assert 'name="period"' in funnel
 
 
 async def test_a_bad_filter_is_shown_beside_its_field(browser: Browser, world: World) -> None:
@@ -121,9 +129,79 @@ async def test_dashboard(browser: Browser, world: World) -> None:
     # March: Q1-Q5 received, Q5 waiting; A won (100) in March, nothing in February
     assert re.search(r"<strong>5</strong><br>Inquiries this month", dashboard)
     assert re.search(r"<strong>1</strong><br>Waiting to be taken", dashboard)
-    assert "(1)" in page  # one deal won this month
+    won = re.search(r'\(<a href="([^"]+)">1</a>\)', page)  # one deal won this month
+    assert won is not None and "figure=won" in won.group(1)
+    status, records = await browser.get(unescape(won.group(1)))
+    assert status == 200 and "(1)" in records and "<td>A</td>" in records
     assert "/reports/pipeline/records?figure=overdue" in unescape(page)
     await browser.post("/logout")
     await login(browser, world.boris)
     status, page = await browser.get("/")
     assert status == 200 and "Анна" not in page
+
+
+async def test_next_response_section_and_its_records(browser: Browser, world: World) -> None:
+    from tests.crm.reports.test_next_response import later_messages
+
+    waits = await later_messages(world)
+    await login(browser, world.head)
+    status, page = await browser.get("/reports/inquiries?period=this_month")
+    assert status == 200
+    section = page.split('id="next-response"', 1)[1].split("</section>", 1)[0]
+    assert ">18 min<" in section  # the median of 4, 15, 20 and 180: 17.5
+    bucket = next(link for link in links(page) if "figure=next_bucket" in link and "key=2" in link)
+    status, records = await browser.get(bucket)
+    assert status == 200 and "(2)" in records  # W1 and W2 waited 15-60 working minutes
+    ids = [re.sub(r"<[^>]+>", "", row.split("</td>", 1)[0]) for row in rows_of(records)]
+    assert ids == [str(waits["W1"]), str(waits["W2"])]
+    assert "Борис" in records and "Вопрос" in records
+    q1 = world.inquiries["Q1"].conversation_id  # type: ignore[attr-defined]
+    assert f'href="/inbox/{q1}">{waits["W1"]}</a>' in records  # a message opens its dialogue
+    _, asked = await browser.get("/reports/inquiries/records?period=this_month&figure=accepted")
+    assert f'href="/inbox/{q1}">{world.inquiries["Q1"].id}</a>' in asked  # and an inquiry
+    resp = await browser.client.get(bucket + "&format=xlsx")
+    book = load_workbook(io.BytesIO(await resp.read()))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][-1] == "Answered in, working min" and [r[-1] for r in rows[1:]] == [20, 15]
+
+
+FIGURE_CELL = re.compile(r'<td class="num[^"]*">(.*?)</td>|<strong>(.*?)</strong>', re.S)
+
+
+def unlinked(page: str) -> list[str]:
+    """The figures of a page (table cells, bold figures) that open no records."""
+    main = page.split("<main", 1)[-1]
+    main = re.sub(r"<a\b[^>]*>.*?</a>|<svg\b.*?</svg>|<form\b.*?</form>", "", main, flags=re.S)
+    found = []
+    for match in FIGURE_CELL.finditer(main):
+        cell = (match.group(1) or match.group(2) or "").strip()
+        text = unescape(re.sub(r"<[^>]+>", "", cell)).replace("\xa0", " ").strip()
+        if re.search(r"[1-9]", text):  # a zero opens nothing
+            found.append(text)
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/reports/funnel?period=this_month",
+        "/reports/pipeline",
+        "/reports/managers?period=this_month",
+        "/reports/inquiries?period=this_month",
+        "/reports/sources?period=this_month",
+        "/reports/base?period=this_month",
+        "/reports/base?period=this_month&group_by=responsible&group_by2=kind",
+    ],
+)
+async def test_every_figure_opens_its_records(browser: Browser, world: World, path: str) -> None:
+    from tests.crm.reports.test_next_response import later_messages
+
+    await later_messages(world)
+    await login(browser, world.head)
+    status, page = await browser.get(path)
+    assert status == 200
+    assert unlinked(page) == []
+    for link in links(page):  # and each link opens a records page
+        status, _ = await browser.get(link)
+        assert status == 200, link

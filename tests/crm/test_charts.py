@@ -31,9 +31,10 @@ def test_bars_are_links_and_labels_are_text() -> None:
     links = [a.get("href") for a in root.iter(f"{SVG}a")]
     assert links == ["/reports/funnel/list?stage=1&x=2"]
     texts = _texts(root)
-    assert "Первичный контакт" in texts and "Воронка" in texts
+    assert "Первичный контакт" in " ".join(texts) and "Воронка" in texts
     assert "120 · 1 200 000 ₽" in texts
-    assert HOSTILE in texts  # one text node, `$` not read as mathtext
+    # `$` not read as mathtext; the long label wrapped on two lines, each a text node
+    assert "<script>alert(1)</script>" in texts and "$x$ & Co" in texts
     assert not list(root.iter(f"{SVG}script"))
     assert "<script>" not in markup
     # the panel's CSP (style-src 'self') would drop inline styles: none are left
@@ -45,6 +46,22 @@ def test_long_labels_are_cut() -> None:
     root = ET.fromstring(bar_chart([Bar("Ж" * 200, 1)]).svg())
     label = next(t for t in _texts(root) if t.startswith("Ж"))
     assert len(label) == LABEL_MAX and label.endswith("…")
+
+
+def test_labels_stay_readable_on_a_phone() -> None:
+    """At 390 px (a card of about 340) the SVG is shrunk to its width: it is drawn narrow
+    enough that its 13 px text is shown at 10 px or more, and long labels wrap."""
+    bars = [
+        Bar("Продажа: Коммерческое предложение", 15, "15 · 1,2 млн ₽", "/a"),
+        Bar("Тендер: Заключение контракта", 10, "10 · 1,6 млн ₽", "/b"),
+    ]
+    root = ET.fromstring(bar_chart(bars, title="Открытые сделки по этапам").svg())
+    width = float(root.get("width") or 0)
+    sizes = {float(t.get("font-size", "0").removesuffix("px")) for t in root.iter(f"{SVG}text")}
+    assert min(sizes) == 13.0  # the title larger
+    assert 13 * min(340 / width, 1) >= 10, width  # shown at 10 px or more (it was 6)
+    texts = _texts(root)
+    assert "Продажа:" in texts and "Коммерческое" in "".join(texts)
 
 
 def test_columns_png_for_telegram() -> None:

@@ -109,3 +109,21 @@ async def test_drill_into_open_deals_and_last_contact(world: World) -> None:
             keys=("legal",),
             bucket=9,
         )
+
+
+async def test_drill_into_won_and_every_client(world: World) -> None:
+    from crm.reports.records import parse_place, records
+
+    report = await b.base(MARCH, actor=world.head, group_by=("kind",))
+    legal = next(g for g in report.groups if g.labels == ("legal",))
+    assert legal.won_amount == 100
+    won = await b.drill(MARCH, actor=world.head, figure=b.WON, group_by=("kind",), keys=("legal",))
+    assert [r[1] for r in won.rows] == ["A"]  # the deal, cA's
+    every = await b.drill(MARCH, actor=world.head, figure=b.CLIENTS)
+    assert every.total == report.quality.clients == 6
+    # the records door passes a last-contact bucket as `key`
+    place = parse_place(
+        {"figure": b.LAST_CONTACT_BUCKET, "group_by": "kind", "keys": "legal", "key": "0"}
+    )
+    recent = await records("base", MARCH, place, actor=world.head)
+    assert [r[1] for r in recent.rows] == ["cA"]

@@ -35,6 +35,8 @@ async def test_demo_data_fills_every_report(db: TortoiseContext) -> None:
     fast, slow = sum(total.buckets[:2]), sum(total.buckets[3:])
     assert fast > 0 and slow > 0  # answered in minutes in the day, the next morning at night
     assert total.first_response.median is not None and total.first_response.median < 60
+    later = asked.next_response.total  # customers write again after the first reply
+    assert later.answered > 0 and sum(later.buckets[:2]) > 0 and sum(later.buckets[3:]) > 0
     sale = flow.scenarios[0]
     assert sale.stages[0].entered > 0 and sale.won > 0 and sale.lost > 0 and sale.loss_reasons
     assert sale.stages[0].time_in_stage.count > 0

@@ -63,3 +63,22 @@ async def test_drill_down_exports_are_formula_safe_and_local(world: World) -> No
     assert lines[2][2] == "'=HYPERLINK(1)"
     assert lines[2][8] == "2026-03-05 10:00+03:00"
     assert Decimal(lines[2][5]) == Decimal("100.00")
+
+
+async def test_stored_values_are_written_in_words(world: World) -> None:
+    from crm import labels
+
+    won = await funnel.drill(MARCH, actor=world.head, figure=funnel.WON, key=world.scenario_id)
+    row = export.tables_of(won, "ru")[0].rows[0]
+    assert row[6] == labels.text(labels.INTEREST_STATUS["won"], "ru") != "won"
+    asked = await inquiries.drill(MARCH, actor=world.head, figure=inquiries.RECEIVED)
+    statuses = {r[3] for r in export.tables_of(asked, "ru")[0].rows}
+    assert statuses == {
+        labels.text(labels.INQUIRY_STATUS[s], "ru") for s in ("accepted", "rejected", "open")
+    }
+    grouped = await base.base(MARCH, actor=world.head, group_by=("kind", "relation"))
+    table = export.tables_of(grouped, "ru")[0]
+    assert table.columns[:2] == ("Вид", "Тип отношений")
+    written = {r[0] for r in table.rows} | {r[1] for r in table.rows}
+    assert not written & {"legal", "individual", "buyer"}
+    assert labels.text(labels.CLIENT_KIND["legal"], "ru") in written
