@@ -24,6 +24,7 @@ from crm.models.conversations import (
     RawEventStatus,
 )
 from crm.models.deals import Interest, InterestStatus, StageChange
+from crm.models.desk import ConversationNote, ConversationRead, DeskEvent, ReplyKey
 from crm.models.fields import (
     BelongsTo,
     FieldDefinition,
@@ -58,6 +59,9 @@ __all__ = [
     "ContactKind",
     "ContactPerson",
     "Conversation",
+    "ConversationNote",
+    "ConversationRead",
+    "DeskEvent",
     "DigestSent",
     "Direction",
     "FieldDefinition",
@@ -89,6 +93,7 @@ __all__ = [
     "Reason",
     "ReasonKind",
     "RelationType",
+    "ReplyKey",
     "Role",
     "Scenario",
     "Stage",

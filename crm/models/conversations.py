@@ -37,6 +37,7 @@ class Conversation(Timestamped):
     class Meta:
         table = "conversations"
         unique_together = (("channel", "identity"),)
+        indexes = (Index(fields=("last_message_at", "id")),)  # the desk's list, newest first
 
 
 class Direction(StrEnum):
