@@ -107,7 +107,7 @@ def rest_of(v: Viewer, message: Message) -> Card:
 
 async def load_inquiry(inquiry_id: int) -> Inquiry:
     return await Inquiry.get(id=inquiry_id).prefetch_related(
-        "client", "channel", "decided_by", "rejection_reason"
+        "client", "client__responsible", "channel", "decided_by", "rejection_reason"
     )
 
 
@@ -144,6 +144,15 @@ def inquiry_card(
     )
     kb = v.keyboard()
     decider: User | None = inquiry.decided_by
+    holder = getattr(client, "responsible", None)  # the client's manager (a hand-over)
+    if inquiry.status == InquiryStatus.OPEN and isinstance(holder, User):
+        if holder.id == v.user.id:
+            card.add("➡️ " + v._("This inquiry is yours to take"))
+        elif not v.user.sees_everything:  # theirs to take: nothing here to press
+            card.add("➡️ " + v._("{name} has this inquiry now", name=holder.full_name))
+            show_all(v, kb, message)
+            card.markup = kb.markup()
+            return card
     if inquiry.status == InquiryStatus.OPEN:
         kb.row(
             kb.button("✅ " + v.gettext("Accept"), "ia", inquiry.id),

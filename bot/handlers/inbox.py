@@ -24,7 +24,7 @@ from crm.errors import Conflict, NotFound
 from crm.models import CardKind, Client, Conversation, Inquiry, ReasonKind
 from crm.models import Message as CrmMessage
 from crm.scenarios import reasons
-from inbox import outbox
+from inbox import events, outbox
 
 
 async def list_inquiries(message: Message, viewer: Viewer) -> None:
@@ -68,7 +68,7 @@ async def accept(query: CallbackQuery, action: Action, viewer: Viewer, notifier:
         await query.answer(exc.render(viewer.locale), show_alert=True)
     else:
         await query.answer(viewer.gettext("The inquiry is yours: a deal is open."))
-    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+    await decided(notifier, inquiry_id, query, viewer)
 
 
 async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
@@ -90,7 +90,7 @@ async def reject(query: CallbackQuery, action: Action, viewer: Viewer, notifier:
         await query.answer(exc.render(viewer.locale), show_alert=True)
     else:
         await query.answer(viewer.gettext("Rejected"))
-    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+    await decided(notifier, inquiry_id, query, viewer)
 
 
 async def back_to_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
@@ -102,6 +102,17 @@ async def back_to_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) 
         view = cards.inquiry_card(viewer, await cards.load_inquiry(inquiry.id), message)
         await viewer.edit(query.message.message_id, view)
     await query.answer()
+
+
+async def decided(
+    notifier: Notifier, inquiry_id: int, query: CallbackQuery, viewer: Viewer
+) -> None:
+    """Every manager's card of the inquiry re-rendered, and the open desks told."""
+    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+    inquiry = await Inquiry.filter(id=inquiry_id).first()
+    if inquiry is not None:
+        conversation_id = inquiry.conversation_id  # type: ignore[attr-defined]
+        await events.publish(events.InquiryDecided(inquiry_id, conversation_id, True))
 
 
 def _clicked(query: CallbackQuery, viewer: Viewer) -> tuple[int, int] | None:
