@@ -151,7 +151,8 @@ async def _sent_already(
     if once_key:
         key = await ReplyKey.filter(user_id=actor.id, key=once_key).using_db(conn).first()
         if key is not None:
-            return await Message.get(id=key.message_id).using_db(conn)  # type: ignore[attr-defined]
+            message_id: int = key.message_id  # type: ignore[attr-defined]
+            return await Message.filter(id=message_id).using_db(conn).first()
     recent = (
         await Message.filter(
             conversation_id=conversation_id,

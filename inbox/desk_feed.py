@@ -251,7 +251,7 @@ async def _connect_like_default() -> asyncpg.Connection:
 def on_postgres() -> bool:
     """The database in use is PostgreSQL (False before the database is set up)."""
     try:
-        return connections.get("default").capabilities.dialect == "postgres"
+        return str(connections.get("default").capabilities.dialect) == "postgres"
     except Exception:  # no database configured yet
         return False
 

@@ -32,10 +32,11 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     channel_id = whole_number(q.get("channel"), max_digits=10) or None
     if channel_id not in {c.id for c in channels}:
         channel_id = None
+    scope, state = q.get("scope", ""), q.get("state", "")
     wanted = DeskFilter(
-        scope=q.get("scope") if q.get("scope") in SCOPES else "all",
+        scope=scope if scope in SCOPES else "all",
         channel_id=channel_id,
-        state=q.get("state") if q.get("state") in STATES else "",
+        state=state if state in STATES else "",
         before=parse_cursor(q.get("before")),
     )
     rows = await desk_rows(user, wanted, limit=PER_PAGE + 1)
