@@ -26,6 +26,7 @@ MANAGER_PAGES |= {"/deals/{id}/reopen", "/deals/{id}/note"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/restore"}
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
 MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
+MANAGER_PAGES |= {"/inbox/{id}/notes"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
 # ... and the exports of their client list (only the clients they see)
 MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
