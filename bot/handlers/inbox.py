@@ -20,6 +20,7 @@ from bot.texts import excerpt, h
 from bot.views import Card, Viewer, remember
 from crm import conversations, inquiries, manager_chat
 from crm.access import access_conversation
+from crm.conversation_notes import notes_of
 from crm.errors import Conflict, NotFound
 from crm.models import CardKind, Client, Conversation, Inquiry, ReasonKind
 from crm.models import Message as CrmMessage
@@ -131,6 +132,8 @@ async def show_conversation(
     conversation = await access_conversation(viewer.user, conversation_id)
     await conversation.fetch_related("client", "channel")
     messages = await conversations.messages_of(viewer.user, conversation.id, limit=10)
+    since = messages[0].created_at if messages else None
+    notes = await notes_of(viewer.user, conversation.id, since=since)
     view = cards.conversation_card(
         viewer,
         conversation.client,
@@ -138,6 +141,7 @@ async def show_conversation(
         messages,
         inquiry,
         conversation.id,
+        notes[-5:],  # the newest few: the card stays short
     )
     sent = await viewer.send(view)
     await remember(viewer.user.id, sent, CardKind.MESSAGE, conversation_id=conversation.id)

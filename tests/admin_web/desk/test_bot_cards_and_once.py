@@ -155,3 +155,20 @@ async def test_the_same_reply_typed_in_the_web_and_the_bot_at_once_is_sent_once(
     # a different text right after is a reply of its own
     await harness.send(ANNA, "И доставка бесплатная")
     assert await Message.filter(direction="out").count() == 2
+
+
+async def test_a_note_written_in_the_web_shows_in_the_bots_conversation_view(
+    browser: Browser, inbox: Inbox, tg: Channel, harness: BotHarness
+) -> None:
+    anna = await bound(ANNA, "Anna Manager")
+    await bound(BORIS, "Boris Manager")
+    inquiry = await inquiry_with_cards(browser, inbox, tg, harness, 7801)
+    conversation_id = inquiry.conversation_id  # type: ignore[attr-defined]
+    await browser.login(anna.email)
+    await browser.get(f"/inbox/{conversation_id}")
+    await browser.post(f"/inbox/{conversation_id}/notes", {"note": "Перезвонить <после> обеда"})
+    await harness.press(BORIS, harness.last_to(BORIS), "Open")
+    view = harness.last_to(BORIS)["text"]
+    assert "Internal note · Anna Manager" in view
+    assert "Перезвонить <после> обеда" in view  # escaped on the way, shown as written
+    assert view.index("Сколько стоит?") < view.index("Перезвонить")
