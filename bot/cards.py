@@ -265,8 +265,8 @@ def conversation_card(
         if isinstance(item, ConversationNote):
             author: User | None = item.author
             who = f" · {h(author.full_name)}" if author else ""
-            moment = format_time(item.created_at, v.locale, v.tz)
-            card.add(f"🔒 <i>{v._('Internal note')}{who} · {h(moment)}</i>", Quote(item.text))
+            noted = format_time(item.created_at, v.locale, v.tz)
+            card.add(f"🔒 <i>{v._('Internal note')}{who} · {h(noted)}</i>", Quote(item.text))
             continue
         message = item
         arrow = "←" if message.direction == Direction.IN else "→"
