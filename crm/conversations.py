@@ -118,7 +118,12 @@ async def queue_reply_once(
     now = clock.now()
     async with in_transaction() as conn:
         # the row lock: a second reply to this conversation waits here until ours is in
-        await Conversation.filter(id=conversation.id).using_db(conn).update(last_message_at=now)
+        answered = {"waiting_since": None} if actor is not None else {}  # a person answered
+        await (
+            Conversation.filter(id=conversation.id)
+            .using_db(conn)
+            .update(last_message_at=now, **answered)
+        )
         if actor is not None:
             earlier = await _sent_already(conn, conversation.id, actor, body, attachments, once_key)
             if earlier is not None:

@@ -1,8 +1,8 @@
 """The desk's list of conversations: what a user may see, newest first, each with its
 unread count (customer messages after the newest one this user had seen when they last
-opened it), how long the customer has been waiting (since their first message after the
-last reply a person wrote; a robot's automatic answer does not count), its channel and
-the waiting inquiry if any.
+opened it), how long the customer has been waiting (`Conversation.waiting_since`: their
+first message after the last reply a person wrote; a robot's automatic answer does not
+count), its channel and the waiting inquiry if any.
 
 One read in SQL, keyset paged on (last_message_at, id) over the conversations' index: a
 deep page costs what the first one does. Per row the counts are index lookups on
@@ -70,12 +70,6 @@ def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-_WAITING = (
-    "(SELECT MIN(w.created_at) FROM messages w WHERE w.conversation_id = a.id"
-    f" AND w.direction = '{Direction.IN.value}' AND w.id > COALESCE((SELECT MAX(o.id)"
-    " FROM messages o WHERE o.conversation_id = a.id"
-    f" AND o.direction = '{Direction.OUT.value}' AND o.author_id IS NOT NULL), 0))"
-)
 _OPEN_INQUIRY = (
     "(SELECT MIN(i.id) FROM inquiries i WHERE i.conversation_id = a.id"
     f" AND i.status = '{InquiryStatus.OPEN.value}')"
@@ -95,18 +89,22 @@ async def desk_rows(actor: User, wanted: DeskFilter, *, limit: int = 50) -> list
     if wanted.scope == "mine":
         where.append("c.responsible_id = $1")
     elif wanted.scope == "inquiries":
-        where.append(f"c.responsible_id IS NULL AND {_OPEN_INQUIRY} IS NOT NULL")
+        # driven from the few open inquiries, not from every conversation
+        where.append(
+            "c.responsible_id IS NULL AND a.id IN (SELECT i.conversation_id FROM inquiries i"
+            f" WHERE i.status = '{InquiryStatus.OPEN.value}')"
+        )
     if wanted.channel_id is not None:
         params.append(wanted.channel_id)
         where.append(f"a.channel_id = ${len(params)}")
     if wanted.state == "waiting":
-        where.append(f"{_WAITING} IS NOT NULL")
+        where.append("a.waiting_since IS NOT NULL")
     elif wanted.state == "answered":
-        where.append(f"{_WAITING} IS NULL")
+        where.append("a.waiting_since IS NULL")
     if wanted.before is not None:
         params += [moment(wanted.before[0]), wanted.before[1]]
         at, ident = f"${len(params) - 1}", f"${len(params)}"
-        where.append(f"(a.last_message_at < {at} OR (a.last_message_at = {at} AND a.id < {ident}))")
+        where.append(f"(a.last_message_at, a.id) < ({at}, {ident})")  # the index's range
     sql = (
         "SELECT a.id, a.client_id, c.name, a.channel_id, h.name, h.kind, a.last_message_at,"
         " (SELECT SUBSTR(l.text, 1, 200) FROM messages l WHERE l.conversation_id = a.id"
@@ -115,7 +113,7 @@ async def desk_rows(actor: User, wanted: DeskFilter, *, limit: int = 50) -> list
         f" AND u.direction = '{Direction.IN.value}' AND u.id > COALESCE((SELECT r.last_read_id"
         " FROM conversation_reads r WHERE r.user_id = $1 AND r.conversation_id = a.id), 0)"
         f" LIMIT {UNREAD_CAP}) n),"
-        f" {_WAITING}, {_OPEN_INQUIRY}"
+        f" a.waiting_since, {_OPEN_INQUIRY}"
         " FROM conversations a JOIN clients c ON c.id = a.client_id"
         " JOIN channels h ON h.id = a.channel_id"
         f" WHERE {' AND '.join(where)}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
 from crm import clock
@@ -33,7 +34,7 @@ from crm.models import (
     Message,
     MessageStatus,
 )
-from crm.rows import RowReader
+from crm.rows import RowReader, moment
 from inbox import events, hub
 from inbox.channels.base import InboundEvent, InboundMessage, SubscriptionChange
 from inbox.storable import storable_event
@@ -260,5 +261,8 @@ async def _write(
         for conversation_id, at in last_at.items():
             by_moment.setdefault(at, []).append(conversation_id)
         for at, conversation_ids in by_moment.items():  # platform times are in whole seconds
-            await Conversation.filter(id__in=conversation_ids).update(last_message_at=at)
+            await Conversation.filter(id__in=conversation_ids).update(
+                last_message_at=at,
+                waiting_since=Coalesce("waiting_since", moment(at)),  # the desk's waiting
+            )
     return outcomes

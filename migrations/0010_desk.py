@@ -1,10 +1,24 @@
-"""The web desk: what each user has read, internal notes, reply once-keys, the live feed on PostgreSQL, the conversations list index (issue 15)."""
+"""The web desk (issue 15): what each user has read, internal notes, reply once-keys, the
+live feed's events on PostgreSQL, a conversation's waiting time (filled from the messages
+here), and the indexes of the desk's list (conversations by time, a conversation's open
+inquiry)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+
+# The customer's first message after the last reply a person wrote (the same SQL on both
+# databases; as inbox.hub keeps it from now on).
+WAITING_SINCE = (
+    "UPDATE conversations SET waiting_since = (SELECT MIN(COALESCE(w.sent_at, w.created_at))"
+    " FROM messages w WHERE w.conversation_id = conversations.id AND w.direction = 'in'"
+    " AND w.id > COALESCE((SELECT MAX(o.id) FROM messages o"
+    " WHERE o.conversation_id = conversations.id AND o.direction = 'out'"
+    " AND o.author_id IS NOT NULL), 0))"
+)
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0009_money')]
@@ -62,8 +76,18 @@ class Migration(migrations.Migration):
             options={'table': 'reply_keys', 'app': 'models', 'unique_together': (('user', 'key'),), 'pk_attr': 'id', 'table_description': "A reply form's one-shot key: the form sent twice queues one message."},
             bases=['Timestamped'],
         ),
+        ops.AddField(
+            model_name='Conversation',
+            name='waiting_since',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
         ops.AddIndex(
             model_name='Conversation',
             index=Index(fields=['last_message_at', 'id']),
         ),
+        ops.AddIndex(
+            model_name='Inquiry',
+            index=Index(fields=['conversation_id', 'status']),
+        ),
+        ops.RunSQL(WAITING_SINCE, reverse_sql="SELECT 1"),
     ]

@@ -33,6 +33,9 @@ class Conversation(Timestamped):
         "models.Interest", related_name="conversations", null=True, on_delete=fields.SET_NULL
     )
     last_message_at = UtcDatetimeField(null=True)
+    # The customer's first message since a person last answered (None: nothing waits); kept
+    # by the inbox and `crm.conversations.queue_reply` for the desk's list and its filter.
+    waiting_since = UtcDatetimeField(null=True)
 
     class Meta:
         table = "conversations"
@@ -128,6 +131,7 @@ class Inquiry(Timestamped):
         indexes = (
             Index(fields=("status", "channel_id")),
             Index(fields=("first_message_at",)),  # the reports: inquiries of a period
+            Index(fields=("conversation_id", "status")),  # the desk: a conversation's
         )
 
 
