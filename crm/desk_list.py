@@ -11,7 +11,7 @@ messages (conversation_id, id), the unread count capped at UNREAD_CAP ("99+").""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -22,6 +22,7 @@ from crm.channels import channel_condition
 from crm.models import ConversationRead, Direction, InquiryStatus, Message, User
 from crm.rows import moment, query
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNREAD_CAP = 100  # counted up to here: "99+"
 SCOPES = ("all", "mine", "inquiries")  # all I may see / my clients / unassigned inquiries
 STATES = ("", "waiting", "answered")
@@ -45,7 +46,8 @@ class DeskRow:
     @property
     def cursor(self) -> str:
         """Where the next page starts (after this row)."""
-        return f"{self.last_message_at.timestamp():.6f}_{self.id}"
+        micros = (self.last_message_at - EPOCH) // timedelta(microseconds=1)  # exact
+        return f"{micros}_{self.id}"
 
     def waiting_minutes(self, now: datetime | None = None) -> int | None:
         if self.waiting_since is None:
@@ -64,9 +66,11 @@ class DeskFilter:
 def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
     """A `DeskRow.cursor` read back; anything else is no cursor (the first page)."""
     stamp, _, ident = (value or "").partition("_")
+    if not (stamp.lstrip("-").isdigit() and ident.isdigit()) or len(stamp) > 20 or len(ident) > 19:
+        return None
     try:
-        return datetime.fromtimestamp(float(stamp), clock.now().tzinfo), int(ident)
-    except (ValueError, OverflowError, OSError):
+        return EPOCH + timedelta(microseconds=int(stamp)), int(ident)
+    except OverflowError:
         return None
 
 
