@@ -111,9 +111,10 @@ async def test_keyset_pages_walk_the_list_once(
     as_admin: Browser, inbox: Inbox, tg: Channel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(desk_inbox, "PER_PAGE", 2)
-    made = []
+    made, moment = [], 0
     for n in range(5):
-        _, conversation = await customer_writes(as_admin, inbox, tg, chat_id=7300 + n, at=at())
+        moment = at() if n % 2 == 0 else moment  # pairs at one moment: ties across pages
+        _, conversation = await customer_writes(as_admin, inbox, tg, chat_id=7300 + n, at=moment)
         made.append(conversation.id)
     seen: list[int] = []
     _, page = await as_admin.get("/inbox")
