@@ -151,17 +151,20 @@ def _row(r: Any) -> DeskRow:
     )
 
 
-async def mark_read(user: User, conversation_id: int) -> None:
-    """The user opened the conversation: every message in it up to now is read by them."""
-    newest = (
-        await Message.filter(conversation_id=conversation_id)
-        .order_by("-id")
-        .limit(1)
-        .values_list("id", flat=True)
-    )
-    if not newest:
-        return
-    last = int(str(newest[0]))
+async def mark_read(user: User, conversation_id: int, up_to: int | None = None) -> None:
+    """The user opened the conversation: its messages up to `up_to` (the newest one shown;
+    the newest one now when not given) are read by them."""
+    if up_to is None:
+        newest = (
+            await Message.filter(conversation_id=conversation_id)
+            .order_by("-id")
+            .limit(1)
+            .values_list("id", flat=True)
+        )
+        if not newest:
+            return
+        up_to = int(str(newest[0]))
+    last = up_to
     raised = await ConversationRead.filter(
         user_id=user.id, conversation_id=conversation_id, last_read_id__lt=last
     ).update(last_read_id=last, updated_at=clock.now())

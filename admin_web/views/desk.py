@@ -66,7 +66,8 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     messages = await messages_of(user, conversation.id, limit=THREAD)
     since = messages[0].created_at if len(messages) >= THREAD else None
     notes = await notes_of(user, conversation.id, since=since)
-    await mark_read(user, conversation.id)
+    if messages:  # what the page shows is read (one arriving meanwhile stays unread)
+        await mark_read(user, conversation.id, messages[-1].id)
     context: dict[str, Any] = {
         "conversation": conversation,
         "messages": messages,
