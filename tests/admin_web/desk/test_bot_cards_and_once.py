@@ -172,3 +172,20 @@ async def test_a_note_written_in_the_web_shows_in_the_bots_conversation_view(
     assert "Internal note · Anna Manager" in view
     assert "Перезвонить <после> обеда" in view  # escaped on the way, shown as written
     assert view.index("Сколько стоит?") < view.index("Перезвонить")
+
+
+async def test_the_api_sending_the_same_words_twice_at_once_queues_one_message(
+    browser: Browser, inbox: Inbox, tg: Channel, admin: User
+) -> None:
+    _, conversation = await customer_writes(browser, inbox, tg, "Есть в наличии?")
+    key = (await create_key("k", admin.id, actor=None))[1]
+    headers = {"Authorization": f"Bearer {key}", "Accept-Language": "en"}
+    path = f"/api/v1/conversations/{conversation.id}/messages"
+    answers = await asyncio.gather(
+        *(browser.client.post(path, json={"text": "Да"}, headers=headers) for _ in range(2))
+    )
+    assert [a.status for a in answers] == [201, 201]
+    ids = {(await a.json())["id"] for a in answers}
+    assert len(ids) == 1 and await Message.filter(direction="out").count() == 1
+    other = await browser.client.post(path, json={"text": "Сколько нужно?"}, headers=headers)
+    assert other.status == 201 and await Message.filter(direction="out").count() == 2
