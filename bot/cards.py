@@ -4,7 +4,7 @@ customer text is always a `Quote`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from crm.models import (
     CardKind,
     Channel,
     Client,
+    ConversationNote,
     Direction,
     Inquiry,
     InquiryStatus,
@@ -107,7 +108,7 @@ def rest_of(v: Viewer, message: Message) -> Card:
 
 async def load_inquiry(inquiry_id: int) -> Inquiry:
     return await Inquiry.get(id=inquiry_id).prefetch_related(
-        "client", "channel", "decided_by", "rejection_reason"
+        "client", "client__responsible", "channel", "decided_by", "rejection_reason"
     )
 
 
@@ -144,6 +145,15 @@ def inquiry_card(
     )
     kb = v.keyboard()
     decider: User | None = inquiry.decided_by
+    holder = getattr(client, "responsible", None)  # the client's manager (a hand-over)
+    if inquiry.status == InquiryStatus.OPEN and isinstance(holder, User):
+        if holder.id == v.user.id:
+            card.add("➡️ " + v._("This inquiry is yours to take"))
+        elif not v.user.sees_everything:  # theirs to take: nothing here to press
+            card.add("➡️ " + v._("{name} has this inquiry now", name=holder.full_name))
+            show_all(v, kb, message)
+            card.markup = kb.markup()
+            return card
     if inquiry.status == InquiryStatus.OPEN:
         kb.row(
             kb.button("✅ " + v.gettext("Accept"), "ia", inquiry.id),
@@ -242,13 +252,23 @@ def conversation_card(
     messages: list[Message],
     inquiry: Inquiry | None,
     conversation_id: int,
+    notes: Sequence[ConversationNote] = (),
 ) -> Card:
-    """The last messages of a conversation, with Reply (and Accept / Reject while it is
-    a waiting inquiry)."""
+    """The last messages of a conversation and the colleagues' internal notes among them,
+    with Reply (and Accept / Reject while it is a waiting inquiry)."""
     card = Card().add(
         f"🗂 <b>{h(client.name)}</b> · {h(channel.name)} · 🕑 {client_time(v, client)}"
     )
-    for message in messages:
+    both: list[Message | ConversationNote] = [*messages, *notes]
+    both.sort(key=lambda item: (item.created_at, isinstance(item, ConversationNote)))
+    for item in both:
+        if isinstance(item, ConversationNote):
+            author: User | None = item.author
+            who = f" · {h(author.full_name)}" if author else ""
+            noted = format_time(item.created_at, v.locale, v.tz)
+            card.add(f"🔒 <i>{v._('Internal note')}{who} · {h(noted)}</i>", Quote(item.text))
+            continue
+        message = item
         arrow = "←" if message.direction == Direction.IN else "→"
         moment = message.sent_at or message.created_at
         card.add(f"{arrow} <b>{h(format_time(moment, v.locale, v.tz))}</b>")

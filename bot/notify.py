@@ -148,6 +148,8 @@ class Notifier:
                 await self.interest_message(event.message_id, event.responsible_id)
             elif isinstance(event, events.MessageStatusChanged):
                 await self.reply_status(event.message_id)
+            elif isinstance(event, events.InquiryDecided) and not event.cards_updated:
+                await self.inquiry_decided(event.inquiry_id)  # in the panel or the API
         except Exception:  # a background push: log it, never lose the event loop's task
             log.exception("pushing %r to managers failed", event)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
 from crm import clock
@@ -33,7 +35,7 @@ from crm.models import (
     Message,
     MessageStatus,
 )
-from crm.rows import RowReader
+from crm.rows import RowReader, moment
 from inbox import events, hub
 from inbox.channels.base import InboundEvent, InboundMessage, SubscriptionChange
 from inbox.storable import storable_event
@@ -221,6 +223,7 @@ async def _write(
 ) -> dict[int, hub.Outcome]:
     outcomes: dict[int, hub.Outcome] = {}
     last_at: dict[int, object] = {}
+    first_at: dict[int, datetime] = {}  # the desk's waiting time starts at the first
     feed: list[Interaction] = []
     kind = hub.interaction_kind(channel)
     async with in_transaction():
@@ -229,6 +232,7 @@ async def _write(
             message = stored[msg.source_id]
             k = known[msg.external_user_id]
             last_at[k.conversation.id] = msg.sent_at
+            first_at.setdefault(k.conversation.id, msg.sent_at)
             out = hub.Outcome(message=message)
             if k.interest is not None:
                 feed.append(
@@ -256,9 +260,13 @@ async def _write(
             outcomes[id(msg)] = out
         if feed:
             await Interaction.bulk_create(feed)
-        by_moment: dict[object, list[int]] = {}
+        by_moment: dict[tuple[object, datetime], list[int]] = {}
         for conversation_id, at in last_at.items():
-            by_moment.setdefault(at, []).append(conversation_id)
-        for at, conversation_ids in by_moment.items():  # platform times are in whole seconds
-            await Conversation.filter(id__in=conversation_ids).update(last_message_at=at)
+            key = (at, first_at[conversation_id])
+            by_moment.setdefault(key, []).append(conversation_id)
+        for (at, first), conversation_ids in by_moment.items():  # times in whole seconds
+            await Conversation.filter(id__in=conversation_ids).update(
+                last_message_at=at,
+                waiting_since=Coalesce("waiting_since", moment(first)),  # the desk's waiting
+            )
     return outcomes

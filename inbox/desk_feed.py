@@ -4,14 +4,22 @@ An event names only its kind and a conversation id, never a customer's words: th
 page fetches what changed through the pages' own access checks, and the web process sends
 an event only to a reader who may see that conversation (admin_web.views.desk_live).
 
-Two homes, chosen by `desk_feed(redis_url)`:
+Three homes, chosen by `desk_feed(redis_url)`:
 - Redis (`CRMHUB_REDIS_URL`): a stream (XADD, capped at MAX_EVENTS). Every process
   appends (the worker on inbox events, the web on replies and inquiries taken) and every
   web process reads, so a desk connected to any of them hears every event. An event's id is
   its stream id, so a reader that reconnects with `Last-Event-ID` reads on from there;
   events older than the cap are gone (the page then shows the state it fetches anyway).
-- Memory: this process only (`--role all`, or tests): the last MAX_EVENTS kept in a ring
-  with increasing ids; a reader further behind is told to `reset` (reload what it shows).
+- PostgreSQL, when the install has no Redis (`PostgresFeed`): each event is a row of
+  `desk_events` (its id the event id) and a NOTIFY on DESK_CHANNEL in the same
+  transaction. Every web process LISTENs on one connection of its own and keeps what it
+  hears in memory, so its open desks wait on memory, not on the database; a reader behind
+  what this process heard (a page reconnecting with an older Last-Event-ID, maybe from
+  another process) reads the rows. Publishers take a transaction-level advisory lock, so
+  event ids commit, and are heard, in increasing order (a later id never overtakes).
+  The table keeps about MAX_EVENTS rows; a reader behind them is told to `reset`.
+- Memory: this process only (`--role all` on SQLite, or tests): the last MAX_EVENTS kept
+  in a ring with increasing ids; a reader further behind is told to `reset`.
 """
 
 from __future__ import annotations
@@ -19,10 +27,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+import asyncpg
 from redis.asyncio import Redis
+from tortoise import connections
+from tortoise.transactions import in_transaction
 
 STREAM = "crmhub:desk"
 MAX_EVENTS = 10_000
@@ -119,5 +131,135 @@ class RedisFeed:
         await self._redis.aclose()
 
 
+DESK_CHANNEL = "crmhub_desk"
+LOCK_KEY = 0x6372_6D68_6465_736B  # "crmhdesk": serializes the publishers' commits
+TRIM_EVERY = 500  # publishes of this process between two trims of the table
+PAGE = 200  # events read from the table at once
+
+
+class PostgresFeed:
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]]) -> None:
+        self._connect = connect
+        self._listener: asyncpg.Connection | None = None
+        self._starting = asyncio.Lock()
+        self._heard: deque[DeskEvent] = deque(maxlen=MAX_EVENTS)
+        self._last = 0  # the newest id this process knows of (heard, or read when listening)
+        self._bell = asyncio.Event()  # rung (and replaced) on every event heard
+        self._published = 0
+
+    async def publish(self, kind: str, conversation_id: int) -> None:
+        async with in_transaction() as conn:
+            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY])
+            rows = await conn.execute_query_dict(
+                "INSERT INTO desk_events (kind, conversation_id, created_at)"
+                " VALUES ($1, $2, now()) RETURNING id",
+                [kind, conversation_id],
+            )
+            event_id = int(rows[0]["id"])
+            payload = f"{event_id} {kind} {conversation_id}"
+            await conn.execute_query("SELECT pg_notify($1, $2)", [DESK_CHANNEL, payload])
+        self._published += 1
+        if self._published % TRIM_EVERY == 0:
+            await connections.get("default").execute_query(
+                "DELETE FROM desk_events WHERE id <= $1", [event_id - MAX_EVENTS]
+            )
+
+    async def _listen(self) -> None:
+        """LISTEN on a connection of our own (once; again after it was lost)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        async with self._starting:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            listener = await self._connect()
+            await listener.add_listener(DESK_CHANNEL, self._hear)
+            # what committed before LISTEN is read from the table, what after is heard
+            newest = await listener.fetchval("SELECT COALESCE(MAX(id), 0) FROM desk_events")
+            self._heard.clear()
+            self._last = max(self._last, int(newest))
+            self._listener = listener
+
+    def _hear(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        ident, kind, conversation = str(payload).split(" ", 2)
+        event = DeskEvent(ident, kind, int(conversation))
+        if int(ident) <= self._last:
+            return  # read from the table already
+        self._heard.append(event)
+        self._last = int(ident)
+        bell, self._bell = self._bell, asyncio.Event()
+        bell.set()
+
+    async def last_id(self) -> str:
+        await self._listen()
+        return str(self._last)
+
+    async def _from_table(self, after: int) -> list[DeskEvent]:
+        rows = await connections.get("default").execute_query_dict(
+            "SELECT id, kind, conversation_id FROM desk_events WHERE id > $1 ORDER BY id LIMIT $2",
+            [after, PAGE],
+        )
+        if after and (not rows or int(rows[0]["id"]) > after + 1):
+            oldest = await connections.get("default").execute_query_dict(
+                "SELECT MIN(id) AS id FROM desk_events"
+            )
+            first = oldest[0]["id"] if oldest else None
+            if first is None or int(first) > after + 1:  # trimmed past the reader
+                return [DeskEvent(str(max(self._last, after)), RESET, 0)]
+        return [DeskEvent(str(r["id"]), str(r["kind"]), int(r["conversation_id"])) for r in rows]
+
+    def _in_memory(self, after: int) -> list[DeskEvent] | None:
+        """The events after `after` from what this process heard; None when it heard too
+        little to say (the reader is behind it: the table answers)."""
+        start = int(self._heard[0].id) - 1 if self._heard else self._last
+        if after < start:
+            return None
+        return [e for e in self._heard if int(e.id) > after]
+
+    async def read(self, after: str, *, wait: float) -> list[DeskEvent]:
+        await self._listen()
+        number = int(after) if after.isdigit() else 0
+        bell = self._bell
+        found = self._in_memory(number)
+        if found is None:
+            return await self._from_table(number)
+        if found:
+            return found
+        try:
+            await asyncio.wait_for(bell.wait(), wait)
+        except TimeoutError:
+            return []
+        return self._in_memory(number) or []
+
+    async def close(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+        self._listener = None
+
+
+async def _connect_like_default() -> asyncpg.Connection:
+    """A connection of its own to the database tortoise's default connection uses."""
+    client: Any = connections.get("default")
+    return await asyncpg.connect(
+        host=client.host,
+        port=client.port,
+        user=client.user,
+        password=client.password,
+        database=client.database,
+    )
+
+
+def on_postgres() -> bool:
+    """The database in use is PostgreSQL (False before the database is set up)."""
+    try:
+        return str(connections.get("default").capabilities.dialect) == "postgres"
+    except Exception:  # no database configured yet
+        return False
+
+
 def desk_feed(redis_url: str | None) -> DeskFeed:
-    return RedisFeed(redis_url) if redis_url else MemoryFeed()
+    """Redis when configured, else PostgreSQL when that is the database, else memory."""
+    if redis_url:
+        return RedisFeed(redis_url)
+    if on_postgres():
+        return PostgresFeed(_connect_like_default)
+    return MemoryFeed()

@@ -1,4 +1,5 @@
-"""In-process notifications from the inbox to whoever listens (the managers' bot).
+"""In-process notifications from the inbox (and inquiries decided anywhere) to whoever
+listens: the managers' bot, the live desk.
 
 Published after the database commit, so a listener always finds what it is told about.
 A failing listener is logged and never breaks ingestion."""
@@ -50,7 +51,25 @@ class MergeSuggested:
     reason: str
 
 
-Event = InquiryOpened | InquiryMessage | InterestMessage | MessageStatusChanged | MergeSuggested
+@dataclass(frozen=True)
+class InquiryDecided:
+    """An inquiry taken, rejected or handed over, in the panel, the API or the bot: the
+    bot's cards of it and the open desks show who has it. `cards_updated`: the bot, where
+    it was decided, has re-rendered its cards already."""
+
+    inquiry_id: int
+    conversation_id: int
+    cards_updated: bool = False
+
+
+Event = (
+    InquiryOpened
+    | InquiryMessage
+    | InterestMessage
+    | MessageStatusChanged
+    | MergeSuggested
+    | InquiryDecided
+)
 Listener = Callable[[Event], Awaitable[None]]
 
 _listeners: list[Listener] = []

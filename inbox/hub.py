@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
 from crm import normalize
@@ -45,6 +46,7 @@ from crm.models import (
     Message,
     MessageStatus,
 )
+from crm.rows import moment
 from inbox import events, lead_sources
 from inbox.channels.base import InboundEvent, InboundMessage, StatusUpdate, SubscriptionChange
 from inbox.storable import storable_event
@@ -346,7 +348,10 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
                 status=MessageStatus.RECEIVED,
                 sent_at=msg.sent_at,
             )
-            await Conversation.filter(id=conversation.id).update(last_message_at=msg.sent_at)
+            await Conversation.filter(id=conversation.id).update(
+                last_message_at=msg.sent_at,
+                waiting_since=Coalesce("waiting_since", moment(msg.sent_at)),  # the desk
+            )
             interest = await _open_interest(conversation)
             if interest is not None:
                 await _to_interest(channel, conversation, interest, message, msg, out)

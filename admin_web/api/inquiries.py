@@ -2,7 +2,8 @@
 opens, as in the bot), reject (with a reason from the rejection-reason list; without one
 only while the list is empty) and hand over (the client becomes the receiver's). Taken
 atomically by the crm services: of two takers at the same moment one wins, the other gets
-409 `inquiry_taken` naming who took it."""
+409 `inquiry_taken` naming who took it. The bot's cards of the inquiry and the open desks
+are told (`inbox.events.InquiryDecided`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from admin_web.api import answers
 from admin_web.api.base import interest_json
 from admin_web.api.declare import Api, Call, json
 from admin_web.api.types import Answer, Body, Id, PerPage, Query, named
+from admin_web.views.desk_inquiries import decided
 from crm.inquiries import accept_inquiry, open_inquiries, reject_inquiry
 from crm.inquiry_handover import hand_inquiry
 from crm.models import Inquiry as InquiryRow
@@ -82,16 +84,21 @@ async def list_inquiries(call: Call[None, Waiting]) -> web.StreamResponse:
 async def accept(call: Call[Accept, None]) -> web.StreamResponse:
     title = (call.body.title or "").strip() or None
     interest = await accept_inquiry(call.id, actor=call.user, title=title)
+    await decided(await InquiryRow.get(id=call.id))
     return json(interest_json(await Interest.get(id=interest.id)), status=201)
 
 
 @api.post("/inquiries/{id}/reject", "Reject an inquiry", body=Reject, optional_body=True,
           answers={200: Inquiry}, errors=(409,))  # fmt: skip
 async def reject(call: Call[Reject, None]) -> web.StreamResponse:
-    return json(inquiry_json(await reject_inquiry(call.id, call.body.reason_id, actor=call.user)))
+    inquiry = await reject_inquiry(call.id, call.body.reason_id, actor=call.user)
+    await decided(inquiry)
+    return json(inquiry_json(inquiry))
 
 
 @api.post("/inquiries/{id}/handover", "Hand an inquiry to another user", body=Handover,
           answers={200: Inquiry}, errors=(409,))  # fmt: skip
 async def handover(call: Call[Handover, None]) -> web.StreamResponse:
-    return json(inquiry_json(await hand_inquiry(call.id, call.body.to_user_id, actor=call.user)))
+    inquiry = await hand_inquiry(call.id, call.body.to_user_id, actor=call.user)
+    await decided(inquiry)
+    return json(inquiry_json(inquiry))

@@ -36,7 +36,7 @@
   }
 
   var source = new EventSource("/inbox/events");
-  ["message", "status", "inquiry", "reset"].forEach(function (kind) {
+  ["message", "status", "inquiry", "note", "reset"].forEach(function (kind) {
     source.addEventListener(kind, changed);
   });
   window.addEventListener("pagehide", function () { source.close(); });

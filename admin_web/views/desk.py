@@ -12,6 +12,7 @@ back in the queue (Retry) where the outbox allows it: never once the platform to
 from __future__ import annotations
 
 import base64
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -24,11 +25,13 @@ from admin_web.render import flash, gettext_for, redirect, render
 from admin_web.views.desk_inquiries import inquiry_context
 from admin_web.views.desk_live import changed
 from crm.access import access_conversation
-from crm.conversations import messages_of, queue_reply
+from crm.conversation_notes import add_note, notes_of
+from crm.conversations import messages_of, queue_reply_once
+from crm.desk_list import mark_read
 from crm.email_threads import threads_of
 from crm.errors import NotFound, ValidationFailed
 from crm.i18n import N_
-from crm.models import Channel, Direction, Message, MessageStatus
+from crm.models import Channel, ConversationNote, Direction, Message, MessageStatus
 from inbox import outbox
 from inbox.reply_limits import check_reply, photo_or_document
 
@@ -62,9 +65,15 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     conversation = await access_conversation(user, forms.match_int(request.match_info["id"]))
     await conversation.fetch_related("client", "channel", "identity")
     messages = await messages_of(user, conversation.id, limit=THREAD)
+    since = messages[0].created_at if len(messages) >= THREAD else None
+    notes = await notes_of(user, conversation.id, since=since)
+    if messages:  # what the page shows is read (one arriving meanwhile stays unread)
+        await mark_read(user, conversation.id, messages[-1].id)
     context: dict[str, Any] = {
         "conversation": conversation,
         "messages": messages,
+        "thread": thread(messages, notes),
+        "reply_key": secrets.token_urlsafe(18),
         "status_labels": STATUS_LABELS,
         "retryable": RETRYABLE,
         "subscribed": conversation.identity.subscribed,
@@ -108,17 +117,48 @@ async def reply(request: web.Request) -> web.StreamResponse:
     check_reply(channel.kind.value, attachments, public_url=request.app[SETTINGS].public_url)
     if not (isinstance(text, str) and text.strip()) and not attachments:
         raise ValidationFailed.field("text", N_("Write a message or choose a file"))
-    await queue_reply(
+    key = form.get("reply_key")
+    _, queued = await queue_reply_once(
         conversation.id,
         actor=user,
         text=text if isinstance(text, str) else "",
         attachments=attachments,
         answers=forms.integer(form, "answers", required=False),  # the email thread answered
+        once_key=key[:64] if isinstance(key, str) and key else None,
     )
+    if not queued:  # the form sent twice, or the same words just sent from the bot
+        await flash(request, gettext_for(request, N_("This reply has been sent already")))
+        return redirect(f"/inbox/{conversation.id}#reply")
     wake_outbox(request.app)
     await changed(request.app, "message", conversation.id)
     await flash(request, gettext_for(request, N_("The reply is queued")))
     return redirect(f"/inbox/{conversation.id}#reply")
+
+
+@routes.post(r"/inbox/{id:\d+}/notes")
+async def note(request: web.Request) -> web.StreamResponse:
+    """An internal note: colleagues see it in the thread, the customer never does."""
+    user = require_user(request)
+    conversation_id = forms.match_int(request.match_info["id"])
+    form = await request.post()
+    text = form.get("note")
+    await add_note(user, conversation_id, text if isinstance(text, str) else "")
+    await changed(request.app, "note", conversation_id)
+    await flash(request, gettext_for(request, N_("The note is saved")))
+    return redirect(f"/inbox/{conversation_id}#note")
+
+
+def thread(
+    messages: list[Message], notes: list[ConversationNote]
+) -> list[tuple[str, Message | ConversationNote]]:
+    """Messages and notes in the order they were written (a note after the messages it
+    follows)."""
+    both: list[tuple[Any, int, str, Message | ConversationNote]] = [
+        (m.created_at, 0, "message", m) for m in messages
+    ]
+    both += [(n.created_at, 1, "note", n) for n in notes]
+    both.sort(key=lambda item: (item[0], item[1], item[3].id))
+    return [(kind, item) for _, _, kind, item in both]
 
 
 @routes.post(r"/inbox/{id:\d+}/messages/{message:\d+}/retry")

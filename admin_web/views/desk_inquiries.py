@@ -16,7 +16,6 @@ from aiohttp import web
 from admin_web import forms
 from admin_web.auth import require_user
 from admin_web.render import flash, gettext_for, redirect
-from admin_web.views.desk_live import changed
 from crm import scenarios
 from crm.channels import channel_filter
 from crm.errors import NotFound
@@ -24,6 +23,7 @@ from crm.i18n import N_
 from crm.inquiries import accept_inquiry, access_inquiry, reject_inquiry
 from crm.inquiry_handover import hand_inquiry
 from crm.models import Channel, Conversation, Inquiry, InquiryStatus, ReasonKind, User
+from inbox import events
 
 routes = web.RouteTableDef()
 MAX_RECEIVERS = 200  # users offered in the hand-over list
@@ -58,6 +58,12 @@ async def inquiry_context(actor: User, conversation: Conversation) -> dict[str, 
     }
 
 
+async def decided(inquiry: Inquiry) -> None:
+    """The bot's cards of the inquiry say who has it now; the open desks hear of it."""
+    conversation_id = inquiry.conversation_id  # type: ignore[attr-defined]
+    await events.publish(events.InquiryDecided(inquiry.id, conversation_id))
+
+
 def _back(inquiry: Inquiry) -> str:
     return f"/inbox/{inquiry.conversation_id}"  # type: ignore[attr-defined]
 
@@ -68,7 +74,7 @@ async def accept(request: web.Request) -> web.StreamResponse:
     inquiry_id = forms.match_int(request.match_info["id"])
     interest = await accept_inquiry(inquiry_id, actor=user)
     inquiry = await Inquiry.get(id=inquiry_id)
-    await changed(request.app, "inquiry", inquiry.conversation_id)  # type: ignore[attr-defined]
+    await decided(inquiry)
     await flash(
         request,
         gettext_for(
@@ -87,7 +93,7 @@ async def reject(request: web.Request) -> web.StreamResponse:
         forms.integer(form, "reason_id", required=False),
         actor=user,
     )
-    await changed(request.app, "inquiry", inquiry.conversation_id)  # type: ignore[attr-defined]
+    await decided(inquiry)
     await flash(request, gettext_for(request, N_("The inquiry is rejected")))
     return redirect(_back(inquiry))
 
@@ -98,7 +104,7 @@ async def handover(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     to_user_id = forms.integer(form, "to_user_id") or 0  # required: missing is refused
     inquiry = await hand_inquiry(forms.match_int(request.match_info["id"]), to_user_id, actor=user)
-    await changed(request.app, "inquiry", inquiry.conversation_id)  # type: ignore[attr-defined]
+    await decided(inquiry)
     receiver = await User.get(id=to_user_id)
     await flash(
         request,

@@ -57,6 +57,9 @@ def inbox_listener(app: web.Application) -> events.Listener:
     """What the inbox tells (new customer messages, delivery statuses) as desk events."""
 
     async def listen(event: events.Event) -> None:
+        if isinstance(event, events.InquiryDecided):
+            await changed(app, "inquiry", event.conversation_id)
+            return
         if isinstance(event, events.MessageStatusChanged):
             kind = "status"
         elif isinstance(

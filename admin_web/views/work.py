@@ -1,4 +1,4 @@
-"""What managers read in the panel: their interests (deals) and the inbox."""
+"""What managers read in the panel: their interests (deals). (The inbox: desk_inbox.)"""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from aiohttp import web
 from admin_web.auth import require_user
 from admin_web.render import render
 from crm.access import interest_filter
-from crm.conversations import conversations_of
-from crm.inquiries import open_inquiries
 from crm.models import Interest, InterestStatus
 from crm.normalize import whole_number
 from crm.reminders import overdue_interests
@@ -46,23 +44,5 @@ async def deals_page(request: web.Request) -> web.StreamResponse:
             "page": page,
             "status": status,
             "pager_base": f"/deals?status={status}&",
-        },
-    )
-
-
-@routes.get("/inbox")
-async def inbox_page(request: web.Request) -> web.StreamResponse:
-    user = require_user(request)
-    page = _page(request)
-    rows = await conversations_of(user, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
-    return await render(
-        request,
-        "inbox.html",
-        {
-            "rows": rows[:PER_PAGE],
-            "has_more": len(rows) > PER_PAGE,
-            "page": page,
-            "pager_base": "/inbox?",
-            "inquiries": await open_inquiries(user, limit=PER_PAGE) if page == 1 else [],
         },
     )

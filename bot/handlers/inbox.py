@@ -20,11 +20,12 @@ from bot.texts import excerpt, h
 from bot.views import Card, Viewer, remember
 from crm import conversations, inquiries, manager_chat
 from crm.access import access_conversation
+from crm.conversation_notes import notes_of
 from crm.errors import Conflict, NotFound
 from crm.models import CardKind, Client, Conversation, Inquiry, ReasonKind
 from crm.models import Message as CrmMessage
 from crm.scenarios import reasons
-from inbox import outbox
+from inbox import events, outbox
 
 
 async def list_inquiries(message: Message, viewer: Viewer) -> None:
@@ -68,7 +69,7 @@ async def accept(query: CallbackQuery, action: Action, viewer: Viewer, notifier:
         await query.answer(exc.render(viewer.locale), show_alert=True)
     else:
         await query.answer(viewer.gettext("The inquiry is yours: a deal is open."))
-    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+    await decided(notifier, inquiry_id, query, viewer)
 
 
 async def ask_reason(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
@@ -90,7 +91,7 @@ async def reject(query: CallbackQuery, action: Action, viewer: Viewer, notifier:
         await query.answer(exc.render(viewer.locale), show_alert=True)
     else:
         await query.answer(viewer.gettext("Rejected"))
-    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+    await decided(notifier, inquiry_id, query, viewer)
 
 
 async def back_to_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) -> None:
@@ -102,6 +103,17 @@ async def back_to_inquiry(query: CallbackQuery, action: Action, viewer: Viewer) 
         view = cards.inquiry_card(viewer, await cards.load_inquiry(inquiry.id), message)
         await viewer.edit(query.message.message_id, view)
     await query.answer()
+
+
+async def decided(
+    notifier: Notifier, inquiry_id: int, query: CallbackQuery, viewer: Viewer
+) -> None:
+    """Every manager's card of the inquiry re-rendered, and the open desks told."""
+    await notifier.inquiry_decided(inquiry_id, clicked=_clicked(query, viewer))
+    inquiry = await Inquiry.filter(id=inquiry_id).first()
+    if inquiry is not None:
+        conversation_id = inquiry.conversation_id  # type: ignore[attr-defined]
+        await events.publish(events.InquiryDecided(inquiry_id, conversation_id, True))
 
 
 def _clicked(query: CallbackQuery, viewer: Viewer) -> tuple[int, int] | None:
@@ -120,6 +132,8 @@ async def show_conversation(
     conversation = await access_conversation(viewer.user, conversation_id)
     await conversation.fetch_related("client", "channel")
     messages = await conversations.messages_of(viewer.user, conversation.id, limit=10)
+    since = messages[0].created_at if messages else None
+    notes = await notes_of(viewer.user, conversation.id, since=since)
     view = cards.conversation_card(
         viewer,
         conversation.client,
@@ -127,6 +141,7 @@ async def show_conversation(
         messages,
         inquiry,
         conversation.id,
+        notes[-5:],  # the newest few: the card stays short
     )
     sent = await viewer.send(view)
     await remember(viewer.user.id, sent, CardKind.MESSAGE, conversation_id=conversation.id)

@@ -24,6 +24,7 @@ from crm.models.conversations import (
     RawEventStatus,
 )
 from crm.models.deals import Interest, InterestStatus, StageChange
+from crm.models.desk import ConversationNote, ConversationRead, DeskEvent, ReplyKey
 from crm.models.fields import (
     BelongsTo,
     FieldDefinition,
@@ -67,6 +68,9 @@ __all__ = [
     "ContactKind",
     "ContactPerson",
     "Conversation",
+    "ConversationNote",
+    "ConversationRead",
+    "DeskEvent",
     "DigestSent",
     "Direction",
     "FieldDefinition",
@@ -99,6 +103,7 @@ __all__ = [
     "Reason",
     "ReasonKind",
     "RelationType",
+    "ReplyKey",
     "Role",
     "Scenario",
     "Stage",

@@ -33,10 +33,14 @@ class Conversation(Timestamped):
         "models.Interest", related_name="conversations", null=True, on_delete=fields.SET_NULL
     )
     last_message_at = UtcDatetimeField(null=True)
+    # The customer's first message since a person last answered (None: nothing waits); kept
+    # by the inbox and `crm.conversations.queue_reply` for the desk's list and its filter.
+    waiting_since = UtcDatetimeField(null=True)
 
     class Meta:
         table = "conversations"
         unique_together = (("channel", "identity"),)
+        indexes = (Index(fields=("last_message_at", "id")),)  # the desk's list, newest first
 
 
 class Direction(StrEnum):
@@ -127,6 +131,7 @@ class Inquiry(Timestamped):
         indexes = (
             Index(fields=("status", "channel_id")),
             Index(fields=("first_message_at",)),  # the reports: inquiries of a period
+            Index(fields=("conversation_id", "status")),  # the desk: a conversation's
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm import clients, fields
+from crm import clients, clock, fields
 from crm.company import update_company
 from crm.models import (
     ChangeRecord,
@@ -236,7 +236,10 @@ async def test_manager_sees_own_clients_read_only(
 async def _conversation(client: Client, texts: list[str]) -> Conversation:
     channel = await Channel.create(kind=ChannelKind.TELEGRAM, name="Бот", credentials={})
     identity = await ChannelIdentity.create(channel=channel, external_id="1", client=client)
-    conversation = await Conversation.create(channel=channel, identity=identity, client=client)
+    # the inbox lists conversations by their last message (as the inbox sets it)
+    conversation = await Conversation.create(
+        channel=channel, identity=identity, client=client, last_message_at=clock.now()
+    )
     for i, text in enumerate(texts):
         await Message.create(
             conversation=conversation,

@@ -271,7 +271,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
             f"/clients/{i}" for i in [*some_clients, changed.id, won.client_id, lost.client_id]
         ],  # type: ignore[attr-defined]
         "/deals": ["/deals", "/deals?status=won", "/deals?status=lost", "/deals?status=all"],
-        "/inbox": ["/inbox"],
+        "/inbox": ["/inbox", "/inbox?scope=mine&state=waiting", "/inbox?scope=inquiries"],
         "/inbox/{id}": [f"/inbox/{conversation.id}"],
         "/settings": ["/settings"],
         "/fields": ["/fields"],

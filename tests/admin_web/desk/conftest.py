@@ -69,15 +69,23 @@ async def tg(admin: User, telegram: TelegramAPI) -> Channel:
 
 
 async def customer_writes(
-    browser: Browser, inbox: Inbox, tg: Channel, text: str = "", chat_id: int | None = None
+    browser: Browser,
+    inbox: Inbox,
+    tg: Channel,
+    text: str = "",
+    chat_id: int | None = None,
+    at: int | None = None,
 ) -> tuple[dict[str, Any], Conversation]:
-    """A customer's Telegram message through the webhook, processed; its conversation."""
+    """A customer's Telegram message through the webhook, processed; its conversation.
+    `at`: the message's date (Unix seconds), the fixture's otherwise."""
     update = load_fixture("telegram", "message_text")
     n = next(_SENT)  # every call a message of its own (the same ids would be a redelivery)
     update["update_id"] += n * 1000
     update["message"]["message_id"] += n * 1000
     if text:
         update["message"]["text"] = text
+    if at is not None:
+        update["message"]["date"] = at
     if chat_id is not None:
         update["update_id"] += chat_id
         update["message"]["message_id"] += chat_id
