@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from crm import clock
 from crm.interactions import utc
+from crm.mailings import consent
 from crm.models import (
     Channel,
     ChannelIdentity,
@@ -54,6 +55,7 @@ def _simple(event: InboundEvent) -> bool:
         and not event.phone
         and not event.email
         and not event.thread_ids
+        and not consent.is_stop(event.text)  # "стоп": unsubscribed by hub.ingest
     )
 
 

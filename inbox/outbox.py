@@ -24,6 +24,7 @@ from crm import clock
 from crm.claims import claim
 from crm.errors import Conflict, NotFound
 from crm.i18n import N_
+from crm.mailings import consent
 from crm.models import (
     Channel,
     ChannelIdentity,
@@ -176,6 +177,8 @@ async def _send_one(adapters: Adapters, pacer: Pacer, message_id: int) -> str:
             # Blocked by the customer: mark them as the platform's unsubscribe event would;
             # replies are refused until they write again.
             await ChannelIdentity.filter(id=identity.id).update(subscribed=False)
+        if exc.bounced:  # the address is refused for good: mailings skip it
+            await consent.record_bounce(identity.external_id, str(exc))
         if exc.uncertain and not idempotent:
             return await _fail(message, f"{INTERRUPTED} ({exc})", permanent=True, now=clock.now())
         return await _fail(

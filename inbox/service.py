@@ -12,7 +12,7 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from crm.models import Channel, ChannelKind
-from inbox import intake, media, outbox, rawstore, robots, webhooks
+from inbox import intake, media, outbox, rawstore, robots, unsubscribe, webhooks
 from inbox.channels import registry
 from inbox.channels.registry import Adapters
 from inbox.ratelimit import Pacer
@@ -53,6 +53,10 @@ class Inbox:
         # Reply files are served at /media/... (signed with the secret key) for Viber.
         self.media = media.MediaLinks(public_url, secret_key) if secret_key else None
         self.adapters = Adapters(self.media)
+        # Mailings' one-click unsubscribe links (RFC 8058), /unsubscribe/...
+        self.unsubscribe = (
+            unsubscribe.UnsubscribeLinks(public_url, secret_key) if secret_key else None
+        )
         self.pacer = Pacer()
         self._intake = asyncio.Event()
         self._outbox = asyncio.Event()
@@ -69,6 +73,8 @@ class Inbox:
         webhooks.add_routes(app, self.adapters, self.wake_intake, self.channel_ttl)
         if self.media is not None:
             media.add_routes(app, self.media)
+        if self.unsubscribe is not None:
+            unsubscribe.add_routes(app, self.unsubscribe)
 
     # --- the passes; also called directly by tests and the CLI ----------------------------
 

@@ -13,6 +13,7 @@ from crm.models.clients import (
     Tag,
 )
 from crm.models.company import Company
+from crm.models.consent import ClientConsent, ConsentSource, EmailBounce
 from crm.models.conversations import (
     Conversation,
     Direction,
@@ -52,14 +53,17 @@ __all__ = [
     "ChannelKind",
     "ChatCard",
     "Client",
+    "ClientConsent",
     "ClientContact",
     "ClientKind",
     "Company",
+    "ConsentSource",
     "ContactKind",
     "ContactPerson",
     "Conversation",
     "DigestSent",
     "Direction",
+    "EmailBounce",
     "FieldDefinition",
     "FieldOption",
     "FieldSection",
