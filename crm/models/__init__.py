@@ -36,6 +36,13 @@ from crm.models.fields import (
 from crm.models.history import ChangeRecord, MergeRecord
 from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
+from crm.models.mailings import (
+    Mailing,
+    MailingKind,
+    MailingRecipient,
+    MailingStatus,
+    PaceSlot,
+)
 from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
@@ -81,12 +88,17 @@ __all__ = [
     "InterestStatus",
     "Invite",
     "Invoice",
+    "Mailing",
+    "MailingKind",
+    "MailingRecipient",
+    "MailingStatus",
     "ManagerPlan",
     "MergeRecord",
     "Message",
     "MessageStatus",
     "NoticeKind",
     "NoticeSent",
+    "PaceSlot",
     "Payment",
     "RawEvent",
     "RawEventStatus",

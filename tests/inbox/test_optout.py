@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from crm import channels, clock, conversations
+from crm import clock, conversations
 from crm.errors import NotFound, ValidationFailed
 from crm.mailings import consent
 from crm.merge import merge_clients
@@ -31,11 +31,10 @@ from inbox.channels.base import StatusUpdate
 from inbox.service import Inbox
 from tests.crm import factories
 from tests.fakes.base import load_fixture
-from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.telegram_api import TelegramAPI
 from tests.fakes.viber_api import ViberAPI, signed_callback
-from tests.inbox.conftest import PASSWORD, REFUSED, VIBER_TOKEN, post, tg_headers
+from tests.inbox.conftest import REFUSED, VIBER_TOKEN, post, tg_headers
 
 PUBLIC_URL = "https://crm.example.ru"
 SECRET = "a-secret-key-for-the-tests"
@@ -195,27 +194,6 @@ async def test_one_click_unsubscribe(signed_inbox: Inbox, web_client: Any, admin
 
 
 # --- email: the headers, bounces -------------------------------------------------------------
-
-
-@pytest.fixture
-async def mailbox(admin: User, dovecot: Dovecot, smtp: SmtpServer, address: str) -> Channel:
-    return await channels.create_channel(
-        kind="email",
-        name="Отдел продаж",
-        credentials={"password": PASSWORD},
-        settings={
-            "address": address,
-            "sender_name": "Отдел продаж",
-            "imap_host": dovecot.host,
-            "imap_port": dovecot.port,
-            "imap_ssl": False,
-            "smtp_host": smtp.host,
-            "smtp_port": smtp.port,
-            "smtp_ssl": False,
-            "timeout": 5,
-        },
-        actor=admin,
-    )
 
 
 async def email_conversation(channel: Channel, address: str, admin: User) -> Conversation:
