@@ -27,7 +27,7 @@ from crm.conversations import queue_reply
 from crm.errors import ValidationFailed
 from crm.i18n import gettext
 from crm.interactions import record_done
-from crm.mailings import consent
+from crm.mailings import consent, results
 from crm.merge import merge_clients
 from crm.models import (
     Channel,
@@ -362,7 +362,17 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
     out.message = message
     if consent.is_stop(msg.text):
         await _stop_mailings(channel, conversation)
+    else:
+        client_id = conversation.client_id  # type: ignore[attr-defined]
+        await results.attribute_replies([(client_id, message.id, _inquiry_of(out))])
     return out
+
+
+def _inquiry_of(out: Outcome) -> int | None:
+    for item in out.events:
+        if isinstance(item, events.InquiryOpened | events.InquiryMessage):
+            return item.inquiry_id
+    return None
 
 
 async def _stop_mailings(channel: Channel, conversation: Conversation) -> None:

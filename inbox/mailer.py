@@ -25,7 +25,10 @@ from tortoise.transactions import in_transaction
 
 from crm import clock
 from crm.claims import claim
+from crm.errors import ValidationFailed
+from crm.i18n import N_
 from crm.mailings import consent, rules, templates
+from crm.mailings.audience import Audience
 from crm.models import (
     ChannelIdentity,
     Conversation,
@@ -38,13 +41,15 @@ from crm.models import (
 )
 from crm.rows import query
 from inbox import reply_limits
+from inbox.channels.base import Attachment, OutboundMessage, SendError
+from inbox.channels.registry import Adapters
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 BATCH = 200
 UNSENT = (MessageStatus.QUEUED.value, MessageStatus.SENDING.value, MessageStatus.FAILED.value)
-OPTED_OUT = "the client unsubscribed from mailings"
+OPTED_OUT = consent.OPTED_OUT_ERROR
 
 UnsubscribeUrl = Callable[[int], str]
 
@@ -240,3 +245,50 @@ async def hand_over_due(
 
 def is_mailing(message: Message) -> bool:
     return "mailing" in message.meta
+
+
+async def send_test(adapters: Adapters, mailing: Mailing, address: str) -> str:
+    """The mailing as an email to `address` (the author's own), filled in for the first
+    client of its audience, or with the placeholders' names when it has none; sent at
+    once through the first active mailbox, outside the outbox and the results."""
+    mailbox = await rules.mailbox()
+    if mailbox is None:
+        raise ValidationFailed.field("test", N_("Connect a mailbox to send a test"))
+    audience = Audience.from_json(mailing.audience or {})
+    first = sorted(audience.client_ids)[:1]
+    texts = (mailing.text, mailing.subject, mailing.html)
+    filled = (await templates.values_for([templates.Who(first[0])], texts)) if first else {}
+    values = next(iter(filled.values()), {name: name for name in templates.PLACEHOLDERS})
+    meta: dict[str, Any] = {
+        "in_reply_to": "",
+        "subject": "[TEST] " + (templates.render(mailing.subject, values) or mailing.name),
+    }
+    if mailing.html:
+        meta["html"] = templates.render(
+            mailing.html, {k: html.escape(v) for k, v in values.items()}
+        )
+    attachments = tuple(
+        Attachment(
+            kind="document",
+            file_id="",
+            name=str(mailing.attachment.get("name") or "file"),
+            mime=str(mailing.attachment.get("mime") or ""),
+            size=mailing.attachment.get("size"),
+            extra={"content_b64": mailing.attachment.get("content_b64", "")},
+        )
+        for _ in ([1] if mailing.attachment else [])
+    )
+    adapter = await adapters.get(mailbox)
+    outbound = OutboundMessage(
+        message_id=-mailing.id,
+        external_user_id=address,
+        text=templates.render(mailing.text, values),
+        attachments=attachments,
+        meta=meta,
+    )
+    try:
+        return await adapter.send(outbound)
+    except SendError as exc:
+        raise ValidationFailed.field(
+            "test", N_("The test was not sent: {error}"), error=str(exc)
+        ) from None

@@ -30,6 +30,9 @@ STOP_WORDS = frozenset({"стоп", "отписаться", "/stop", "stop", "un
 STOP_MAX = 24  # longer texts are never a stop word: the hot path checks only the length
 _TRIM = " \t\r\n.!?,;:'\"«»()"
 
+# The outbox's last_error of a mailing's message whose client opted out before it went.
+OPTED_OUT_ERROR = "the client unsubscribed from mailings"
+
 CONFIRMATION = N_(
     "You have unsubscribed from our mailings and will not receive them again. "
     "Our managers can still answer your messages."

@@ -16,7 +16,7 @@ import time_machine
 from crm import clock
 from crm.company import get_company
 from crm.errors import Conflict, PermissionDenied, ValidationFailed
-from crm.mailings import consent, rules, schedule, service
+from crm.mailings import consent, results, rules, schedule, service
 from crm.mailings.audience import Audience
 from crm.models import (
     Channel,
@@ -341,3 +341,37 @@ async def test_two_workers_hand_over_each_recipient_once(tg: Channel, admin: Use
     assert await MailingRecipient.filter(message_id__isnull=True).count() == 0
     conversations = await Message.all().values_list("conversation_id", flat=True)
     assert len(set(conversations)) == 60
+
+
+async def test_results_count_each_outcome_and_a_reply_is_attributed(
+    http: Any, inbox: Inbox, tg: Channel, telegram: TelegramAPI, admin: User
+) -> None:
+    await all_day()
+    await tg_wrote(http, inbox, tg, 0, "Здравствуйте")
+    replier = await Client.get(id=(await ChannelIdentity.get()).client_id)  # type: ignore[attr-defined]
+    await Client.filter(id=replier.id).update(lead_source="")
+    others = [await factories.client(admin, f"Клиент {n}") for n in range(3)]
+    for n, client in enumerate(others):
+        await wrote(tg, client, str(3000 + n))
+    chat_ids = [str(3000 + n) for n in range(3)]
+    telegram.block(int(chat_ids[0]))  # this one blocked the bot meanwhile
+    audience = Audience(client_ids=(replier.id, *(c.id for c in others)))
+    mailing = await service.save_draft(draft(audience, reply_days=2), actor=admin)
+    await service.start(mailing.id, actor=admin)
+    await consent.opt_out(others[1].id, via="web")  # after the start
+    await inbox.send_all()
+    got = await results.results(await Mailing.get(id=mailing.id))
+    assert got.total == 4
+    assert got.states == {"sent": 2, "failed": 1, "opted_out": 1}
+    assert got.by_channel["telegram"]["sent"] == 2
+    assert got.failures and "blocked" in got.failures[0][0]
+    # The customer answers the next day: a reply of the mailing, on the waiting inquiry.
+    with time_machine.travel(clock.now() + timedelta(days=1)):
+        await tg_wrote(http, inbox, tg, 5, "Спасибо, интересно! Сколько стоит?")
+    recipient = await MailingRecipient.get(mailing_id=mailing.id, client_id=replier.id)
+    assert recipient.replied_at is not None and recipient.inquiry_id is not None  # type: ignore[attr-defined]
+    assert (await Client.get(id=replier.id)).lead_source == "Весенняя распродажа"
+    assert (await results.results(await Mailing.get(id=mailing.id))).replied == 1
+    # A message days later is no reply of it.
+    with time_machine.travel(clock.now() + timedelta(days=5)):
+        assert await results.attribute_replies([(others[2].id, 1, None)]) == 0
