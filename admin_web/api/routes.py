@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web.api import clients, conversations, deals, inquiries, openapi, reports
+from admin_web.api import clients, conversations, deals, inquiries, mailings, openapi, reports
 from admin_web.api.declare import Api
 
 APIS: list[Api] = [
@@ -14,6 +14,7 @@ APIS: list[Api] = [
     deals.feed,
     conversations.api,
     inquiries.api,
+    mailings.api,
     reports.api,
 ]
 
