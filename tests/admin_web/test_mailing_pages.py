@@ -8,6 +8,7 @@ from __future__ import annotations
 import aiohttp
 
 from crm import channels
+from crm.company import get_company
 from crm.models import (
     ChannelIdentity,
     Client,
@@ -105,3 +106,27 @@ async def test_managers_see_no_mailings(browser: Browser) -> None:
         assert status == 403
     status, page = await browser.get("/")
     assert "/mailings" not in page
+
+
+async def test_mailing_hours_are_set_in_settings(browser: Browser) -> None:
+    admin = await make_user(Role.ADMIN, locale="ru")
+    await browser.login(admin.email)
+    _, page = await browser.get("/settings")
+    assert 'value="09:00"' in page and 'value="21:00"' in page
+    form = {
+        "name": "Мебельный дом",
+        "default_locale": "ru",
+        "default_timezone": "Europe/Moscow",
+        "reminder_lead_minutes": "15",
+        "client_visibility": "all",
+        "calendar": "1",
+        "work_days": "1",
+        "mailing_from_minute": "10:00",
+        "mailing_until_minute": "20:30",
+    }
+    _, page = await browser.post("/settings", form)
+    company = await get_company()
+    assert (company.mailing_from_minute, company.mailing_until_minute) == (600, 1230)
+    _, page = await browser.post("/settings", {**form, "mailing_until_minute": "10:00"})
+    assert "Часы рассылок не могут быть пустыми" in page
+    assert (await get_company()).mailing_until_minute == 1230
