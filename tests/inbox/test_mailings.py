@@ -375,3 +375,25 @@ async def test_results_count_each_outcome_and_a_reply_is_attributed(
     # A message days later is no reply of it.
     with time_machine.travel(clock.now() + timedelta(days=5)):
         assert await results.attribute_replies([(others[2].id, 1, None)]) == 0
+
+
+async def test_a_test_send_reaches_the_author_only(
+    mailbox: Channel, smtp: SmtpServer, inbox: Inbox, admin: User
+) -> None:
+    client = await factories.client(admin, "ООО Ромашка", emails=["buh@romashka.ru"])
+    mailing = await service.save_draft(
+        draft(
+            Audience(client_ids=(client.id,)),
+            text="{client_name}, скидка!",
+            subject="Для {client_name}",
+            html="<p>{client_name}</p>",
+        ),
+        actor=admin,
+    )
+    await mailer.send_test(inbox.adapters, mailing, admin.email)
+    (letter,) = smtp.received
+    assert letter.rcpt_tos == (admin.email,)
+    assert str(letter.message["Subject"]) == "[TEST] Для ООО Ромашка"
+    assert "ООО Ромашка, скидка!" in letter.message.get_body(("plain",)).get_content()
+    assert not await Message.exists() and not await MailingRecipient.exists()
+    assert (await Mailing.get(id=mailing.id)).status == MailingStatus.DRAFT
