@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from crm import clock
+from crm.kept import Kept
 from crm.mailings import consent
 from crm.models import Client, Mailing, MailingRecipient
 from crm.rows import moment, query
 
 LOOK_BACK = timedelta(days=60)  # no mailing waits longer for replies (reply_days <= 60)
 LEAD_SOURCE_MAX = 200
+RECENT_TTL = 5.0  # seconds
 
 # result keys, in the order pages show them
 STATES = ("queued", "sent", "delivered", "seen", "failed", "opted_out", "skipped", "cancelled")
@@ -82,6 +84,19 @@ async def results(mailing: Mailing) -> Results:
     return result
 
 
+async def _read_recent(_: None) -> bool:
+    return await Mailing.filter(started_at__gte=clock.now() - LOOK_BACK).exists()
+
+
+# Whether any mailing started within LOOK_BACK: without one, a customer's message costs no
+# query here (the intake's hot path). Kept a few seconds; a start forgets it in its process.
+_recent = Kept(_read_recent, ttl=RECENT_TTL, model=Mailing, changed_by=(Mailing,))
+
+
+def forget_recent() -> None:
+    _recent.forget()
+
+
 async def attribute_replies(
     replies: Iterable[tuple[int, int, int | None]], *, now: datetime | None = None
 ) -> int:
@@ -89,7 +104,7 @@ async def attribute_replies(
     latest mailing that reached them within its reply_days and has no reply yet gets this
     one. How many were attributed."""
     wanted = {client_id: (message_id, inquiry_id) for client_id, message_id, inquiry_id in replies}
-    if not wanted:
+    if not wanted or not await _recent.get(None):
         return 0
     at = now or clock.now()
     ids = sorted(wanted)

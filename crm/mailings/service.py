@@ -20,7 +20,7 @@ from crm import clock
 from crm.company import get_company
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_, Text
-from crm.mailings import rules, schedule, templates
+from crm.mailings import results, rules, schedule, templates
 from crm.mailings.audience import Audience, addressees
 from crm.models import (
     Client,
@@ -230,6 +230,7 @@ async def start(mailing_id: int, *, actor: User, check_file: FileCheck | None = 
                 rows = []
         if rows:
             await MailingRecipient.bulk_create(rows)
+    results.forget_recent()  # replies are looked for from now on (in this process at once)
     return await Mailing.get(id=mailing.id)
 
 
