@@ -108,7 +108,8 @@ def _clean_calendar(clean: dict[str, Any]) -> None:
     for key in ("mailing_from_minute", "mailing_until_minute"):
         if key in clean and not (isinstance(clean[key], int) and 0 <= clean[key] <= 24 * 60):
             raise ValidationFailed.field(key, N_("Enter a time like 10:30"))
-    if clean.get("mailing_from_minute", 0) == clean.get("mailing_until_minute", 1):
+    hours = (clean.get("mailing_from_minute"), clean.get("mailing_until_minute"))
+    if hours[0] is not None and hours[0] == hours[1]:
         raise ValidationFailed.field("mailing_until_minute", N_("Mailing hours cannot be empty"))
 
 
