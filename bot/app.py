@@ -58,6 +58,7 @@ COMMANDS = {
     "today": N_("Overdue, today's plan, birthdays"),
     "client": N_("Find a client"),
     "report": N_("My figures; the team's for a head"),
+    "mailings": N_("Mailings' progress and results (heads)"),
     "lang": N_("Language"),
     "help": N_("What the bot can do"),
     "cancel": N_("Stop what you are typing"),

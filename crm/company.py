@@ -29,6 +29,8 @@ EDITABLE = {
     "work_days",
     "holidays",
     "sla_first_reply_minutes",
+    "mailing_from_minute",
+    "mailing_until_minute",
 }
 MAX_HOLIDAYS = 400
 
@@ -103,6 +105,12 @@ def _clean_calendar(clean: dict[str, Any]) -> None:
                 "sla_first_reply_minutes", N_("Must be between 1 and 10080 minutes")
             )
         clean["sla_first_reply_minutes"] = sla
+    for key in ("mailing_from_minute", "mailing_until_minute"):
+        if key in clean and not (isinstance(clean[key], int) and 0 <= clean[key] <= 24 * 60):
+            raise ValidationFailed.field(key, N_("Enter a time like 10:30"))
+    hours = (clean.get("mailing_from_minute"), clean.get("mailing_until_minute"))
+    if hours[0] is not None and hours[0] == hours[1]:
+        raise ValidationFailed.field("mailing_until_minute", N_("Mailing hours cannot be empty"))
 
 
 def _wall(value: time | None) -> time | None:

@@ -98,6 +98,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             public_url=settings.public_url or "",
             secret_key=settings.ensure_secret_key(),
             idle_tick=tick,
+            redis_url=settings.redis_url,
         )
         inbox.mount(app)
         app[WAKE_OUTBOX] = inbox.wake_outbox  # replies typed in the web

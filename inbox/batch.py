@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from crm import clock
 from crm.interactions import utc
+from crm.mailings import consent, results
 from crm.models import (
     Channel,
     ChannelIdentity,
@@ -56,6 +57,7 @@ def _simple(event: InboundEvent) -> bool:
         and not event.phone
         and not event.email
         and not event.thread_ids
+        and not consent.is_stop(event.text)  # "стоп": unsubscribed by hub.ingest
     )
 
 
@@ -122,10 +124,25 @@ async def ingest_many(channel: Channel, batch: list[InboundEvent]) -> list[hub.O
             for msg in fast:
                 for item in outcomes[id(msg)].events:
                     await events.publish(item)
+            await _mailing_replies(fast, known, outcomes)
     for event in batch:
         if id(event) not in fast_ids:
             outcomes[id(event)] = await hub.ingest(channel, event)
     return [outcomes[id(e)] for e in batch]
+
+
+async def _mailing_replies(
+    fast: list[InboundMessage], known: dict[str, _Known], outcomes: dict[int, hub.Outcome]
+) -> None:
+    """Replies to mailings among the fast path's messages (one read for the batch)."""
+    replies = []
+    for msg in fast:
+        stored = outcomes[id(msg)].message
+        seen = known[msg.external_user_id]
+        if stored is not None:
+            inquiry_id = seen.inquiry.id if seen.inquiry is not None else None
+            replies.append((seen.conversation.client_id, stored.id, inquiry_id))  # type: ignore[attr-defined]
+    await results.attribute_replies(replies)
 
 
 # PostgreSQL: the batch's messages in one statement, their ids returned (a CTE, since

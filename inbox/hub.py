@@ -24,9 +24,11 @@ from tortoise.transactions import in_transaction
 from crm import normalize
 from crm.clients import create_client
 from crm.company import get_company
+from crm.conversations import queue_reply
 from crm.errors import ValidationFailed
 from crm.i18n import gettext
 from crm.interactions import record_done
+from crm.mailings import consent, results
 from crm.merge import merge_clients
 from crm.models import (
     Channel,
@@ -363,7 +365,33 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
             raise
         return Outcome(message=stored, duplicate=True)
     out.message = message
+    if consent.is_stop(msg.text):
+        await _stop_mailings(channel, conversation)
+    else:
+        client_id = conversation.client_id  # type: ignore[attr-defined]
+        await results.attribute_replies([(client_id, message.id, _inquiry_of(out))])
     return out
+
+
+def _inquiry_of(out: Outcome) -> int | None:
+    for item in out.events:
+        if isinstance(item, events.InquiryOpened | events.InquiryMessage):
+            return item.inquiry_id
+    return None
+
+
+async def _stop_mailings(channel: Channel, conversation: Conversation) -> None:
+    """A customer's "стоп" (`consent.is_stop`): unsubscribed from mailings for good, and
+    told so in the company's language; the message itself reaches the managers as usual."""
+    client_id = conversation.client_id  # type: ignore[attr-defined]
+    await consent.opt_out(client_id, via=channel.kind.value)
+    locale = (await get_company()).default_locale
+    await queue_reply(
+        conversation.id,
+        actor=None,
+        text=gettext(consent.CONFIRMATION, locale),
+        meta={"service": "unsubscribed"},
+    )
 
 
 async def _to_interest(
@@ -435,7 +463,17 @@ async def _status(channel: Channel, update: StatusUpdate) -> Outcome:
     message.status = new
     message.last_error = error
     await message.save(update_fields=["status", "last_error", "updated_at"])
+    if new == MessageStatus.FAILED and channel.kind == ChannelKind.EMAIL:
+        await _bounced(message, error)
     return Outcome(message=message, events=[events.MessageStatusChanged(message.id, new.value)])
+
+
+async def _bounced(message: Message, reason: str) -> None:
+    """A bounce of our email: its address is not mailed again (`crm.mailings.consent`)."""
+    conversation = await Conversation.get(id=message.conversation_id)  # type: ignore[attr-defined]
+    identity = await ChannelIdentity.get(id=conversation.identity_id)  # type: ignore[attr-defined]
+    recipients = [str(a) for a in message.meta.get("reply_to") or () if "@" in str(a)]
+    await consent.record_bounce(recipients[0] if recipients else identity.external_id, reason)
 
 
 async def _subscription(channel: Channel, change: SubscriptionChange) -> Outcome:

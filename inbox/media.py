@@ -29,6 +29,7 @@ from aiohttp import web
 from crm import clock
 from crm.models import Direction, Message
 from crm.normalize import whole_number
+from inbox import mailing_files
 
 __all__ = ["MEDIA_TTL", "MediaLinks", "add_routes", "file_name"]
 
@@ -105,6 +106,7 @@ def add_routes(app: web.Application, links: MediaLinks) -> None:
         message = await Message.filter(id=message_id, direction=Direction.OUT).first()
         attachments = message.attachments if message is not None else []
         attachment = attachments[index] if index < len(attachments) else {}
+        attachment = await mailing_files.attachment_content(attachment)  # a mailing's file
         try:
             data = base64.b64decode(str(attachment.get("content_b64") or ""), validate=True)
         except binascii.Error:

@@ -24,6 +24,7 @@ from crm import clock, email_threads
 from crm.claims import claim
 from crm.errors import Conflict, NotFound
 from crm.i18n import N_
+from crm.mailings import consent
 from crm.models import (
     Channel,
     ChannelIdentity,
@@ -33,10 +34,10 @@ from crm.models import (
     Message,
     MessageStatus,
 )
-from inbox import events
+from inbox import events, mailer, mailing_files
 from inbox.channels.base import Attachment, OutboundMessage, SendError
 from inbox.channels.registry import IDEMPOTENT, Adapters
-from inbox.ratelimit import Pacer
+from inbox.ratelimit import Pacer, channel_rate
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ async def _outbound(
     threaded = "in_reply_to" in meta or meta.get("new_thread")  # named, or a new thread
     if channel.kind == ChannelKind.EMAIL and not threaded:
         meta = {**await _email_thread(message.conversation_id), **meta}  # type: ignore[attr-defined]
+    contents = [await mailing_files.attachment_content(a) for a in message.attachments]
     attachments = tuple(
         Attachment(
             kind=str(a.get("kind", "document")),
@@ -99,7 +101,7 @@ async def _outbound(
                 k: v for k, v in a.items() if k not in ("kind", "file_id", "name", "mime", "size")
             },
         )
-        for a in message.attachments
+        for a in contents
     )
     return OutboundMessage(
         message_id=message.id,
@@ -151,7 +153,9 @@ async def _fail(
 
 
 async def _send_one(adapters: Adapters, pacer: Pacer, message_id: int) -> str:
-    message = await Message.get(id=message_id)
+    message = await Message.filter(id=message_id).first()
+    if message is None:  # a cancelled mailing's message, deleted meanwhile
+        return "skipped"
     conversation = await Conversation.get(id=message.conversation_id)  # type: ignore[attr-defined]
     channel = await Channel.get(id=message.channel_id)  # type: ignore[attr-defined]
     identity = await ChannelIdentity.get(id=conversation.identity_id)  # type: ignore[attr-defined]
@@ -160,13 +164,17 @@ async def _send_one(adapters: Adapters, pacer: Pacer, message_id: int) -> str:
         return await _fail(
             message, "the customer has unsubscribed", permanent=True, now=now, sending=False
         )
+    if mailer.is_mailing(message) and await consent.opted_out_clients([conversation.client_id]):  # type: ignore[attr-defined]
+        return await _fail(message, mailer.OPTED_OUT, permanent=True, now=now, sending=False)
     if not channel.is_active:
         return await _fail(
             message, "the channel is disabled", permanent=True, now=now, sending=False
         )
     adapter = await adapters.get(channel)
     outbound = await _outbound(message, channel, identity)
-    await pacer.wait(channel.kind.value, channel.id, identity.external_id)
+    await pacer.wait(
+        channel.kind.value, channel.id, identity.external_id, per_second=channel_rate(channel)
+    )
     marked = await Message.filter(
         id=message.id,
         source_id__isnull=True,
@@ -182,6 +190,8 @@ async def _send_one(adapters: Adapters, pacer: Pacer, message_id: int) -> str:
             # Blocked by the customer: mark them as the platform's unsubscribe event would;
             # replies are refused until they write again.
             await ChannelIdentity.filter(id=identity.id).update(subscribed=False)
+        if exc.bounced:  # the address is refused for good: mailings skip it
+            await consent.record_bounce(identity.external_id, str(exc))
         if exc.uncertain and not idempotent:
             return await _fail(message, f"{INTERRUPTED} ({exc})", permanent=True, now=clock.now())
         return await _fail(

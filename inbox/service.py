@@ -12,10 +12,10 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from crm.models import Channel, ChannelKind
-from inbox import intake, media, outbox, rawstore, robots, webhooks
+from inbox import intake, mailer, media, outbox, rawstore, robots, unsubscribe, webhooks
 from inbox.channels import registry
 from inbox.channels.registry import Adapters
-from inbox.ratelimit import Pacer
+from inbox.ratelimit import SharedPacer
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Inbox:
         secret_key: str = "",
         channel_ttl: float = webhooks.CHANNEL_TTL,
         idle_tick: float = IDLE_TICK,
+        redis_url: str | None = None,
     ) -> None:
         self.public_url = public_url
         self.channel_ttl = channel_ttl
@@ -53,7 +54,12 @@ class Inbox:
         # Reply files are served at /media/... (signed with the secret key) for Viber.
         self.media = media.MediaLinks(public_url, secret_key) if secret_key else None
         self.adapters = Adapters(self.media)
-        self.pacer = Pacer()
+        # Mailings' one-click unsubscribe links (RFC 8058), /unsubscribe/...
+        self.unsubscribe = (
+            unsubscribe.UnsubscribeLinks(public_url, secret_key) if secret_key else None
+        )
+        # Shared by every worker: Redis when configured, else PostgreSQL, else in-process.
+        self.pacer = SharedPacer(redis_url)
         self._intake = asyncio.Event()
         self._outbox = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -69,6 +75,8 @@ class Inbox:
         webhooks.add_routes(app, self.adapters, self.wake_intake, self.channel_ttl)
         if self.media is not None:
             media.add_routes(app, self.media)
+        if self.unsubscribe is not None:
+            unsubscribe.add_routes(app, self.unsubscribe)
 
     # --- the passes; also called directly by tests and the CLI ----------------------------
 
@@ -82,7 +90,29 @@ class Inbox:
 
     async def send(self) -> outbox.SendReport:
         await outbox.recover_interrupted()
+        await self.hand_over_mailings()
         return await outbox.send_due(self.adapters, self.pacer)
+
+    async def hand_over_mailings(self) -> int:
+        """Due recipients of running mailings into the outbox (`inbox.mailer`)."""
+        links = self.unsubscribe
+        return await mailer.hand_over_due(
+            unsubscribe_url=links.url if links is not None and links.public_url else None
+        )
+
+    async def send_all(self, *, budget: float = 10.0) -> outbox.SendReport:
+        """Passes of `send` while they find work, for at most `budget` seconds: a
+        mailing keeps the channels busy instead of one batch per tick."""
+        total = outbox.SendReport()
+        deadline = asyncio.get_running_loop().time() + budget
+        while True:
+            report = await self.send()
+            total.sent += report.sent
+            total.failed += report.failed
+            total.dead += report.dead
+            busy = report.sent + report.failed + report.dead
+            if not busy or asyncio.get_running_loop().time() > deadline:
+                return total
 
     async def run_robots(self) -> int:
         done = await robots.run_due()
@@ -153,7 +183,7 @@ class Inbox:
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._loop("intake", self._intake, self.process)),
-            asyncio.create_task(self._loop("outbox", self._outbox, self.send)),
+            asyncio.create_task(self._loop("outbox", self._outbox, self.send_all)),
             asyncio.create_task(self._loop("robots", asyncio.Event(), self._robots_and_pollers)),
         ]
 
@@ -166,3 +196,4 @@ class Inbox:
                 await task
         self._tasks, self._pollers = [], {}
         await self.adapters.close()
+        await self.pacer.close()

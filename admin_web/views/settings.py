@@ -11,6 +11,7 @@ from admin_web import forms
 from admin_web.auth import require_admin
 from admin_web.render import flash, gettext_for, redirect, render
 from crm.company import get_company, update_company
+from crm.errors import ValidationFailed
 from crm.i18n import N_
 
 routes = web.RouteTableDef()
@@ -41,6 +42,14 @@ def weekdays(request: web.Request) -> list[tuple[int, str]]:
     return [(n, gettext_for(request, name)) for n, name in enumerate(WEEKDAY_NAMES, start=1)]
 
 
+def _minute(raw: str, key: str) -> int:
+    """ "HH:MM" as minutes after midnight ("24:00" the day's end)."""
+    hours, _, minutes = raw.partition(":")
+    if not (hours.isdigit() and minutes.isdigit()) or int(minutes) > 59:
+        raise ValidationFailed.field(key, N_("Enter a time like 10:30"))
+    return int(hours) * 60 + int(minutes)
+
+
 @routes.post("/settings")
 async def settings_save(request: web.Request) -> web.StreamResponse:
     admin = require_admin(request)
@@ -61,6 +70,9 @@ async def settings_save(request: web.Request) -> web.StreamResponse:
         changes["sla_first_reply_minutes"] = forms.integer(
             form, "sla_first_reply_minutes", required=False
         )
+        for key in ("mailing_from_minute", "mailing_until_minute"):
+            if key in form:
+                changes[key] = _minute(forms.text(form, key), key)
     await update_company(changes, actor=admin)
     await flash(request, gettext_for(request, N_("Settings saved")))
     return redirect("/settings")

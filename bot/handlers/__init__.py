@@ -18,6 +18,7 @@ from bot.handlers import (
     fallback,
     feed,
     inbox,
+    mailings,
     money,
     quick_replies,
     report,
@@ -40,6 +41,7 @@ def feature_routers() -> list[Router]:
         agenda.router(),
         clients.router(),
         report.router(),
+        mailings.router(),
     ]
     return [gate_commands(gate_buttons(r)) for r in routers]
 

@@ -13,6 +13,7 @@ from crm.models.clients import (
     Tag,
 )
 from crm.models.company import Company
+from crm.models.consent import ClientConsent, ConsentSource, EmailBounce
 from crm.models.conversations import (
     Conversation,
     Direction,
@@ -36,6 +37,13 @@ from crm.models.fields import (
 from crm.models.history import ChangeRecord, MergeRecord
 from crm.models.imports import ImportJob, ImportMapping, ImportStatus
 from crm.models.interactions import Interaction, InteractionKind, InteractionState
+from crm.models.mailings import (
+    Mailing,
+    MailingKind,
+    MailingRecipient,
+    MailingStatus,
+    PaceSlot,
+)
 from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
@@ -62,9 +70,11 @@ __all__ = [
     "ChannelKind",
     "ChatCard",
     "Client",
+    "ClientConsent",
     "ClientContact",
     "ClientKind",
     "Company",
+    "ConsentSource",
     "ContactKind",
     "ContactPerson",
     "Conversation",
@@ -73,6 +83,7 @@ __all__ = [
     "DeskEvent",
     "DigestSent",
     "Direction",
+    "EmailBounce",
     "FieldDefinition",
     "FieldOption",
     "FieldSection",
@@ -90,12 +101,17 @@ __all__ = [
     "InterestStatus",
     "Invite",
     "Invoice",
+    "Mailing",
+    "MailingKind",
+    "MailingRecipient",
+    "MailingStatus",
     "ManagerPlan",
     "MergeRecord",
     "Message",
     "MessageStatus",
     "NoticeKind",
     "NoticeSent",
+    "PaceSlot",
     "Payment",
     "QuickReply",
     "RawEvent",

@@ -27,6 +27,9 @@ class Company(Timestamped):
     # The target for the first reply to a customer, in working minutes (None: no target).
     sla_first_reply_minutes = fields.IntField(null=True, default=15)
     currency = fields.CharField(max_length=3, default="RUB")
+    # Mailings reach customers only between these local times (minutes after midnight).
+    mailing_from_minute = fields.SmallIntField(default=9 * 60, db_default=9 * 60)
+    mailing_until_minute = fields.SmallIntField(default=21 * 60, db_default=21 * 60)
     onboarded = fields.BooleanField(default=False)
 
     class Meta:

@@ -115,7 +115,8 @@ class SendError(Exception):
     `uncertain` when the request may have reached the platform (a timeout or a dropped
     connection after it was sent), so a retry could deliver the message twice;
     `unsubscribed` when the platform said the customer blocked us (the outbox marks them
-    unsubscribed, as the platform's own unsubscribe event would)."""
+    unsubscribed, as the platform's own unsubscribe event would); `bounced` when a mail
+    server refused the recipient's address for good (mailings skip it)."""
 
     def __init__(
         self,
@@ -125,8 +126,10 @@ class SendError(Exception):
         permanent: bool = False,
         uncertain: bool = False,
         unsubscribed: bool = False,
+        bounced: bool = False,
     ):
         super().__init__(message)
+        self.bounced = bounced
         self.retry_after = retry_after
         self.permanent = permanent
         self.uncertain = uncertain

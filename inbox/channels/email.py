@@ -268,6 +268,12 @@ class EmailAdapter:
             references=_ids(meta.get("references")),
             message_id=self._message_id(message),
         )
+        unsubscribe = str(meta.get("list_unsubscribe") or "")
+        if unsubscribe.startswith(("https://", "http://")):  # a mailing's, RFC 8058
+            built["List-Unsubscribe"] = f"<{unsubscribe}>"
+            built["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if meta.get("html"):  # a mailing's HTML body beside the text
+            built.add_alternative(str(meta["html"]), subtype="html")
         _attach(built, message.attachments)
         return built
 
@@ -277,7 +283,9 @@ class EmailAdapter:
         meta: `subject` (the conversation's; "Re: " is added to a reply), `in_reply_to` (the
         Message-ID of the message answered), `references` (its References, a list or a
         header string), optionally `reply_to` (its Reply-To addresses: the answer goes to the
-        first one instead of external_user_id). Without a subject the sender name is used.
+        first one instead of external_user_id), `list_unsubscribe` (a mailing's one-click
+        unsubscribe URL) and `html` (a mailing's HTML body). Without a subject the sender
+        name is used.
         Attachments need extra["content_b64"]. Raises SendError.
         """
         return await send(self.mailbox, self.build(message))

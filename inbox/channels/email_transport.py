@@ -473,7 +473,8 @@ def _send_error(config: MailboxConfig, exc: Exception) -> SendError:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refusal.code for refusal in exc.recipients]
         details = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
-        return SendError(f"{where} refused {details}", permanent=any(c >= 500 for c in codes))
+        permanent = any(c >= 500 for c in codes)
+        return SendError(f"{where} refused {details}", permanent=permanent, bounced=permanent)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return SendError(f"{where}: {exc.code} {exc.message}", permanent=exc.code >= 500)
     if isinstance(exc, ssl.SSLCertVerificationError | aiosmtplib.SMTPNotSupported):

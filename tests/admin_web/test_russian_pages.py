@@ -18,7 +18,10 @@ from aiohttp import FormData
 
 from admin_web.keys import IMPORTS
 from crm import apikeys, channels, clients, conversations, deals, demo, fields, scenarios
+from crm.mailings import service as mailings
+from crm.mailings.audience import Audience
 from crm.models import (
+    ChannelIdentity,
     Client,
     ClientKind,
     Conversation,
@@ -40,6 +43,7 @@ from tests.russian_text import english_words, visible_text
 
 # a demo tag: the customer's words, not the interface's; a placeholder a quick reply's
 # text (typed by the user, in its textarea) holds
+# a demo tag, a placeholder in a mailing's text: the user's words, not the interface's
 DATA = frozenset({"VIP", "client_name"})
 # 1C's "интерес" as a word of the interface; "Пропал интерес" is a demo loss reason
 INTERES = re.compile(r"\b[Ии]нтерес(?:ы|а|ов|ом|ам|ами|ах|е|у)?\b")
@@ -242,6 +246,25 @@ async def _robots(admin: User) -> Scenario:
     return scenario
 
 
+async def _mailings(admin: User, conversation: Conversation) -> tuple[int, int]:
+    """A draft (its preview: what each rule removed) and a started mailing (its results)."""
+    audience = Audience(client_ids=(conversation.client_id,), tag_ids=(1,))  # type: ignore[attr-defined]
+    draft = await mailings.save_draft(
+        mailings.Draft(name="Акция", text="Здравствуйте, {client_name}!", audience=audience),
+        actor=admin,
+    )
+    started = await mailings.save_draft(
+        mailings.Draft(name="Новости", text="Мы переехали", audience=audience), actor=admin
+    )
+    bot = await channels.Channel.filter(kind="telegram", is_active=True).first()
+    assert bot is not None  # the demo's own channels are inactive: the client writes here too
+    await ChannelIdentity.create(
+        channel=bot, external_id="5551001", client_id=audience.client_ids[0]
+    )
+    await mailings.start(started.id, actor=admin)
+    return draft.id, started.id
+
+
 async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> None:
     admin = await make_user(Role.ADMIN, locale="ru", full_name="Анна Петрова")
     await demo.generate(12, seed=7)
@@ -252,6 +275,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     await apikeys.create_key("Сайт", admin.id, actor=admin)
     await QuickReply.create(title="Приветствие", text="Здравствуйте, {client_name}!")
     await QuickReply.create(title="Своё", text="Добрый день", owner=admin)
+    draft_id, started_id = await _mailings(admin, conversation)
     manager = await User.filter(role=Role.MANAGER).order_by("id").first()
     assert manager is not None
     await browser.login(admin.email)
@@ -300,6 +324,9 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
             f"/clients/{some_clients[0]}/write",
             f"/clients/{conversation.client_id}/write",  # type: ignore[attr-defined]
         ],
+        "/mailings": ["/mailings"],
+        "/mailings/new": ["/mailings/new"],
+        "/mailings/{id}": [f"/mailings/{draft_id}", f"/mailings/{started_id}"],
         "/work": ["/work", f"/work?manager_id={manager.id}"],
         "/board": ["/board", f"/board?scenario={won.scenario_id}"],  # type: ignore[attr-defined]
         "/deals/{id}": [f"/deals/{won.id}", f"/deals/{lost.id}", f"/deals/{open_deal.id}"],

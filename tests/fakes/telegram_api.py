@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.base import FakeServer, Fault, drop_connection, html_error, json_response
+from tests.fakes.limits import Limits
 
 Handler = Callable[[dict[str, Any], str], Awaitable[Any]]
 
@@ -277,8 +278,12 @@ class TelegramAPI(FakeServer):
         bot_username: str = "crmhub_test_bot",
         bot_name: str = "CRM Hub",
         tokens: Iterable[str] | None = None,
+        rate_limits: bool = False,
     ) -> None:
         super().__init__()
+        # Telegram's flood control, when asked for: about 30 messages a second per bot and
+        # one a second per chat (a short burst of two allowed); past it 429, retry_after 1.
+        self.limits = Limits(bot=(30.0, 30.0), chat=(1.0, 2.0)) if rate_limits else None
         self.bot_username = bot_username
         self.bot_name = bot_name
         self.tokens = set(tokens) if tokens is not None else None
@@ -608,6 +613,8 @@ class TelegramAPI(FakeServer):
         chat = self._chat(p.get("chat_id"))
         if chat["id"] in self.blocked:
             raise TelegramError(403, "Forbidden: bot was blocked by the user")
+        if self.limits is not None and not self.limits.allow(bot=token, chat=chat["id"]):
+            raise TelegramError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         counter = self._message_ids.setdefault(chat["id"], itertools.count(1))
         message: Message = {
             "message_id": next(counter),

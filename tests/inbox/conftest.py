@@ -159,3 +159,27 @@ def tg_headers(channel: Channel) -> dict[str, str]:
 async def post(http: Any, path: str, body: bytes | dict[str, Any], **headers: str) -> Any:
     data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     return await http.post(path, data=data, headers={"Content-Type": "application/json", **headers})
+
+
+# --- a mailbox (IMAP on Dovecot, SMTP on aiosmtpd) ------------------------------------
+
+
+@pytest.fixture
+async def mailbox(admin: User, dovecot: Dovecot, smtp: SmtpServer, address: str) -> Channel:
+    return await channels.create_channel(
+        kind="email",
+        name="Отдел продаж",
+        credentials={"password": PASSWORD},
+        settings={
+            "address": address,
+            "sender_name": "Отдел продаж",
+            "imap_host": dovecot.host,
+            "imap_port": dovecot.port,
+            "imap_ssl": False,
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_ssl": False,
+            "timeout": 5,
+        },
+        actor=admin,
+    )
