@@ -127,7 +127,7 @@ def inquiry_conditions(scope: Scope, sql: Sql) -> list[str]:
             f"(q.decided_by_id IN {managers} OR (q.status = '{InquiryStatus.OPEN.value}'"
             f" AND c.responsible_id IN {managers}))"
         )
-    return out + scope.client_conditions(sql)
+    return out + scope.client_conditions(sql, "c", "q.client_id")
 
 
 def first_reply(column: str) -> str:
@@ -140,6 +140,12 @@ def first_reply(column: str) -> str:
     )
 
 
+def _clients(scope: Scope) -> str:
+    """The clients' join, where `inquiry_conditions` read their columns."""
+    needed = scope.needs_clients or bool(scope.managers)
+    return " JOIN clients c ON c.id = q.client_id" if needed else ""
+
+
 async def read_rows(scope: Scope) -> list[InquiryRow]:
     """The period's inquiries in the scope, each with its working minutes."""
     sql = Sql()
@@ -147,7 +153,7 @@ async def read_rows(scope: Scope) -> list[InquiryRow]:
         "SELECT q.id, q.channel_id, h.name, q.status, q.decided_by_id, u.full_name,"
         " q.rejection_reason_id, r.text, q.first_message_at, q.decided_at,"
         f" {first_reply('created_at')}"
-        " FROM inquiries q JOIN clients c ON c.id = q.client_id"
+        f" FROM inquiries q{_clients(scope)}"
         " JOIN channels h ON h.id = q.channel_id LEFT JOIN users u ON u.id = q.decided_by_id"
         " LEFT JOIN reasons r ON r.id = q.rejection_reason_id"
         f" WHERE {where(inquiry_conditions(scope, sql))} ORDER BY q.id",
