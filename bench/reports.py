@@ -157,7 +157,7 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
                 Case(name + suffix, report, baseline if pool else None, BUDGET_MS[dialect])
             )
     # the start page's figures, as crm.reports.dashboard reads them: the pipeline now,
-    # this month's inquiries, this and last month's managers (won, plans)
+    # this month's inquiries, the deals won this and last month, this month's plan
     month = ReportFilter(preset=Preset.THIS_MONTH)
     last = ReportFilter(preset=Preset.LAST_MONTH)
     month_period = month.period(calendar.timezone, today)
@@ -168,8 +168,11 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
         return (
             *signs["pipeline"](d.pipeline),
             *signs["inquiries"](d.inquiries),
-            *signs["managers"](d.this_month),
-            *signs["managers"](d.last_month),
+            d.won,
+            int(d.won_amount),
+            d.last_won,
+            int(d.last_won_amount),
+            int(d.plan_amount or 0),
         )
 
     async def dashboard_sql() -> Signature:
@@ -179,8 +182,9 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
         parts = await asyncio.gather(
             sql.pipeline(pool, frame(month_period)),
             sql.inquiries(pool, frame(month_period)),
-            sql.managers(pool, frame(month_period)),
-            sql.managers(pool, frame(last_period)),
+            sql.won(pool, frame(month_period)),
+            sql.won(pool, frame(last_period)),
+            sql.plan(pool, frame(month_period), month_period.first),
         )
         return tuple(x for part in parts for x in part)
 
@@ -236,6 +240,10 @@ async def run(args: argparse.Namespace) -> int:
         await ensure_database(args.dsn)
         url, dialect = normalize_db_url(args.dsn), "postgres"
     await db.migrate(url)
+    # one moment for the whole run: the reports read clock.now() (the overdue steps, the
+    # ages), the baselines the moment the cases were built with
+    frozen = clock.now()
+    clock.now = lambda: frozen
     async with db.session(url):
         built = await populate(args.clients, args.seed)
         conn = connections.get("default")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from crm.reports.stats import spread
@@ -224,3 +224,28 @@ async def base(pool: Any, frame: Frame) -> tuple[int, ...]:
         *quality_args,
     )
     return (sum(r[1] for r in groups), quality[1], quality[4])
+
+
+async def won(pool: Any, frame: Frame) -> tuple[int, ...]:
+    """The dashboard's deals won in the frame by a manager: count and amount (whole)."""
+    row = await pool.fetchrow(
+        "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM interests WHERE status = 'won'"
+        " AND closed_at >= $1 AND closed_at < $2 AND responsible_id IS NOT NULL",
+        frame.start,
+        frame.end,
+    )
+    return (row[0], int(row[1]))
+
+
+async def plan(pool: Any, frame: Frame, month: date) -> tuple[int, ...]:
+    """The dashboard's plan of a whole month: the active managers' and the winners'."""
+    value = await pool.fetchval(
+        "SELECT COALESCE(SUM(p.amount), 0) FROM manager_plans p WHERE p.month = $1"
+        " AND (p.user_id IN (SELECT id FROM users WHERE is_active AND role = 'manager')"
+        " OR p.user_id IN (SELECT responsible_id FROM interests WHERE status = 'won'"
+        " AND closed_at >= $2 AND closed_at < $3))",
+        month,
+        frame.start,
+        frame.end,
+    )
+    return (int(value),)
