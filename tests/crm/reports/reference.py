@@ -4,10 +4,12 @@ reference the fast SQL must equal (test_report_equivalence.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from crm.models import InteractionState, InterestStatus
+from crm.reports import base
 from crm.reports.scope import Scope, Sql, seconds, where
 from crm.reports.stats import Spread, grouped_quantiles, money
 from crm.rows import query
@@ -96,3 +98,60 @@ async def pipeline(scope: Scope) -> list[tuple[Any, ...]]:
     return sorted(
         (r[0], r[1], int(r[2]), money(r[3]), int(r[4] or 0), int(r[5] or 0)) for r in rows
     )
+
+
+async def base_groups(scope: Scope, group_by: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """(keys..., clients, with open interests, won amount, last-contact buckets...)."""
+    dims = [await base.dimension(name, n) for n, name in enumerate(group_by)]
+    sql, p = Sql(), scope.period
+    bounds = [sql.at(scope.now - timedelta(days=d)) for d in base.LAST_CONTACT]
+    buckets = ", ".join(
+        [
+            f"COUNT(DISTINCT CASE WHEN li.last_at >= {bounds[0]} THEN c.id END)",
+            *(
+                f"COUNT(DISTINCT CASE WHEN li.last_at < {bounds[k]}"
+                f" AND li.last_at >= {bounds[k + 1]} THEN c.id END)"
+                for k in range(len(bounds) - 1)
+            ),
+            f"COUNT(DISTINCT CASE WHEN li.last_at < {bounds[-1]} THEN c.id END)",
+            "COUNT(DISTINCT CASE WHEN li.last_at IS NULL THEN c.id END)",
+        ]
+    )
+    keys = ", ".join(d.key for d in dims)
+    rows = await query(
+        f"SELECT {keys}, COUNT(DISTINCT c.id),"
+        " COUNT(DISTINCT CASE WHEN oi.client_id IS NOT NULL THEN c.id END),"
+        f" SUM(wi.amount), {buckets}"
+        f" FROM clients c{''.join(d.joins for d in dims)}"
+        " LEFT JOIN (SELECT client_id, MAX(sort_at) AS last_at FROM interactions"
+        " WHERE state = 'done' GROUP BY client_id) li ON li.client_id = c.id"
+        " LEFT JOIN (SELECT DISTINCT client_id FROM interests"
+        " WHERE status = 'open') oi ON oi.client_id = c.id"
+        " LEFT JOIN (SELECT client_id, SUM(amount) AS amount FROM interests"
+        f" WHERE status = 'won' AND closed_at >= {sql.at(p.start)}"
+        f" AND closed_at < {sql.at(p.end)} GROUP BY client_id) wi ON wi.client_id = c.id"
+        f" WHERE {where(base._clients(scope, sql))} GROUP BY {keys}",
+        sql.params,
+    )
+    n = len(dims)
+    return sorted(
+        (
+            (tuple(r[:n]), int(r[n]), int(r[n + 1]), money(r[n + 2]), *(int(v) for v in r[n + 3 :]))
+            for r in rows
+        ),
+        key=repr,
+    )
+
+
+async def base_quality(scope: Scope) -> tuple[int, ...]:
+    """(clients, no contacts, no responsible, no interaction, duplicates), per client."""
+    sql = Sql()
+    sums = ", ".join(
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+        for condition in base._quality_conditions().values()
+    )
+    rows = await query(
+        f"SELECT COUNT(*), {sums} FROM clients c WHERE {where(base._clients(scope, sql))}",
+        sql.params,
+    )
+    return tuple(int(v or 0) for v in rows[0])

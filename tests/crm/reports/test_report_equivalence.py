@@ -14,6 +14,9 @@ from tortoise.expressions import Subquery
 
 from crm import demo
 from crm.models import (
+    Client,
+    ClientContact,
+    ContactKind,
     FieldDefinition,
     Interaction,
     InteractionState,
@@ -31,6 +34,18 @@ from crm.reports.scope import scope_for
 from tests.crm.reports import reference
 
 T0 = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+
+
+async def _duplicates() -> None:
+    """Clients sharing an INN or a contact, some of them merged away (not counted)."""
+    a, b, c, d, e, f = await Client.all().order_by("id").limit(6)
+    await Client.filter(id__in=[a.id, b.id]).update(inn="7700000001")
+    await Client.filter(id=c.id).update(inn="7700000002", merged_into_id=d.id)
+    await Client.filter(id=d.id).update(inn="7700000002")  # its only twin merged into it
+    await ClientContact.create(client=e, kind=ContactKind.PHONE, value="+70000000001")
+    await ClientContact.create(client=f, kind=ContactKind.PHONE, value="+70000000001")
+    await ClientContact.create(client=c, kind=ContactKind.EMAIL, value="x@example.com")
+    await ClientContact.create(client=a, kind=ContactKind.EMAIL, value="x@example.com")
 
 
 async def _awkward_histories() -> None:
@@ -72,6 +87,7 @@ async def test_fast_sql_equals_the_reference(db: TortoiseContext) -> None:
     with time_machine.travel(T0, tick=False):
         await demo.generate(300, seed=5, now=T0)
         await _awkward_histories()
+        await _duplicates()
         admin = await User.get(role=Role.ADMIN)
         manager = await User.filter(role=Role.MANAGER).order_by("id").first()
         assert manager is not None
@@ -88,7 +104,7 @@ async def test_fast_sql_equals_the_reference(db: TortoiseContext) -> None:
             ReportFilter(**this, manager_ids=(manager.id,)),
             ReportFilter(**this, lead_source="nothing-like-it"),
         ]
-        checked = 0
+        checked, duplicates = 0, 0
         for report_filter in filters:
             scope = await scope_for(report_filter, admin)
             for cohort in (False, True):
@@ -113,9 +129,29 @@ async def test_fast_sql_equals_the_reference(db: TortoiseContext) -> None:
                 id__in=Subquery(Interaction.filter(**_orm_filter(report_filter)).values("id")),
             ).count()
             assert sum(r.interactions_done for r in team.rows) == done
-            for report in (inquiries.inquiries, sources.sources, base.base):
+            for report in (inquiries.inquiries, sources.sources):
                 await report(report_filter, actor=admin)
+            for group_by in [("kind",), ("tag", "responsible"), (f"field:{loyalty.id}",)]:
+                clients = await base.base(report_filter, actor=admin, group_by=group_by)
+                fast_groups = sorted(
+                    (
+                        (g.keys, g.clients, g.with_open_interests, g.won_amount, *g.last_contact)
+                        for g in clients.groups
+                    ),
+                    key=repr,
+                )
+                assert fast_groups == await reference.base_groups(scope, group_by)
+            quality = clients.quality
+            assert (
+                quality.clients,
+                quality.no_contacts,
+                quality.no_responsible,
+                quality.no_interaction,
+                quality.duplicates,
+            ) == await reference.base_quality(scope)
+            duplicates = max(duplicates, quality.duplicates)
         assert checked > 100  # the funnels counted something
+        assert duplicates >= 4
 
 
 async def test_dashboard_won_figures_are_the_managers_reports(db: TortoiseContext) -> None:
