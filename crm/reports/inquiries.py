@@ -16,6 +16,7 @@ decided the inquiry; the waiting ones are nobody's. The scenario filter does not
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,10 +110,8 @@ class InquiriesReport:
 
 
 def bucket_of(minutes: float) -> int:
-    for index, bound in enumerate(BUCKETS):
-        if minutes < bound:
-            return index
-    return len(BUCKETS)
+    """The index of the first bound above `minutes` (len(BUCKETS) when none is)."""
+    return bisect_right(BUCKETS, minutes)
 
 
 def inquiry_conditions(scope: Scope, sql: Sql) -> list[str]:

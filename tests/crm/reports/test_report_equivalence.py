@@ -169,3 +169,14 @@ async def test_dashboard_won_figures_are_the_managers_reports(db: TortoiseContex
             assert board.last_won_amount == sum((r.won_amount for r in last.rows), Decimal(0))
             plans = [r.plan_amount for r in this.rows if r.plan_amount is not None]
             assert plans and board.plan_amount == sum(plans, Decimal(0))
+
+
+def test_response_buckets_at_their_bounds() -> None:
+    def by_loop(minutes: float) -> int:  # the bucket as the report first found it
+        for index, bound in enumerate(inquiries.BUCKETS):
+            if minutes < bound:
+                return index
+        return len(inquiries.BUCKETS)
+
+    for minutes in (0.0, 4.999, 5.0, 5.001, 14.99, 15.0, 60.0, 239.9, 240.0, 1440.0, 1e6):
+        assert inquiries.bucket_of(minutes) == by_loop(minutes)
