@@ -248,6 +248,12 @@ async def run(args: argparse.Namespace) -> int:
         built = await populate(args.clients, args.seed)
         conn = connections.get("default")
         pool = conn._pool if dialect == "postgres" else None  # asyncpg's pool under tortoise
+        if dialect == "sqlite":  # the planner's statistics, as crm.demo leaves PostgreSQL's
+            _, stats = await conn.execute_query(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            )
+            if not stats[0][0]:
+                await conn.execute_script("ANALYZE")
         admin = await User.get(email="admin@demo.local")
         counts = {}
         for table_name in ("clients", "interests", "stage_changes", "inquiries", "messages"):

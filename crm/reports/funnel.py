@@ -116,16 +116,25 @@ def _moves(scope: Scope, sql: Sql, cohort: bool) -> tuple[str, str]:
         since, entered = [f"i.created_at >= {start}", f"i.created_at < {end}"], "TRUE"
     else:
         since, entered = [f"sc.created_at >= {start}"], f"m.entered_at < {end}"
+    # All three windows order by the moment alone, so one sort serves them: `later` and
+    # `next_at` look at the moves strictly later (EXCLUDE GROUP leaves out the moves at
+    # the same moment), `last_id` is the last of the moves at the same moment. A move was
+    # left at the next move in (moment, id) order: a move at the same moment with a
+    # greater id, or else the next later moment.
+    strictly_later = "RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP"
     moves = (
-        "SELECT sc.interest_id, sc.to_stage_id AS stage_id, sc.created_at AS entered_at,"
+        "SELECT w.interest_id, w.stage_id, w.entered_at, w.position, w.amount, w.status,"
+        " w.closed_at, w.later,"
+        " CASE WHEN w.last_id > w.id THEN w.entered_at ELSE w.next_at END AS left_at FROM ("
+        "SELECT sc.id, sc.interest_id, sc.to_stage_id AS stage_id, sc.created_at AS entered_at,"
         " g.position, i.amount, i.status, i.closed_at,"
-        " LEAD(sc.created_at) OVER (PARTITION BY sc.interest_id"
-        " ORDER BY sc.created_at, sc.id) AS left_at,"
-        " MAX(g.position) OVER (PARTITION BY sc.interest_id ORDER BY sc.created_at"
-        " RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS later"
+        f" MAX(g.position) OVER (w {strictly_later}) AS later,"
+        f" MIN(sc.created_at) OVER (w {strictly_later}) AS next_at,"
+        " MAX(sc.id) OVER (w RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS last_id"
         " FROM stage_changes sc JOIN stages g ON g.id = sc.to_stage_id"
         f" JOIN interests i ON i.id = sc.interest_id{scope.client_join('i.client_id')}"
         f" WHERE {where(since + scope.interest_conditions(sql))}"
+        " WINDOW w AS (PARTITION BY sc.interest_id ORDER BY sc.created_at)) w"
     )
     return moves, entered
 
