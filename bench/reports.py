@@ -120,6 +120,7 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
     now = clock.now()
     company = await get_company()
     calendar = work_calendar(company)
+    sla = company.sla_first_reply_minutes
     today = now.astimezone(calendar.zone).date()
     loyalty = await FieldDefinition.filter(name="Лояльность").first()
     option = (
@@ -141,7 +142,7 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
     cases = []
     for suffix, report_filter, field_ids in variants:
         period = report_filter.period(calendar.timezone, today)
-        frame = sql.Frame(period.start, period.end, now, field_ids, calendar)
+        frame = sql.Frame(period.start, period.end, now, field_ids, calendar, sla)
         for name, run in REPORTS.items():
 
             async def report(
@@ -177,7 +178,7 @@ async def build_cases(admin: User, pool: Any | None, dialect: str) -> list[Case]
 
     async def dashboard_sql() -> Signature:
         def frame(p: Any) -> sql.Frame:
-            return sql.Frame(p.start, p.end, now, None, calendar)
+            return sql.Frame(p.start, p.end, now, None, calendar, sla)
 
         parts = await asyncio.gather(
             sql.pipeline(pool, frame(month_period)),
