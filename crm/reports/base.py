@@ -266,11 +266,23 @@ def _quality_conditions() -> dict[str, str]:
 
 
 async def _quality(scope: Scope) -> BaseQuality:
-    """The quality figures in one pass over the clients, each a join to a set computed
-    once (who has contacts, who has interactions, the contacts and INNs shared by live
-    clients) rather than `_quality_conditions`' look-ups per client (kept for the
-    drill-downs, which read a page)."""
+    """The quality figures in one pass over the clients. On PostgreSQL each is a join to a
+    set computed once (who has contacts, who has interactions, the contacts and INNs
+    shared by live clients): `_quality_conditions`' look-ups per client took 88 s for a
+    million there. SQLite looks up in its own process for next to nothing and reads only
+    the filtered clients' rows that way (4x less than the sets for a custom-field filter
+    at 100,000 clients), so it keeps the look-ups."""
     sql = Sql()
+    if dialect() != "postgres":
+        sums = ", ".join(
+            f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+            for condition in _quality_conditions().values()
+        )
+        found = await query(
+            f"SELECT COUNT(*), {sums} FROM clients c WHERE {where(_clients(scope, sql))}",
+            sql.params,
+        )
+        return BaseQuality(*[int(v or 0) for v in found[0]])
     rows = await query(
         "SELECT COUNT(*), SUM(CASE WHEN hk.client_id IS NULL THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN c.responsible_id IS NULL THEN 1 ELSE 0 END),"
