@@ -5,9 +5,10 @@ totals) that must equal the report's, so the two are known to compute the same f
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from crm.reports.stats import spread
@@ -21,6 +22,7 @@ class Frame:
     now: datetime
     field: tuple[int, int] | None  # (definition id, option id)
     calendar: WorkCalendar
+    sla_minutes: int | None = None
 
 
 def _field(frame: Frame, client: str, args: list[Any]) -> str:
@@ -106,24 +108,54 @@ async def _inquiry_rows(pool: Any, frame: Frame) -> list[Any]:
             " q.decided_at, (SELECT m.created_at FROM messages m"
             " WHERE m.conversation_id = q.conversation_id AND m.direction = 'out'"
             " AND m.author_id IS NOT NULL AND m.created_at >= q.first_message_at"
-            " ORDER BY m.created_at, m.id LIMIT 1) FROM inquiries q"
+            " ORDER BY m.created_at, m.id LIMIT 1), q.rejection_reason_id FROM inquiries q"
             f" WHERE q.first_message_at >= $1 AND q.first_message_at < $2{f} ORDER BY q.id",
             *args,
         )
     )
 
 
+BUCKETS = (5, 15, 60, 240, 1440)
+
+
+def _figures(rows: list[tuple[Any, ...]], sla: int | None) -> tuple[Any, ...]:
+    """What the report gives a group of inquiries (status, reasons, accept and response
+    spreads, response buckets, SLA met), from (status, reason, accept, response) rows."""
+    statuses: dict[str, int] = defaultdict(int)
+    reasons: dict[Any, int] = defaultdict(int)
+    buckets = [0] * (len(BUCKETS) + 1)
+    accept, answered, met = [], [], 0
+    for status, reason, accepted, response in rows:
+        statuses[status] += 1
+        if status == "rejected":
+            reasons[reason] += 1
+        if accepted is not None:
+            accept.append(accepted)
+        if response is not None:
+            answered.append(response)
+            buckets[bisect_right(BUCKETS, response)] += 1
+            met += sla is not None and response <= sla
+    return (dict(statuses), dict(reasons), spread(accept), spread(answered), buckets, met)
+
+
 async def inquiries(pool: Any, frame: Frame) -> tuple[int, ...]:
+    """The inquiries report's figures: in total, per channel and per manager who decided."""
     clock = _clock(frame)
-    by_channel: dict[int, list[float]] = defaultdict(list)
-    received = 0
-    for row in await _inquiry_rows(pool, frame):
-        received += 1
-        if row[6] is not None:
-            by_channel[row[1]].append(clock.minutes(row[4], row[6]))
-    answered = [v for values in by_channel.values() for v in values]
-    overall = spread(answered)
-    return (received, len(answered), round(overall.median or 0))
+    rows: list[tuple[Any, ...]] = []
+    channels: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    deciders: dict[int | None, list[tuple[Any, ...]]] = defaultdict(list)
+    for r in await _inquiry_rows(pool, frame):
+        accepted = clock.minutes(r[4], r[5]) if r[2] == "accepted" and r[5] else None
+        response = None if r[6] is None else clock.minutes(r[4], r[6])
+        row = (r[2], r[7], accepted, response)
+        rows.append(row)
+        channels[r[1]].append(row)
+        deciders[r[3]].append(row)
+    sla = frame.sla_minutes
+    for group in (*channels.values(), *deciders.values()):
+        _figures(group, sla)
+    total = _figures(rows, sla)
+    return (len(rows), total[3].count, round(total[3].median or 0))
 
 
 async def managers(pool: Any, frame: Frame) -> tuple[int, ...]:
@@ -224,3 +256,28 @@ async def base(pool: Any, frame: Frame) -> tuple[int, ...]:
         *quality_args,
     )
     return (sum(r[1] for r in groups), quality[1], quality[4])
+
+
+async def won(pool: Any, frame: Frame) -> tuple[int, ...]:
+    """The dashboard's deals won in the frame by a manager: count and amount (whole)."""
+    row = await pool.fetchrow(
+        "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM interests WHERE status = 'won'"
+        " AND closed_at >= $1 AND closed_at < $2 AND responsible_id IS NOT NULL",
+        frame.start,
+        frame.end,
+    )
+    return (row[0], int(row[1]))
+
+
+async def plan(pool: Any, frame: Frame, month: date) -> tuple[int, ...]:
+    """The dashboard's plan of a whole month: the active managers' and the winners'."""
+    value = await pool.fetchval(
+        "SELECT COALESCE(SUM(p.amount), 0) FROM manager_plans p WHERE p.month = $1"
+        " AND (p.user_id IN (SELECT id FROM users WHERE is_active AND role = 'manager')"
+        " OR p.user_id IN (SELECT responsible_id FROM interests WHERE status = 'won'"
+        " AND closed_at >= $2 AND closed_at < $3))",
+        month,
+        frame.start,
+        frame.end,
+    )
+    return (int(value),)

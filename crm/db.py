@@ -54,6 +54,11 @@ def connection_config(db_url: str) -> dict[str, Any]:
         return config
     config = expand_db_url(with_pool(db_url))
     config["credentials"]["reset"] = _keep_session
+    # PostgreSQL's JIT compiles a big report's query for seconds before running it (6.5 s
+    # of a 1M-client pipeline report's 24, bench.reports); crmhub's queries gain nothing
+    # from it, so its connections run without it.
+    settings = config["credentials"].setdefault("server_settings", {})
+    settings.setdefault("jit", "off")
     return config
 
 

@@ -57,7 +57,22 @@ _PROCESSED_SQL = (
     " WHERE status = 'processed'"
 )
 RAW_EVENTS_PROCESSED = SqlIndex("raw_events_processed", _PROCESSED_SQL, _PROCESSED_SQL)
-LATER: list[SqlIndex] = [RAW_EVENTS_CHAT_OPENED, RAW_EVENTS_PROCESSED]
+# The reports (migration 0015). crm.reports.pipeline and managers: the open deals' planned
+# next steps, grouped by interest (415k of 2.7M interactions at 1M clients).
+_PLANNED_SQL = (
+    "CREATE INDEX IF NOT EXISTS interactions_planned_by_interest"
+    " ON interactions (interest_id, planned_at) WHERE state = 'planned'"
+)
+INTERACTIONS_PLANNED = SqlIndex("interactions_planned_by_interest", _PLANNED_SQL, _PLANNED_SQL)
+# crm.reports.inquiries: an inquiry's first reply a person wrote, one index entry away
+# (customers' messages and robots' have no entry, so receiving messages costs nothing more)
+_REPLIES_SQL = (
+    "CREATE INDEX IF NOT EXISTS messages_replies ON messages (conversation_id, created_at, id)"
+    " WHERE direction = 'out' AND author_id IS NOT NULL"
+)
+MESSAGES_REPLIES = SqlIndex("messages_replies", _REPLIES_SQL, _REPLIES_SQL)
+REPORT_INDEXES = [INTERACTIONS_PLANNED, MESSAGES_REPLIES]
+LATER: list[SqlIndex] = [RAW_EVENTS_CHAT_OPENED, RAW_EVENTS_PROCESSED, *REPORT_INDEXES]
 
 
 def drop_sql(index: SqlIndex) -> str:

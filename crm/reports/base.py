@@ -186,22 +186,25 @@ async def base(
     now = scope.now
     won, done = InterestStatus.WON.value, InteractionState.DONE.value
     bounds = [sql.at(now - timedelta(days=d)) for d in LAST_CONTACT]
+    # A client is one row of its group (one value per dimension; a tag or a custom field
+    # joins one row per client and value), so plain sums count clients, without the
+    # sorting COUNT(DISTINCT ...) did.
     buckets = ", ".join(
         [
-            f"COUNT(DISTINCT CASE WHEN li.last_at >= {bounds[0]} THEN c.id END)",
+            f"SUM(CASE WHEN li.last_at >= {bounds[0]} THEN 1 ELSE 0 END)",
             *(
-                f"COUNT(DISTINCT CASE WHEN li.last_at < {bounds[k]}"
-                f" AND li.last_at >= {bounds[k + 1]} THEN c.id END)"
+                f"SUM(CASE WHEN li.last_at < {bounds[k]}"
+                f" AND li.last_at >= {bounds[k + 1]} THEN 1 ELSE 0 END)"
                 for k in range(len(bounds) - 1)
             ),
-            f"COUNT(DISTINCT CASE WHEN li.last_at < {bounds[-1]} THEN c.id END)",
-            "COUNT(DISTINCT CASE WHEN li.last_at IS NULL THEN c.id END)",
+            f"SUM(CASE WHEN li.last_at < {bounds[-1]} THEN 1 ELSE 0 END)",
+            "SUM(CASE WHEN li.last_at IS NULL THEN 1 ELSE 0 END)",
         ]
     )
     keys = ", ".join(f"{d.key}, {d.label}" for d in dims)
     rows = await query(
-        f"SELECT {keys}, COUNT(DISTINCT c.id),"
-        " COUNT(DISTINCT CASE WHEN oi.client_id IS NOT NULL THEN c.id END),"
+        f"SELECT {keys}, COUNT(*),"
+        " SUM(CASE WHEN oi.client_id IS NOT NULL THEN 1 ELSE 0 END),"
         f" SUM(wi.amount), {buckets}"
         f" FROM clients c{''.join(d.joins for d in dims)}"
         " LEFT JOIN (SELECT client_id, MAX(sort_at) AS last_at FROM interactions"
@@ -264,13 +267,42 @@ def _quality_conditions() -> dict[str, str]:
 
 
 async def _quality(scope: Scope) -> BaseQuality:
+    """The quality figures in one pass over the clients. On PostgreSQL each is a join to a
+    set computed once (who has contacts, who has interactions, the contacts and INNs
+    shared by live clients): `_quality_conditions`' look-ups per client took 88 s for a
+    million there. SQLite looks up in its own process for next to nothing and reads only
+    the filtered clients' rows that way (4x less than the sets for a custom-field filter
+    at 100,000 clients), so it keeps the look-ups."""
     sql = Sql()
-    sums = ", ".join(
-        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
-        for condition in _quality_conditions().values()
-    )
+    if dialect() != "postgres":
+        sums = ", ".join(
+            f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+            for condition in _quality_conditions().values()
+        )
+        found = await query(
+            f"SELECT COUNT(*), {sums} FROM clients c WHERE {where(_clients(scope, sql))}",
+            sql.params,
+        )
+        return BaseQuality(*[int(v or 0) for v in found[0]])
     rows = await query(
-        f"SELECT COUNT(*), {sums} FROM clients c WHERE {where(_clients(scope, sql))}",
+        "SELECT COUNT(*), SUM(CASE WHEN hk.client_id IS NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN c.responsible_id IS NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN hx.client_id IS NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN dk.client_id IS NOT NULL OR di.inn IS NOT NULL THEN 1 ELSE 0 END)"
+        " FROM clients c"
+        " LEFT JOIN (SELECT DISTINCT client_id FROM client_contacts) hk ON hk.client_id = c.id"
+        " LEFT JOIN (SELECT DISTINCT client_id FROM interactions) hx ON hx.client_id = c.id"
+        # a contact (kind, value) of two live clients or more: all of them are duplicates
+        # (a client holds a kind and value once: client_contacts is unique on them; the
+        # merged-away holders drop out in the WHERE)
+        " LEFT JOIN (SELECT DISTINCT k.client_id FROM client_contacts k"
+        " JOIN (SELECT k3.kind, k3.value FROM client_contacts k3"
+        " JOIN clients c3 ON c3.id = k3.client_id AND c3.merged_into_id IS NULL"
+        " GROUP BY k3.kind, k3.value HAVING COUNT(*) > 1) s"
+        " ON s.kind = k.kind AND s.value = k.value) dk ON dk.client_id = c.id"
+        " LEFT JOIN (SELECT inn FROM clients WHERE merged_into_id IS NULL AND inn IS NOT NULL"
+        " GROUP BY inn HAVING COUNT(*) > 1) di ON di.inn = c.inn"
+        f" WHERE {where(_clients(scope, sql))}",
         sql.params,
     )
     values = [int(v or 0) for v in rows[0]]

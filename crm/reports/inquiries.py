@@ -16,6 +16,7 @@ decided the inquiry; the waiting ones are nobody's. The scenario filter does not
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -111,10 +112,8 @@ class InquiriesReport:
 
 
 def bucket_of(minutes: float) -> int:
-    for index, bound in enumerate(BUCKETS):
-        if minutes < bound:
-            return index
-    return len(BUCKETS)
+    """The index of the first bound above `minutes` (len(BUCKETS) when none is)."""
+    return bisect_right(BUCKETS, minutes)
 
 
 def inquiry_conditions(scope: Scope, sql: Sql) -> list[str]:
@@ -129,7 +128,7 @@ def inquiry_conditions(scope: Scope, sql: Sql) -> list[str]:
             f"(q.decided_by_id IN {managers} OR (q.status = '{InquiryStatus.OPEN.value}'"
             f" AND c.responsible_id IN {managers}))"
         )
-    return out + scope.client_conditions(sql)
+    return out + scope.client_conditions(sql, "c", "q.client_id")
 
 
 def first_reply(column: str) -> str:
@@ -142,6 +141,12 @@ def first_reply(column: str) -> str:
     )
 
 
+def _clients(scope: Scope) -> str:
+    """The clients' join, where `inquiry_conditions` read their columns."""
+    needed = scope.needs_clients or bool(scope.managers)
+    return " JOIN clients c ON c.id = q.client_id" if needed else ""
+
+
 async def read_rows(scope: Scope) -> list[InquiryRow]:
     """The period's inquiries in the scope, each with its working minutes."""
     sql = Sql()
@@ -149,7 +154,7 @@ async def read_rows(scope: Scope) -> list[InquiryRow]:
         "SELECT q.id, q.channel_id, h.name, q.status, q.decided_by_id, u.full_name,"
         " q.rejection_reason_id, r.text, q.first_message_at, q.decided_at,"
         f" {first_reply('created_at')}"
-        " FROM inquiries q JOIN clients c ON c.id = q.client_id"
+        f" FROM inquiries q{_clients(scope)}"
         " JOIN channels h ON h.id = q.channel_id LEFT JOIN users u ON u.id = q.decided_by_id"
         " LEFT JOIN reasons r ON r.id = q.rejection_reason_id"
         f" WHERE {where(inquiry_conditions(scope, sql))} ORDER BY q.id",

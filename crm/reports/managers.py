@@ -10,6 +10,7 @@ reading it gets their own row only (crm.reports.scope)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -29,7 +30,7 @@ from crm.reports.drill import (
 )
 from crm.reports.filters import Period, ReportFilter
 from crm.reports.revenue import add_money
-from crm.reports.scope import Scope, Sql, scope_for, where
+from crm.reports.scope import Scope, Sql, gather, scope_for, where
 from crm.reports.stats import Spread, money, share, spread
 from crm.rows import query
 
@@ -90,7 +91,8 @@ def _period(scope: Scope, sql: Sql, column: str) -> list[str]:
 
 
 def _interactions(scope: Scope, sql: Sql, figure: str) -> list[str]:
-    out = scope.manager_condition(sql, "x.responsible_id") + scope.client_conditions(sql)
+    out = scope.manager_condition(sql, "x.responsible_id")
+    out += scope.client_conditions(sql, "c", "x.client_id")
     if figure == DONE:
         out += [f"x.state = '{InteractionState.DONE.value}'", *_period(scope, sql, "x.done_at")]
     else:
@@ -158,8 +160,35 @@ async def managers(
     for user in users.values():
         if user.is_active and (user.role == Role.MANAGER or scope.managers):
             row(user.id)
+    interests = f"FROM interests i{scope.client_join('i.client_id')}"
+    interactions = f"FROM interactions x{scope.client_join('x.client_id')}"
+
+    def grouped(select: str, figure: str) -> Awaitable[list[tuple]]:  # type: ignore[type-arg]
+        sql = Sql()
+        if figure in (DONE, OVERDUE):
+            conditions, column = _interactions(scope, sql, figure), "x.responsible_id"
+            select = f"{select} {interactions}"
+        elif figure == IDLE:
+            conditions, column = _idle(scope, sql, idle_days), "c.responsible_id"
+            select = f"{select} FROM clients c"
+        else:
+            conditions, column = _interests(scope, sql, figure), "i.responsible_id"
+            select = f"{select} {interests}"
+        return _grouped(select, conditions, sql, column)
+
+    # the reads are independent: on PostgreSQL at once, each on a connection of its own
+    inquiry_rows, *counts = await gather(
+        inquiry_report.read_rows(scope),
+        grouped("COUNT(*)", OPENED),
+        grouped("COUNT(*), SUM(i.amount)", WON),
+        grouped("COUNT(*), SUM(i.amount)", LOST),
+        grouped("COUNT(*)", NO_NEXT_STEP),
+        grouped("COUNT(*)", DONE),
+        grouped("COUNT(*)", OVERDUE),
+        grouped("COUNT(*)", IDLE),
+    )
     answered: dict[int, list[float]] = defaultdict(list)
-    for inquiry in await inquiry_report.read_rows(scope):
+    for inquiry in inquiry_rows:
         if inquiry.manager_id is None:
             continue
         target = row(inquiry.manager_id)
@@ -171,46 +200,20 @@ async def managers(
             answered[inquiry.manager_id].append(inquiry.first_response_minutes)
     for user_id, values in answered.items():
         row(user_id).first_response = spread(values)
-    base = "FROM interests i JOIN clients c ON c.id = i.client_id"
-    sql = Sql()
-    for user_id, count in await _grouped(
-        f"COUNT(*) {base}", _interests(scope, sql, OPENED), sql, "i.responsible_id"
-    ):
+    opened, won, lost, no_next_step, done, overdue, idle = counts
+    for user_id, count in opened:
         row(user_id).opened = int(count)
-    for figure in (WON, LOST):
-        sql = Sql()
-        for user_id, count, amount in await _grouped(
-            f"COUNT(*), SUM(i.amount) {base}",
-            _interests(scope, sql, figure),
-            sql,
-            "i.responsible_id",
-        ):
-            target = row(user_id)
-            if figure == WON:
-                target.won, target.won_amount = int(count), money(amount)
-            else:
-                target.lost = int(count)
-    sql = Sql()
-    for user_id, count in await _grouped(
-        f"COUNT(*) {base}", _interests(scope, sql, NO_NEXT_STEP), sql, "i.responsible_id"
-    ):
+    for user_id, count, amount in won:
+        row(user_id).won, row(user_id).won_amount = int(count), money(amount)
+    for user_id, count, _ in lost:
+        row(user_id).lost = int(count)
+    for user_id, count in no_next_step:
         row(user_id).no_next_step = int(count)
-    for figure in (DONE, OVERDUE):
-        sql = Sql()
-        for user_id, count in await _grouped(
-            "COUNT(*) FROM interactions x JOIN clients c ON c.id = x.client_id",
-            _interactions(scope, sql, figure),
-            sql,
-            "x.responsible_id",
-        ):
-            if figure == DONE:
-                row(user_id).interactions_done = int(count)
-            else:
-                row(user_id).interactions_overdue = int(count)
-    sql = Sql()
-    for user_id, count in await _grouped(
-        "COUNT(*) FROM clients c", _idle(scope, sql, idle_days), sql, "c.responsible_id"
-    ):
+    for user_id, count in done:
+        row(user_id).interactions_done = int(count)
+    for user_id, count in overdue:
+        row(user_id).interactions_overdue = int(count)
+    for user_id, count in idle:
         row(user_id).idle_clients = int(count)
     await add_money(scope, row)
     period = scope.period

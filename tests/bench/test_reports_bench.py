@@ -38,7 +38,7 @@ def test_a_tiny_sqlite_run(tmp_path: Path) -> None:
     found = rows(run.stdout)
     expected = [*CASES, *(f"{c} + field" for c in CASES), "dashboard"]
     assert list(found) == expected
-    assert all(cells[1] == "—" for cells in found.values())  # no baseline on SQLite
+    assert all(cells[2] == "—" for cells in found.values())  # no baseline on SQLite
 
 
 @pytest.mark.skipif(not os.environ.get("CRMHUB_TEST_PG_DSN"), reason="needs PostgreSQL")
@@ -55,4 +55,4 @@ def test_a_tiny_postgres_run_agrees_with_the_sql() -> None:
     assert run.returncode in (0, 1), run.stderr
     found = rows(run.stdout)
     assert len(found) == 13
-    assert {name: cells[4] for name, cells in found.items()} == {name: "yes" for name in found}
+    assert {name: cells[5] for name, cells in found.items()} == {name: "yes" for name in found}

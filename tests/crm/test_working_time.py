@@ -155,3 +155,28 @@ def test_work_clock_agrees_with_working_minutes() -> None:
         assert clock.minutes(far, far + timedelta(days=3)) == working_minutes(
             far, far + timedelta(days=3), calendar
         )
+
+
+def test_work_clock_days_at_local_midnights() -> None:
+    """The clock finds a moment's local day by bisecting the local midnights: right at a
+    midnight and a microsecond either side, across clock changes, it is the day a time-zone
+    conversion gives, and the minutes equal the plain count's."""
+    from crm.working_time import WorkClock
+
+    calendars = [
+        WorkCalendar(timezone="Europe/Berlin"),  # whole days: a midnight is a window's edge
+        WorkCalendar(timezone="America/Santiago", day_start=time(0), day_end=time(9)),
+        WorkCalendar(timezone="Asia/Vladivostok", day_start=time(9), day_end=time(18)),
+    ]
+    tick = timedelta(microseconds=1)
+    for calendar in calendars:
+        clock = WorkClock(calendar, date(2026, 1, 1), date(2026, 12, 31))
+        day = date(2026, 1, 2)
+        while day < date(2026, 12, 30):
+            midnight = datetime.combine(day, time(0), tzinfo=calendar.zone).astimezone(UTC)
+            for at in (midnight - tick, midnight, midnight + tick):
+                start = at - timedelta(hours=30)
+                assert clock.minutes(start, at) == pytest.approx(
+                    working_minutes(start, at, calendar), abs=1e-9
+                ), (calendar.timezone, at)
+            day += timedelta(days=1)
