@@ -39,6 +39,7 @@ from crm.models.money import Invoice, Payment
 from crm.models.notices import NoticeKind, NoticeSent
 from crm.models.plans import ManagerPlan
 from crm.models.scenarios import Reason, ReasonKind, Scenario, Stage, StageAction, StageActionKind
+from crm.models.segments import ClientClass, Segment, SegmentMember
 from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
 
@@ -52,6 +53,7 @@ __all__ = [
     "ChannelKind",
     "ChatCard",
     "Client",
+    "ClientClass",
     "ClientContact",
     "ClientKind",
     "Company",
@@ -91,6 +93,8 @@ __all__ = [
     "RelationType",
     "Role",
     "Scenario",
+    "Segment",
+    "SegmentMember",
     "Stage",
     "StageAction",
     "StageActionKind",
