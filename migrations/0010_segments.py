@@ -47,8 +47,8 @@ class Migration(migrations.Migration):
             name='SegmentMember',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('segment', fields.ForeignKeyField('models.Segment', source_field='segment_id', db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.CASCADE)),
-                ('client', fields.ForeignKeyField('models.Client', source_field='client_id', db_index=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('segment', fields.ForeignKeyField('models.Segment', source_field='segment_id', db_constraint=False, to_field='id', related_name='members', on_delete=OnDelete.NO_ACTION)),
+                ('client', fields.ForeignKeyField('models.Client', source_field='client_id', db_index=True, db_constraint=False, to_field='id', related_name=False, on_delete=OnDelete.NO_ACTION)),
                 ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],

@@ -40,11 +40,19 @@ class SegmentMember(Model):
     by crm.segments.members, so the table keeps only these moments."""
 
     id = fields.BigIntField(primary_key=True)
+    # No foreign key constraints: a recompute inserts ~100,000 rows, and the constraints'
+    # triggers took longer than the rest of it. A deleted segment's rows go with it
+    # (crm.segments.service.delete_segment); a deleted client's rows are left behind and
+    # marked left at the next recompute (every read joins the clients).
     segment: fields.ForeignKeyRelation[Segment] = fields.ForeignKeyField(
-        "models.Segment", related_name="members", on_delete=fields.CASCADE
+        "models.Segment", related_name="members", on_delete=fields.NO_ACTION, db_constraint=False
     )
     client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
-        "models.Client", related_name=False, on_delete=fields.CASCADE, db_index=True
+        "models.Client",
+        related_name=False,
+        on_delete=fields.NO_ACTION,
+        db_constraint=False,
+        db_index=True,
     )
     joined_at = UtcDatetimeField()
     left_at = UtcDatetimeField(null=True)

@@ -1,10 +1,13 @@
 """A rule (crm.segments.rules) as one SQL query: `SELECT c.id FROM clients c WHERE ...`,
 written with $1.. marks for crm.rows.query, valid on SQLite and PostgreSQL.
 
-Each condition is a predicate on the `clients` row `c`, mostly an EXISTS along an index
-keyed by the client (interactions (client_id, state, sort_at), payments (client_id,
-paid_on), invoices, interests, identities), so PostgreSQL can run the whole rule as one
-pass over the clients or start from the narrowest condition's index.
+Each condition is a predicate on the `clients` row `c`, written `c.id [NOT] IN (SELECT
+client_id FROM ... WHERE ...)` with a subquery that does not refer to `c`: PostgreSQL reads
+each such subquery once into a hash (a "hashed SubPlan", also under OR and NOT, where a
+correlated EXISTS would be probed once per client: seconds on a million clients) or joins
+it; SQLite builds an index of it once. The client ids collected are NOT NULL everywhere,
+so NOT IN means what it says. crm.segments.members runs the query with work_mem to hold
+those hashes.
 
 Moments: "for N days" counts back from now; a period preset is read in the company's time
 zone (a deal won at 23:30 Moscow time on the 31st is won in that month); revenue is counted
@@ -94,8 +97,8 @@ def _custom(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
     if definition is None:
         raise ValidationFailed.field(where, N_("Unknown field"))
     head = (
-        "EXISTS (SELECT 1 FROM field_values fv WHERE fv.client_id = c.id"
-        f" AND fv.definition_id = {sql(definition.id)}"
+        "c.id IN (SELECT fv.client_id FROM field_values fv"
+        f" WHERE fv.definition_id = {sql(definition.id)}"
     )
     kind, op = definition.type, cond.op
     column = {
@@ -153,15 +156,15 @@ def _custom(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
 
 def _overdue(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
     """Days overdue (today - the earliest due date of an invoice still owed and past due)
-    compared with X, as EXISTS over the invoices: max(days) > X iff some owed invoice is
+    compared with X, as IN over the invoices: max(days) > X iff some owed invoice is
     due before today - X."""
     value = number(cond.value)
     if value is None or value < 0 or value != int(value) or value > 100_000:
         raise ValidationFailed.field(where, N_("A whole number of days expected"))
     days = int(value)
     owed = (
-        "EXISTS (SELECT 1 FROM invoices v WHERE v.client_id = c.id"
-        f" AND {_num('v.amount', ctx)} > {_num('v.paid', ctx)} AND v.due_on"
+        "c.id IN (SELECT v.client_id FROM invoices v"
+        f" WHERE {_num('v.amount', ctx)} > {_num('v.paid', ctx)} AND v.due_on"
     )
     if cond.op == "gt":
         return f"{owed} < {sql.day(ctx.today - timedelta(days=days))})"
@@ -170,6 +173,52 @@ def _overdue(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
     if cond.op == "lt":
         return FALSE if days == 0 else f"NOT {owed} <= {sql.day(ctx.today - timedelta(days=days))})"
     return f"NOT {owed} < {sql.day(ctx.today - timedelta(days=days))})"
+
+
+def _total(sql: Sql, cond: Condition, ctx: Context) -> str:
+    """A client's total (won amount, revenue in a period, receivables) compared with X.
+
+    A client with no rows totals 0: when 0 passes the comparison, the members are the
+    clients NOT among those whose total fails it, else those among the ones whose total
+    passes; either way one grouped read, not a sum per client."""
+    value = number(cond.value)
+    assert value is not None  # the rule's model checked it
+    if cond.field == "won_amount":
+        period = _period(cond, ctx)
+        rows = (
+            f"SELECT i.client_id FROM interests i WHERE i.status = 'won'"
+            f" AND i.closed_at >= {sql.at(period.start)} AND i.closed_at < {sql.at(period.end)}"
+            f" GROUP BY i.client_id HAVING SUM({_num('i.amount', ctx)})"
+        )
+    elif cond.field == "revenue":
+        period = _period(cond, ctx)
+        rows = (
+            "SELECT p.client_id FROM payments p"
+            f" WHERE p.paid_on >= {sql.day(period.first)} AND p.paid_on <= {sql.day(period.last)}"
+            f" GROUP BY p.client_id HAVING SUM({_num('p.amount', ctx)})"
+        )
+    else:
+        owed = f"{_num('v.amount', ctx)} - {_num('v.paid', ctx)}"
+        rows = (
+            f"SELECT v.client_id FROM invoices v WHERE {owed} > 0"
+            f" GROUP BY v.client_id HAVING SUM({owed})"
+        )
+    compare, bound = _COMPARE[cond.op], _bind_number(sql, value, ctx)
+    if _holds(Decimal(0), cond.op, value):
+        return f"c.id NOT IN ({rows} {_NEGATED[cond.op]} {bound})"
+    return f"c.id IN ({rows} {compare} {bound})"
+
+
+_NEGATED = {"gt": "<=", "gte": "<", "lt": ">=", "lte": ">"}
+
+
+def _holds(left: Decimal, op: str, right: Decimal) -> bool:
+    return {
+        "gt": left > right,
+        "gte": left >= right,
+        "lt": left < right,
+        "lte": left <= right,
+    }[op]
 
 
 def _condition(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
@@ -188,7 +237,7 @@ def _condition(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
         return listed if op == "in" else f"(c.responsible_id IS NULL OR NOT ({listed}))"
     if f == "tag":
         ids = _ids(cond.values, where)
-        tagged = "EXISTS (SELECT 1 FROM client_tags ct WHERE ct.clients_id = c.id AND ct.tag_id"
+        tagged = "c.id IN (SELECT ct.clients_id FROM client_tags ct WHERE ct.tag_id"
         if op == "all":
             return "(" + " AND ".join(f"{tagged} = {sql(i)})" for i in ids) + ")"
         found = f"{tagged} IN ({', '.join(sql(i) for i in ids)}))"
@@ -198,38 +247,20 @@ def _condition(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
     if f in ("no_won_days", "no_interaction_days", "no_incoming_days"):
         since = sql.at(ctx.now - timedelta(days=cond.days or 0))
         return (
-            "NOT EXISTS ("
+            "c.id NOT IN ("
             + {
-                "no_won_days": "SELECT 1 FROM interests i WHERE i.client_id = c.id"
-                f" AND i.status = 'won' AND i.closed_at >= {since}",
-                "no_interaction_days": "SELECT 1 FROM interactions x WHERE x.client_id = c.id"
-                f" AND x.state = 'done' AND x.sort_at >= {since}",
-                "no_incoming_days": "SELECT 1 FROM conversations cv JOIN messages m"
-                " ON m.conversation_id = cv.id WHERE cv.client_id = c.id"
-                f" AND m.direction = 'in' AND m.created_at >= {since}",
+                "no_won_days": "SELECT i.client_id FROM interests i"
+                f" WHERE i.status = 'won' AND i.closed_at >= {since}",
+                "no_interaction_days": "SELECT x.client_id FROM interactions x"
+                f" WHERE x.state = 'done' AND x.sort_at >= {since}",
+                "no_incoming_days": "SELECT cv.client_id FROM conversations cv JOIN messages m"
+                " ON m.conversation_id = cv.id"
+                f" WHERE m.direction = 'in' AND m.created_at >= {since}",
             }[f]
             + ")"
         )
     if f in ("won_amount", "revenue", "receivables"):
-        value = number(cond.value)
-        assert value is not None  # the rule's model checked it
-        if f == "won_amount":
-            period = _period(cond, ctx)
-            total = (
-                f"SELECT SUM({_num('i.amount', ctx)}) FROM interests i WHERE i.client_id = c.id"
-                f" AND i.status = 'won' AND i.closed_at >= {sql.at(period.start)}"
-                f" AND i.closed_at < {sql.at(period.end)}"
-            )
-        elif f == "revenue":
-            period = _period(cond, ctx)
-            total = (
-                f"SELECT SUM({_num('p.amount', ctx)}) FROM payments p WHERE p.client_id = c.id"
-                f" AND p.paid_on >= {sql.day(period.first)} AND p.paid_on <= {sql.day(period.last)}"
-            )
-        else:
-            owed = f"{_num('v.amount', ctx)} - {_num('v.paid', ctx)}"
-            total = f"SELECT SUM({owed}) FROM invoices v WHERE v.client_id = c.id AND {owed} > 0"
-        return f"COALESCE(({total}), 0) {_COMPARE[op]} {_bind_number(sql, value, ctx)}"
+        return _total(sql, cond, ctx)
     if f == "days_overdue":
         return _overdue(sql, cond, ctx, where)
     if f == "open_interest":
@@ -240,7 +271,7 @@ def _condition(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
         parts = [f"i.scenario_id = {sql(s)}" for s in scenarios]
         parts += [f"i.stage_id = {sql(s)}" for s in stages]
         found = (
-            "EXISTS (SELECT 1 FROM interests i WHERE i.client_id = c.id AND i.status = 'open'"
+            "c.id IN (SELECT i.client_id FROM interests i WHERE i.status = 'open'"
             f" AND ({' OR '.join(parts)}))"
         )
         return found if op == "any" else f"NOT {found}"
@@ -250,22 +281,19 @@ def _condition(sql: Sql, cond: Condition, ctx: Context, where: str) -> str:
         return "(" + " OR ".join(ranges) + ")"
     if f == "channel":
         found = (
-            "EXISTS (SELECT 1 FROM channel_identities ci JOIN channels ch"
-            " ON ch.id = ci.channel_id WHERE ci.client_id = c.id"
-            f" AND ci.subscribed = {sql(True)}"
+            "c.id IN (SELECT ci.client_id FROM channel_identities ci JOIN channels ch"
+            " ON ch.id = ci.channel_id"
+            f" WHERE ci.subscribed = {sql(True)}"
             f" AND ch.kind IN ({', '.join(sql(v) for v in cond.values)}))"
         )
         return found if op == "any" else f"NOT {found}"
     if f == "has_email":
-        found = (
-            "EXISTS (SELECT 1 FROM client_contacts cc WHERE cc.client_id = c.id"
-            " AND cc.kind = 'email')"
-        )
+        found = "c.id IN (SELECT cc.client_id FROM client_contacts cc WHERE cc.kind = 'email')"
         return found if op == "yes" else f"NOT {found}"
     # abc, xyz
     found = (
-        f"EXISTS (SELECT 1 FROM client_classes k WHERE k.client_id = c.id"
-        f" AND k.{f} IN ({', '.join(sql(v) for v in cond.values)}))"
+        f"c.id IN (SELECT k.client_id FROM client_classes k"
+        f" WHERE k.{f} IN ({', '.join(sql(v) for v in cond.values)}))"
     )
     return found if op == "in" else f"NOT {found}"
 
