@@ -5,7 +5,8 @@ when, and who left.
 `recompute` is one statement on PostgreSQL (the rule's query materialized once; the
 leavers' UPDATE and the joiners' INSERT as data-modifying CTEs) under a lock of the segment
 row, so two recomputes of one segment never both insert; on SQLite the same in two
-statements inside a transaction (PG_SETTINGS say why the PostgreSQL one plans as it does). `recompute_due` is the nightly pass the worker's
+statements inside a transaction (PG_SETTINGS: how the PostgreSQL one is planned).
+`recompute_due` is the nightly pass the worker's
 scheduler ticks: ABC/XYZ classes first (rules may use them), then every segment not yet
 computed since the company's local RECOMPUTE_HOUR, each claimed by an atomic UPDATE so
 two workers never compute the same segment twice."""
