@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_web.api import clients, conversations, deals, inquiries, openapi, reports
+from admin_web.api import clients, conversations, deals, inquiries, openapi, reports, segments
 from admin_web.api.declare import Api
 
 APIS: list[Api] = [
@@ -15,6 +15,7 @@ APIS: list[Api] = [
     conversations.api,
     inquiries.api,
     reports.api,
+    segments.api,
 ]
 
 

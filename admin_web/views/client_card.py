@@ -32,6 +32,7 @@ from crm.models import (
     Message,
     User,
 )
+from crm.segments.abcxyz import class_of
 from crm.suggested_phones import add_suggested_phone, suggested_phones
 
 routes = web.RouteTableDef()
@@ -89,6 +90,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "relations": relation_choices(request),
         "kinds": kind_choices(request),
         "people_choices": await _people(),
+        "client_class": await class_of(client.id),
     }
     return await render(request, "client.html", context)
 

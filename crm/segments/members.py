@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from crm import clock
 from crm.company import get_company
-from crm.errors import PermissionDenied
+from crm.errors import NotFound, PermissionDenied
 from crm.models import Segment, SegmentMember, User
 from crm.reports.scope import Sql, dialect
 from crm.rows import for_driver
@@ -118,7 +118,9 @@ async def recompute_now(segment_id: int, *, actor: User) -> Outcome:
     """A recompute asked for by a person: admins and heads of sales (who see every client)."""
     if not actor.sees_everything:
         raise PermissionDenied()
-    segment = await Segment.get(id=segment_id)
+    segment = await Segment.filter(id=segment_id).first()
+    if segment is None:
+        raise NotFound()
     return await recompute(segment)
 
 

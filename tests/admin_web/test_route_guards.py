@@ -31,6 +31,9 @@ MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject
 MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
 # ... and My work: their own planned interactions (crm.interactions.access_interaction)
 MANAGER_PAGES |= {"/work", "/work/{id}/done", "/work/{id}/snooze"}
+# ... and segments: the list and a segment's composition, their own clients among the
+# members; the AB/XYZ matrix of their own clients (editing and recomputing are refused)
+MANAGER_PAGES |= {"/segments", "/segments/{segment_id}", "/reports/abcxyz"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 
