@@ -39,6 +39,8 @@ from tests.crm import factories
 from tests.russian_text import english_words, visible_text
 
 DATA = frozenset({"VIP"})  # a demo tag: the customer's words, not the interface's
+# ABC/XYZ analysis and its classes are named by these letters in Russian too
+DATA |= {"ABC", "XYZ", "A", "B", "C", "X", "Y", "Z"}
 # 1C's "интерес" as a word of the interface; "Пропал интерес" is a demo loss reason
 INTERES = re.compile(r"\b[Ии]нтерес(?:ы|а|ов|ом|ам|ами|ах|е|у)?\b")
 # GET routes that are not pages a person reads (JSON, files, the way in and out)
