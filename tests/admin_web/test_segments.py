@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
 
+from crm import clock
 from crm.apikeys import create_key
 from crm.models import Client, Interest, Invoice, Payment, Segment, SegmentMember, Stage, Tag, User
 from crm.segments.abcxyz import classify
@@ -46,7 +48,7 @@ def _form(name: str, tag: Tag, **extra: str) -> dict[str, str]:
 async def test_builder_saves_and_members_are_the_filtered_list(
     as_admin: Browser, admin: User, manager: User
 ) -> None:
-    tag, (alpha, beta, gamma) = await _clients(admin, manager)
+    tag, (alpha, beta, _) = await _clients(admin, manager)
     status, page = await as_admin.get("/segments/new")
     assert status == 200 and 'id="segment-form"' in page
     # a row added, its field changed to one with a number of days: the form follows
@@ -106,7 +108,7 @@ async def test_bad_input_is_refused_with_the_reason_and_nothing_saved(
                 g0_c0_period="last_month",
             ),
             "A number expected",
-        ),  # fmt: skip
+        ),
         (_form("No days", tag, g0_c0_field="no_won_days", g0_c0_op="eq"), "number of days"),
     ]
     for form, reason in cases:
@@ -182,7 +184,7 @@ async def test_abcxyz_matrix_card_and_drill_down(
     scenario = await factories.scenario()
     stage = await Stage.filter(scenario_id=scenario.id).first()
     assert stage is not None
-    today = date.today()
+    today = clock.now().astimezone(ZoneInfo("Europe/Moscow")).date()
     for client, monthly in ((alpha, 900), (beta, 100)):
         deal = await Interest.create(client=client, title="x", scenario_id=scenario.id, stage=stage)
         invoice = await Invoice.create(
@@ -201,9 +203,15 @@ async def test_abcxyz_matrix_card_and_drill_down(
     assert "BX" in card.split('id="client-class"', 1)[1][:400]
     _, listed = await as_admin.get("/clients?abc=A&xyz=X")
     assert "Alpha LLC" in listed and "Beta LLC" not in listed
-    status, page = await as_admin.post(
+    _, page = await as_admin.post(
         "/settings",
-        {"name": "Co", "default_locale": "en", "default_timezone": "Europe/Moscow",
-         "reminder_lead_minutes": "15", "abc_a_percent": "90", "abc_b_percent": "20"},
-    )  # fmt: skip
+        {
+            "name": "Co",
+            "default_locale": "en",
+            "default_timezone": "Europe/Moscow",
+            "reminder_lead_minutes": "15",
+            "abc_a_percent": "90",
+            "abc_b_percent": "20",
+        },
+    )
     assert "A and B together must be under 100%" in page
