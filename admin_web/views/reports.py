@@ -27,7 +27,7 @@ from admin_web.views.clients import kind_choices, relation_choices
 from crm import labels
 from crm.errors import ValidationFailed
 from crm.i18n import N_, format_datetime, format_money
-from crm.models import Channel, FieldDefinition, FieldType, Role, Scenario, Tag, User
+from crm.models import Channel, FieldDefinition, FieldType, Role, Scenario, Segment, Tag, User
 from crm.reports import base, export, funnel, inquiries, managers, pipeline, sources
 from crm.reports import charts as report_charts
 from crm.reports.base import DIMENSIONS
@@ -201,6 +201,7 @@ async def choices(request: web.Request, actor: User) -> dict[str, Any]:
         "people": people,
         "channels": await Channel.all().order_by("name").values_list("id", "name"),
         "tags": await Tag.all().order_by("name").values_list("id", "name"),
+        "segments": await Segment.all().order_by("name").values_list("id", "name"),
         "definitions": await FieldDefinition.filter(
             type__in=[FieldType.LIST, FieldType.FLAG, FieldType.STRING, FieldType.DATE]
         )

@@ -86,8 +86,10 @@ async def test_builder_saves_and_members_are_the_filtered_list(
     assert "Alpha LLC" in current_part.split('id="segment-current"', 1)[1]
     assert "Beta LLC" in left_part
     # the reports take the segment as a filter
-    status, _ = await as_admin.get(f"/reports/pipeline?segment={segment.id}")
-    assert status == 200
+    status, page = await as_admin.get(f"/reports/pipeline?segment={segment.id}")
+    assert status == 200 and f'<option value="{segment.id}" selected>VIP</option>' in page
+    status, page = await as_admin.get("/reports/pipeline?segment=x")
+    assert status == 400 or "A positive whole number expected" in page
 
 
 async def test_bad_input_is_refused_with_the_reason_and_nothing_saved(
