@@ -2,9 +2,10 @@
 moment each client joined and left, so the composition report can tell who is in, since
 when, and who left.
 
-`recompute` is one statement on PostgreSQL (the rule's query materialized once; the
-leavers' UPDATE and the joiners' INSERT as data-modifying CTEs) under a lock of the segment
-row, so two recomputes of one segment never both insert; on SQLite the same in two
+`recompute` runs under a lock of the segment row, so two recomputes of one segment never
+both insert: on PostgreSQL the rule's members go into a temporary table first (a read that
+may run in parallel, which a statement that also writes may not), then the leavers' UPDATE
+and the joiners' INSERT are anti-joins against it; on SQLite the same in two
 statements inside a transaction (PG_SETTINGS: how the PostgreSQL one is planned).
 `recompute_due` is the nightly pass the worker's
 scheduler ticks: ABC/XYZ classes first (rules may use them), then every segment not yet
@@ -26,7 +27,7 @@ from crm.company import get_company
 from crm.errors import NotFound, PermissionDenied
 from crm.models import Segment, SegmentMember, User
 from crm.reports.scope import Sql, dialect
-from crm.rows import for_driver
+from crm.rows import for_driver, moment
 from crm.segments.compile import compile_rule
 from crm.segments.rules import parse_rule
 
@@ -52,6 +53,7 @@ async def recompute(segment: Segment, *, now: datetime | None = None) -> Outcome
     rule = parse_rule(segment.rule)
     sql = Sql()
     wanted, _ = await compile_rule(rule, now=at, sql=sql)
+    bound = len(sql.params)  # the rule's own parameters
     seg, when = sql(segment.id), sql.at(at)
     current = (
         f"SELECT 1 FROM segment_members m WHERE m.segment_id = {seg}"
@@ -64,20 +66,28 @@ async def recompute(segment: Segment, *, now: datetime | None = None) -> Outcome
             await run("SELECT id FROM segments WHERE id = $1 FOR UPDATE", [segment.id])
             for setting in PG_SETTINGS:
                 await run(f"SET LOCAL {setting}")
-            text = (
-                f"WITH wanted AS MATERIALIZED ({wanted}),"
-                " gone AS (UPDATE segment_members m SET left_at = "
-                f"{when} WHERE m.segment_id = {seg} AND m.left_at IS NULL"
-                " AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.id = m.client_id)"
-                " RETURNING 1),"
-                " came AS (INSERT INTO segment_members (segment_id, client_id, joined_at)"
-                f" SELECT {seg}, w.id, {when} FROM wanted w WHERE NOT EXISTS ({current})"
-                " RETURNING 1)"
-                " SELECT (SELECT COUNT(*) FROM wanted), (SELECT COUNT(*) FROM came),"
-                " (SELECT COUNT(*) FROM gone)"
+            # the rule's members first, by a read PostgreSQL may run in parallel (a
+            # statement that writes may not); then the leavers and the joiners are
+            # anti-joins against them, kept in a temporary table
+            _, rows = await run(wanted, sql.params[:bound])
+            await run("CREATE TEMP TABLE segment_wanted (id INT NOT NULL) ON COMMIT DROP")
+            await run("INSERT INTO segment_wanted SELECT unnest($1::int[])", [[r[0] for r in rows]])
+            members, marks = len(rows), [segment.id, moment(at)]
+            left, _ = await run(  # an UPDATE answers its row count
+                "UPDATE segment_members m SET left_at = $2 WHERE m.segment_id = $1"
+                " AND m.left_at IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM segment_wanted w WHERE w.id = m.client_id)",
+                marks,
             )
-            _, rows = await run(text, sql.params)
-            members, joined, left = (int(v) for v in rows[0])
+            _, rows = await run(  # tortoise reads no count of an INSERT: counted here
+                "WITH came AS (INSERT INTO segment_members (segment_id, client_id, joined_at)"
+                " SELECT $1, w.id, $2 FROM segment_wanted w WHERE NOT EXISTS"
+                " (SELECT 1 FROM segment_members m WHERE m.segment_id = $1"
+                " AND m.client_id = w.id AND m.left_at IS NULL) RETURNING 1)"
+                " SELECT COUNT(*) FROM came",
+                marks,
+            )
+            joined = int(rows[0][0])
         else:
             params = sql.params
             _, rows = await run(
