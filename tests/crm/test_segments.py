@@ -386,3 +386,19 @@ def test_groups_nest_at_most_three_deep() -> None:
         deep = {"kind": "group", "op": "and", "items": [deep]}
     with pytest.raises(ValidationFailed):
         parse_rule(deep)
+
+
+async def test_a_segment_filters_the_reports(db: TortoiseContext) -> None:
+    """The reports' `segment` filter counts the deals of the segment's clients only."""
+    from crm.reports.filters import parse_filter
+    from crm.reports.pipeline import pipeline
+
+    w = await _world()
+    segment = await Segment.create(name="Москва", rule=one(field="region", op="eq", value="москва"))
+    await recompute(segment, now=NOW)
+    everyone = await pipeline(parse_filter({}), actor=w.admin)
+    assert sum(c.count for c in everyone.cells) == 2  # Alfa's and Beta's open deals
+    narrowed = await pipeline(parse_filter({"segment": str(segment.id)}), actor=w.admin)
+    assert sum(c.count for c in narrowed.cells) == 1  # Alfa's
+    with pytest.raises(ValidationFailed):
+        parse_filter({"segment": "x"})
