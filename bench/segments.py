@@ -59,7 +59,7 @@ SHIM_TABLES = {
         CREATE INDEX idx_segment_me_segment_3c4b1e ON segment_members (segment_id, client_id);
         CREATE INDEX idx_segment_me_client__1b1c0e ON segment_members (client_id)""",
     "client_classes": """CREATE TABLE client_classes (
-        client_id INT PRIMARY KEY REFERENCES clients (id) ON DELETE CASCADE,
+        id SERIAL PRIMARY KEY, client_id INT NOT NULL UNIQUE,
         abc VARCHAR(1) NOT NULL, xyz VARCHAR(1) NOT NULL, revenue NUMERIC(18, 2) NOT NULL,
         variation DOUBLE PRECISION NOT NULL, computed_on DATE NOT NULL);
         CREATE INDEX idx_client_cla_abc_8d3e0f ON client_classes (abc, xyz)""",

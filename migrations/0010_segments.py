@@ -17,14 +17,15 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='ClientClass',
             fields=[
-                ('client', fields.OneToOneField('models.Client', source_field='client_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('client_id', fields.IntField(unique=True)),
                 ('abc', fields.CharField(max_length=1)),
                 ('xyz', fields.CharField(max_length=1)),
                 ('revenue', fields.DecimalField(max_digits=18, decimal_places=2)),
                 ('variation', fields.FloatField()),
                 ('computed_on', fields.DateField()),
             ],
-            options={'table': 'client_classes', 'app': 'models', 'indexes': [Index(fields=['abc', 'xyz'])], 'pk_attr': 'client_id', 'table_description': "A client's ABC class (by revenue over the last 12 whole months) and XYZ class (by the"},
+            options={'table': 'client_classes', 'app': 'models', 'indexes': [Index(fields=['abc', 'xyz'])], 'pk_attr': 'id', 'table_description': "A client's ABC class (by revenue over the last 12 whole months) and XYZ class (by the"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -40,7 +41,7 @@ class Migration(migrations.Migration):
                 ('members_count', fields.IntField(default=0)),
                 ('author', fields.ForeignKeyField('models.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'segments', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A saved rule (crm.segments.rules.Rule as JSON); members recomputed nightly and on'},
+            options={'table': 'segments', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A saved rule (crm.segments.rules.Rule as JSON), its members recomputed nightly and'},
             bases=['Timestamped'],
         ),
         ops.CreateModel(

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 class Segment(Timestamped):
-    """A saved rule (crm.segments.rules.Rule as JSON); members recomputed nightly and on
-    demand."""
+    """A saved rule (crm.segments.rules.Rule as JSON), its members recomputed nightly and
+    on demand."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200, unique=True)
@@ -67,9 +67,10 @@ class ClientClass(Model):
     variation of their monthly revenue), written by the nightly classification
     (crm.segments.abcxyz); clients without revenue have no row."""
 
-    client: fields.OneToOneRelation[Client] = fields.OneToOneField(
-        "models.Client", related_name=False, on_delete=fields.CASCADE, primary_key=True
-    )
+    # the client's id (no foreign key: the nightly classification rewrites every row, and
+    # every read joins the clients)
+    id = fields.IntField(primary_key=True)
+    client_id = fields.IntField(unique=True)
     abc = fields.CharField(max_length=1)
     xyz = fields.CharField(max_length=1)
     revenue = fields.DecimalField(max_digits=18, decimal_places=2)
