@@ -22,6 +22,7 @@ from crm.fields import option_maps, parse_value
 from crm.i18n import N_
 from crm.models import (
     Client,
+    ClientClass,
     ClientContact,
     ClientKind,
     ContactKind,
@@ -31,6 +32,7 @@ from crm.models import (
     Interaction,
     InteractionState,
     RelationType,
+    SegmentMember,
     User,
 )
 
@@ -66,6 +68,9 @@ class ClientFilters:
     field_value: str = ""
     # list and flag fields by value: (field id, option id or "1"/"0")
     choices: tuple[tuple[int, str], ...] = ()
+    segment_id: int | None = None  # the segment's current members (crm.segments)
+    abc: str = ""  # ABC/XYZ classes (crm.segments.abcxyz)
+    xyz: str = ""
 
     @property
     def narrowed(self) -> bool:
@@ -78,6 +83,9 @@ class ClientFilters:
             or self.kind
             or (self.field_id is not None and self.field_value.strip())
             or self.choices
+            or self.segment_id is not None
+            or self.abc
+            or self.xyz
         )
 
 
@@ -177,12 +185,32 @@ async def client_query(actor: User, filters: ClientFilters) -> QuerySet[Client]:
         if filters.kind not in {k.value for k in ClientKind}:
             errors["kind"] = N_("Unknown choice")
         query = query.filter(kind=filters.kind)
+    query = _class_filters(query, filters, errors)
     if errors:
         raise ValidationFailed(fields=errors)
     if filters.field_id is not None and filters.field_value.strip():
         query = query.filter(await _field_condition(filters.field_id, filters.field_value))
     for field_id, raw in filters.choices:
         query = query.filter(await _choice_condition(field_id, raw))
+    return query
+
+
+def _class_filters(
+    query: QuerySet[Client], filters: ClientFilters, errors: dict[str, str]
+) -> QuerySet[Client]:
+    """A segment's current members; an ABC and an XYZ class."""
+    if filters.segment_id is not None:
+        members = SegmentMember.filter(segment_id=filters.segment_id, left_at__isnull=True)
+        query = query.filter(id__in=Subquery(members.values("client_id")))
+    for name, allowed in (("abc", "ABC"), ("xyz", "XYZ")):
+        value = getattr(filters, name)
+        if not value:
+            continue
+        if value not in allowed or len(value) != 1:
+            errors[name] = N_("Unknown choice")
+            continue
+        classes = ClientClass.filter(**{name: value})
+        query = query.filter(id__in=Subquery(classes.values("client_id")))
     return query
 
 

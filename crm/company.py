@@ -13,6 +13,8 @@ from crm.models import ClientKind, Company, User
 from crm.regions import check_timezone
 from crm.working_time import WorkCalendar, parse_days
 
+# ABC/XYZ thresholds (crm.segments.abcxyz), in percent
+CLASS_LIMITS = ("abc_a_percent", "abc_b_percent", "xyz_x_percent", "xyz_y_percent")
 EDITABLE = {
     "name",
     "inn",
@@ -31,6 +33,7 @@ EDITABLE = {
     "sla_first_reply_minutes",
     "mailing_from_minute",
     "mailing_until_minute",
+    *CLASS_LIMITS,
 }
 MAX_HOLIDAYS = 400
 
@@ -71,7 +74,25 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
             except ValueError:
                 raise ValidationFailed.field(key, N_("Not a time of day")) from None
     _clean_calendar(clean)
+    _clean_class_limits(clean)
     return clean
+
+
+def _clean_class_limits(clean: dict[str, Any]) -> None:
+    """Whole percents from 1 to 99 (A's and B's shares together under 100, X under Y)."""
+    for key in CLASS_LIMITS:
+        if key in clean:
+            value = normalize.whole_number(str(clean[key]))
+            if value is None or not 1 <= value <= 99:
+                raise ValidationFailed.field(key, N_("Must be between 1 and 99"))
+            clean[key] = value
+
+
+def _check_class_limits(company: Company) -> None:
+    if company.abc_a_percent + company.abc_b_percent >= 100:
+        raise ValidationFailed.field("abc_b_percent", N_("A and B together must be under 100%"))
+    if company.xyz_x_percent >= company.xyz_y_percent:
+        raise ValidationFailed.field("xyz_y_percent", N_("Y's limit must be above X's"))
 
 
 def _clean_calendar(clean: dict[str, Any]) -> None:
@@ -143,5 +164,6 @@ async def update_company(changes: dict[str, Any], *, actor: User | None) -> Comp
     company = await get_company()
     company.update_from_dict(clean)
     _check_hours(company)
+    _check_class_limits(company)
     await company.save()
     return company

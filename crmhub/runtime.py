@@ -27,6 +27,7 @@ from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db
 from crm.config import Settings
 from crm.imports.files import forget_abandoned_uploads, forget_ended_imports
+from crm.segments.members import recompute_due
 from inbox import events
 from inbox.raw_retention import forget_processed_events
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
@@ -36,6 +37,7 @@ log = logging.getLogger("crmhub")
 Tick = Callable[[], Awaitable[object]]
 IMPORT_FILES_TICK = 3600.0  # seconds
 RAW_EVENTS_TICK = 3600.0  # seconds
+SEGMENTS_TICK = 900.0  # seconds: the nightly ABC/XYZ classes and segments, once a night
 
 
 def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
@@ -130,6 +132,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         if worker_role:  # where the raw events are processed
             forget_raw = raw_events_tick(settings.raw_event_retention_days)
             ticks["raw-events"] = (forget_raw, RAW_EVENTS_TICK)
+            ticks["segments"] = (recompute_due, SEGMENTS_TICK)
         scheduler = build_scheduler(ticks)
         scheduler.start()
         if worker_role:  # raw events, the outbox, stage robots and pollers

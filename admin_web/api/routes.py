@@ -16,6 +16,7 @@ from admin_web.api import (
     outreach,
     quick_replies,
     reports,
+    segments,
 )
 from admin_web.api.declare import Api
 
@@ -31,6 +32,7 @@ APIS: list[Api] = [
     money.invoices_api,
     money.payments_api,
     outreach.api,
+    segments.api,
 ]
 
 

@@ -33,6 +33,7 @@ from crm.models import (
     User,
 )
 from crm.money.facts import client_money
+from crm.segments.abcxyz import class_of
 from crm.suggested_phones import add_suggested_phone, suggested_phones
 
 routes = web.RouteTableDef()
@@ -92,6 +93,7 @@ async def client_card(request: web.Request) -> web.StreamResponse:
         "kinds": kind_choices(request),
         "people_choices": await _people(),
         "money": await client_money(client.id),
+        "client_class": await class_of(client.id),
     }
     return await render(request, "client.html", context)
 

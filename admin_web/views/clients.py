@@ -1,7 +1,8 @@
 """The client list: filters (text, tag, responsible, relation type, kind, any custom
 field; list and flag fields by a chosen value), columns sorted by a click on the header
 (the order kept in the query string), the total, multi-select and bulk edit of fields
-(custom fields included, tags added or removed), and the filtered list exported to CSV
+(custom fields included, tags added or removed; a segment or an ABC/XYZ class is a filter
+like the others, so bulk edit reaches a segment's members), and the filtered list exported to CSV
 (streamed) or XLSX (built off the event loop)."""
 
 from __future__ import annotations
@@ -29,13 +30,24 @@ from crm.client_list import (
 )
 from crm.errors import ValidationFailed
 from crm.i18n import N_
-from crm.models import Tag, User
+from crm.models import Segment, Tag, User
 from crm.normalize import whole_number
 from crm.reminders import overdue_clients
 
 routes = web.RouteTableDef()
 
-FILTER_KEYS = ("q", "tag_id", "responsible_id", "relation_type", "kind", "field_id", "field_value")
+FILTER_KEYS = (
+    "q",
+    "tag_id",
+    "responsible_id",
+    "relation_type",
+    "kind",
+    "field_id",
+    "field_value",
+    "segment_id",
+    "abc",
+    "xyz",
+)
 CHOICE_KEY = re.compile(r"cf_(\d{1,9})")  # a list or flag field's chosen value
 SORT_TITLES = {
     "name": N_("Client"),
@@ -71,6 +83,9 @@ def read_filters(values: Any) -> ClientFilters:
         kind=str(values.get("kind", "")),
         field_id=_int(values.get("field_id")),
         field_value=forms.searched(values.get("field_value"), "field_value"),
+        segment_id=_int(values.get("segment_id")),
+        abc=str(values.get("abc", ""))[:1],
+        xyz=str(values.get("xyz", ""))[:1],
         choices=tuple(
             sorted(
                 (int(m.group(1)), str(value).strip())
@@ -150,6 +165,7 @@ async def clients_page(request: web.Request) -> web.StreamResponse:
             "kinds": kind_choices(request),
             "relation_names": dict(relation_choices(request)),
             "definitions": definitions,
+            "segments": await Segment.all().order_by("name").values_list("id", "name"),
         },
     )
 

@@ -35,6 +35,7 @@ from crm.models import (
     Message,
     Role,
     Scenario,
+    Segment,
     Tag,
     User,
 )
@@ -216,6 +217,7 @@ async def choices(request: web.Request, actor: User) -> dict[str, Any]:
         "people": people,
         "channels": await Channel.all().order_by("name").values_list("id", "name"),
         "tags": await Tag.all().order_by("name").values_list("id", "name"),
+        "segments": await Segment.all().order_by("name").values_list("id", "name"),
         "definitions": await FieldDefinition.filter(
             type__in=[FieldType.LIST, FieldType.FLAG, FieldType.STRING, FieldType.DATE]
         )

@@ -1,5 +1,5 @@
 """Settings: the company, locale and time zone, client visibility, reminders, the working
-calendar (hours, days, holidays) and the first-reply target."""
+calendar (hours, days, holidays), the first-reply target and the ABC/XYZ thresholds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiohttp import web
 from admin_web import forms
 from admin_web.auth import require_admin
 from admin_web.render import flash, gettext_for, redirect, render
-from crm.company import get_company, update_company
+from crm.company import CLASS_LIMITS, get_company, update_company
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 
@@ -73,6 +73,9 @@ async def settings_save(request: web.Request) -> web.StreamResponse:
         for key in ("mailing_from_minute", "mailing_until_minute"):
             if key in form:
                 changes[key] = _minute(forms.text(form, key), key)
+    for key in CLASS_LIMITS:  # ABC/XYZ thresholds, when the page sent them
+        if key in form:
+            changes[key] = forms.text(form, key)
     await update_company(changes, actor=admin)
     await flash(request, gettext_for(request, N_("Settings saved")))
     return redirect("/settings")

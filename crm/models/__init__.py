@@ -57,6 +57,7 @@ from crm.models.scenarios import (
     StageActionKind,
     StageMark,
 )
+from crm.models.segments import ClientClass, Segment, SegmentMember
 from crm.models.sessions import WebSession
 from crm.models.users import Invite, Role, User, UserGroup
 
@@ -70,6 +71,7 @@ __all__ = [
     "ChannelKind",
     "ChatCard",
     "Client",
+    "ClientClass",
     "ClientConsent",
     "ClientContact",
     "ClientKind",
@@ -122,6 +124,8 @@ __all__ = [
     "ReplyKey",
     "Role",
     "Scenario",
+    "Segment",
+    "SegmentMember",
     "Stage",
     "StageAction",
     "StageActionKind",

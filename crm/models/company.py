@@ -30,6 +30,14 @@ class Company(Timestamped):
     # Mailings reach customers only between these local times (minutes after midnight).
     mailing_from_minute = fields.SmallIntField(default=9 * 60, db_default=9 * 60)
     mailing_until_minute = fields.SmallIntField(default=21 * 60, db_default=21 * 60)
+    # ABC/XYZ (crm.segments.abcxyz): A holds the top abc_a_percent of revenue, B the next
+    # abc_b_percent, C the rest; X a variation of monthly revenue up to xyz_x_percent, Y up
+    # to xyz_y_percent, Z above.
+    abc_a_percent = fields.SmallIntField(default=80, db_default=80)
+    abc_b_percent = fields.SmallIntField(default=15, db_default=15)
+    xyz_x_percent = fields.SmallIntField(default=10, db_default=10)
+    xyz_y_percent = fields.SmallIntField(default=25, db_default=25)
+    classes_on = fields.DateField(null=True)  # the night the classes were last computed for
     onboarded = fields.BooleanField(default=False)
 
     class Meta:

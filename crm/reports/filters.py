@@ -100,6 +100,7 @@ class ReportFilter:
     client_kind: ClientKind | None = None
     relation_type: RelationType | None = None
     field: FieldMatch | None = None
+    segment_id: int | None = None  # clients in a segment now (crm.segments)
 
     def period(self, timezone: str, today: date) -> Period:
         if self.preset is None and self.date_from and self.date_to:
@@ -122,6 +123,7 @@ KEYS = (
     "relation",
     "field",
     "field_value",
+    "segment",
 )
 
 
@@ -208,6 +210,7 @@ def parse_filter(query: Mapping[str, str], *, extra: tuple[str, ...] = ()) -> Re
         client_kind=_choice(raw["kind"], ClientKind, "kind", errors),
         relation_type=_choice(raw["relation"], RelationType, "relation", errors),
         field=FieldMatch(field_id, raw["field_value"]) if field_id else None,
+        segment_id=_id(raw["segment"], "segment", errors),
     )
     if errors:
         raise ValidationFailed(fields=errors)

@@ -123,6 +123,11 @@ class Scope:
             out.append(f"{c}.kind = {sql(f.client_kind.value)}")
         if f.relation_type is not None:
             out.append(f"{c}.relation_type = {sql(f.relation_type.value)}")
+        if f.segment_id is not None:
+            out.append(
+                f"EXISTS (SELECT 1 FROM segment_members sm WHERE sm.client_id = {key}"
+                f" AND sm.segment_id = {sql(f.segment_id)} AND sm.left_at IS NULL)"
+            )
         if self.field is not None:
             fc = self.field
             out.append(

@@ -38,6 +38,9 @@ MANAGER_PAGES |= {"/work", "/work/{id}/done", "/work/{id}/snooze"}
 # the list a conversation's reply box picks from; writing first to a client they see
 MANAGER_PAGES |= {"/quick-replies", "/quick-replies/{id}", "/quick-replies/{id}/delete"}
 MANAGER_PAGES |= {"/inbox/{id}/quick-replies", "/clients/{id}/write"}
+# ... and segments: the list and a segment's composition, their own clients among the
+# members; the AB/XYZ matrix of their own clients (editing and recomputing are refused)
+MANAGER_PAGES |= {"/segments", "/segments/{segment_id}", "/reports/abcxyz"}
 OPEN = {"/login", "/logout", "/onboarding", "/healthz"}
 
 

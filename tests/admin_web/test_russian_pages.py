@@ -31,6 +31,7 @@ from crm.models import (
     QuickReply,
     Role,
     Scenario,
+    Segment,
     StageActionKind,
     User,
 )
@@ -45,6 +46,8 @@ from tests.russian_text import english_words, visible_text
 # text (typed by the user, in its textarea) holds
 # a demo tag, a placeholder in a mailing's text: the user's words, not the interface's
 DATA = frozenset({"VIP", "client_name"})
+# ABC/XYZ analysis and its classes are named by these letters in Russian too
+DATA |= {"ABC", "XYZ", "A", "B", "C", "X", "Y", "Z"}
 # 1C's "интерес" as a word of the interface; "Пропал интерес" is a demo loss reason
 INTERES = re.compile(r"\b[Ии]нтерес(?:ы|а|ов|ом|ам|ами|ах|е|у)?\b")
 # GET routes that are not pages a person reads (JSON, files, the way in and out)
@@ -265,6 +268,31 @@ async def _mailings(admin: User, conversation: Conversation) -> tuple[int, int]:
     return draft.id, started.id
 
 
+async def _segment(admin: User) -> Segment:
+    """A segment whose rule shows every kind of value widget, its members computed, and
+    the ABC/XYZ classes of a client with revenue."""
+    from crm.segments import service
+    from crm.segments.members import recompute
+
+    rule = {
+        "op": "or",
+        "items": [
+            {"field": "kind", "op": "eq", "value": "legal"},
+            {"field": "relation_type", "op": "in", "values": ["buyer"]},
+            {"field": "region", "op": "in", "values": ["Москва", "Казань"]},
+            {"field": "no_interaction_days", "op": "eq", "days": 30},
+            {"field": "revenue", "op": "gt", "value": "1000", "period": "last_month"},
+            {"field": "won_amount", "op": "gte", "value": "10", "days": 90},
+            {"field": "has_email", "op": "yes"},
+            {"field": "birthday_month", "op": "in", "values": ["3"]},
+            {"field": "abc", "op": "in", "values": ["A"]},
+        ],
+    }
+    segment = await service.create_segment("Крупные покупатели", rule, actor=admin)
+    await recompute(segment)
+    return segment
+
+
 async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> None:
     admin = await make_user(Role.ADMIN, locale="ru", full_name="Анна Петрова")
     await demo.generate(12, seed=7)
@@ -287,6 +315,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     lost = await Interest.filter(status="lost").first()
     open_deal = await Interest.filter(status="open").first()
     assert won is not None and lost is not None and open_deal is not None
+    segment = await _segment(admin)
     pages = {
         "/": ["/"],
         "/clients": ["/clients", "/clients?kind=individual&relation_type=buyer"],
@@ -336,6 +365,14 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
             for name in ("funnel", "pipeline", "managers", "inquiries", "sources", "base")
         ]
         + ["/reports/funnel?period=this_year&cohort=1", "/reports/base?group_by=relation"],
+        "/segments": ["/segments"],
+        "/segments/new": ["/segments/new"],
+        "/segments/{segment_id}": [
+            f"/segments/{segment.id}",
+            f"/segments/{segment.id}?left_days=7",
+        ],
+        "/segments/{segment_id}/edit": [f"/segments/{segment.id}/edit"],
+        "/reports/abcxyz": ["/reports/abcxyz"],
         "/reports/{report}/records": [
             f"/reports/funnel/records?period=this_year&figure=entered&key={won.stage_id}",  # type: ignore[attr-defined]
             "/reports/pipeline/records?figure=open",
