@@ -155,10 +155,10 @@ async def test_next_replies_to_later_messages_in_both_reports(
     from tests.crm.reports.test_next_response import later_messages
 
     await later_messages(world)  # Анна answered 20 and 4 working minutes, W3 still waits
-    await bind(world.anna, ANNA)
+    await bind(world.anna, ANNA, locale="ru")
     await harness.send(ANNA, "/report")
     caption = photos(harness, ANNA)[-1]["caption"]
-    assert "Next replies: median 12 min · waiting 1" in caption
+    assert "Следующие ответы: медиана 12 мин · ждут 1" in caption
     await bind(world.head, HEAD)
     await harness.send(HEAD, "/report")
     assert "Next replies: median 18 min · waiting 1" in photos(harness, HEAD)[-1]["caption"]

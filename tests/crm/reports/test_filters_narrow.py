@@ -61,3 +61,12 @@ async def test_scenario(world: World) -> None:
     assert [s.name for s in (await f.funnel(service, actor=world.head)).scenarios] == ["Сервис"]
     assert (await p.pipeline(service, actor=world.head)).cells == []
     assert await _won(service, world) == 0
+
+
+async def test_several_managers(world: World) -> None:
+    both = ReportFilter(manager_ids=(world.anna.id, world.boris.id))
+    assert await _entered(both, world) == [3, 3, 1]
+    assert [r.name for r in (await m.managers(both, actor=world.head)).rows] == ["Анна", "Борис"]
+    anna = ReportFilter(manager_ids=(world.anna.id,))
+    assert await _entered(anna, world) == [2, 2, 0]  # A, B; A, D
+    assert [r.name for r in (await m.managers(anna, actor=world.head)).rows] == ["Анна"]
