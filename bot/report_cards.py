@@ -117,6 +117,18 @@ def _response(v: Viewer, s: Summary) -> str:
     return "💬 " + line
 
 
+def _next_response(v: Viewer, s: Summary) -> str | None:
+    """Later customer messages: how long they waited for the next reply, and how many
+    still wait (none: no line)."""
+    if s.next_response is None or not s.next_response.total.waits:
+        return None
+    total = s.next_response.total
+    line = v._("Next replies: median {time}", time=minutes(v, total.next_response.median))
+    if total.waiting:
+        line += " · " + v._("waiting {n}", n=_count(v, total.waiting))
+    return "↩️ " + line
+
+
 def summary_lines(v: Viewer, s: Summary, preset: Preset, *, team: bool) -> list[str]:
     t = s.totals
     title = v._("Team report") if team else v._("My report")
@@ -142,12 +154,15 @@ def summary_lines(v: Viewer, s: Summary, preset: Preset, *, team: bool) -> list[
     )
     lines.append("⏰ " + v._("Overdue steps: {n}", n=_count(v, t.overdue)))
     lines.append(_response(v, s))
+    if later := _next_response(v, s):
+        lines.append(later)
     return lines
 
 
 def team_lines(v: Viewer, s: Summary) -> list[str]:
-    """A line per manager: won, amount, plan share, overdue, first reply."""
+    """A line per manager: won, amount, plan share, overdue, first and next reply."""
     rows = sorted(s.rows, key=lambda r: (-r.won_amount, -r.won, r.name))
+    later = {g.key: g.figures for g in s.next_response.managers} if s.next_response else {}
     if not rows:
         return [v._("No managers yet.")]
     lines = ["👥 <b>" + v._("Managers") + "</b>"]
@@ -159,6 +174,8 @@ def team_lines(v: Viewer, s: Summary) -> list[str]:
             parts.append(v._("plan {share}", share=percent(row.plan_amount_done, v.locale)))
         parts.append(v._("overdue {n}", n=_count(v, row.interactions_overdue)))
         parts.append(v._("reply {time}", time=minutes(v, row.first_response.median)))
+        if (figures := later.get(row.manager_id)) is not None and figures.answered:
+            parts.append(v._("next {time}", time=minutes(v, figures.next_response.median)))
         lines.append(f"{n}. <b>{h(row.name)}</b>: " + " · ".join(parts))
     if len(rows) > TEAM_ROWS:
         lines.append(v._("…and {n} more: see Reports in the web panel", n=len(rows) - TEAM_ROWS))

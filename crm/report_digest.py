@@ -18,6 +18,7 @@ from crm.reports.filters import Period, Preset, ReportFilter
 from crm.reports.funnel import ScenarioFunnel, funnel
 from crm.reports.inquiries import ResponseFigures, inquiries
 from crm.reports.managers import ManagerRow, managers
+from crm.reports.next_response import NextResponse
 from crm.reports.pipeline import PipelineReport, pipeline
 from crm.reports.stats import share
 
@@ -60,7 +61,8 @@ def totals(rows: list[ManagerRow]) -> Totals:
 @dataclass(frozen=True)
 class Summary:
     """What /report shows of a period: the managers' rows (a manager: their own), their
-    totals, the inquiries' response figures, the pipeline now, the funnel (team only)."""
+    totals, the inquiries' response figures (first and next replies), the pipeline now, the
+    funnel (team only)."""
 
     period: Period
     currency: str
@@ -70,6 +72,7 @@ class Summary:
     responses: ResponseFigures
     pipeline: PipelineReport
     funnel: ScenarioFunnel | None
+    next_response: NextResponse | None = None  # later customer messages' waits
 
     @property
     def open_count(self) -> int:
@@ -109,6 +112,7 @@ async def summary(actor: User, preset: Preset, *, team: bool) -> Summary:
         responses=asked.total,
         pipeline=open_now,
         funnel=chosen,
+        next_response=asked.next_response,
     )
 
 

@@ -1,5 +1,6 @@
 """`/report`: a manager's own figures for a period (won, plan, open pipeline, conversion,
-overdue steps, first reply against the SLA) with their open deals by stage as a chart;
+overdue steps, first reply against the SLA, next replies to later messages) with their
+open deals by stage as a chart;
 a head of sales or an admin gets the team's totals with the funnel chart and a line per
 manager. Period buttons (this week, this month, last month, this quarter) send the report
 of another period and take the buttons off the old one."""

@@ -147,3 +147,27 @@ async def test_a_report_with_nothing_to_draw_is_a_message(harness: BotHarness, d
     [text] = texts(harness, ANNA)
     assert "My report" in text and "Won: 0" in text and "Open deals: 0" in text
     assert "• This month" in [b["text"] for b in buttons(harness.last_to(ANNA))]
+
+
+async def test_next_replies_to_later_messages_in_both_reports(
+    harness: BotHarness, world: World
+) -> None:
+    from tests.crm.reports.test_next_response import later_messages
+
+    await later_messages(world)  # Анна answered 20 and 4 working minutes, W3 still waits
+    await bind(world.anna, ANNA, locale="ru")
+    await harness.send(ANNA, "/report")
+    caption = photos(harness, ANNA)[-1]["caption"]
+    assert "Следующие ответы: медиана 12 мин · ждут 1" in caption
+    await bind(world.head, HEAD)
+    await harness.send(HEAD, "/report")
+    assert "Next replies: median 18 min · waiting 1" in photos(harness, HEAD)[-1]["caption"]
+    lines = texts(harness, HEAD)[-1].splitlines()
+    assert "next 12 min" in next(line for line in lines if "Анна" in line)
+    assert "next 1 h 38 min" in next(line for line in lines if "Борис" in line)  # 97.5
+
+
+async def test_no_later_messages_no_next_reply_line(harness: BotHarness, world: World) -> None:
+    await bind(world.anna, ANNA)
+    await harness.send(ANNA, "/report")
+    assert "Next replies" not in photos(harness, ANNA)[-1]["caption"]
