@@ -31,6 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     pages.add_argument("--deep-page", type=int, default=500)
     pages.add_argument("--only", nargs="*", help="cases whose name holds one of these")
     pages.add_argument("--results", help="write the figures into this markdown file")
+    live = sub.add_parser("live", help="webhook to the web desks and the manager's card")
+    live.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    live.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    live.add_argument("--rate", type=float, default=200.0)
+    live.add_argument("--seconds", type=float, default=10.0)
+    live.add_argument("--senders", type=int, default=100)
+    live.add_argument("--managers", type=int, default=10)
+    live.add_argument("--desks", type=int, default=50)
+    live.add_argument("--results", help="write the figures into this markdown file")
     explain = sub.add_parser("explain", help="one page's SQL statements, timed and explained")
     explain.add_argument("path", help="e.g. /clients?sort=last_contact or /api/v1/clients")
     explain.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/crmhub_bench")
@@ -42,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import desk_pages
 
         return asyncio.run(desk_pages.run(args))
+    if args.mode == "live":
+        from bench import desk_live
+
+        return asyncio.run(desk_live.run(args))
     if args.mode == "explain":
         from bench import desk_explain
 
