@@ -247,6 +247,27 @@ async def stages_from_db(url: str, record: Record) -> dict[int, tuple[float, flo
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(url: str) -> list[int]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [int(r["pid"]) for r in rows]
+
+
 def spread(values: list[float]) -> str:
     return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.99):.1f}"
 
@@ -315,6 +336,9 @@ async def run(args: argparse.Namespace) -> int:
                 await ready.wait()
             await asyncio.sleep(2.0)  # the accepted cards and events settle
             cpu, load = os.times(), os.getloadavg()[0]
+            backends = await backend_pids(dsn)
+            watched = {"web": [servers[0].pid], "worker": [servers[1].pid], "PostgreSQL": backends}
+            before = {k: sum(cpu_seconds(p) for p in v) for k, v in watched.items()}
             started = time.time()
             await offer(
                 poster, webhook, record, args.senders, args.rate, args.seconds,
@@ -329,6 +353,7 @@ async def run(args: argparse.Namespace) -> int:
             took = time.time() - started
             own_cpu = sum(os.times()[:2]) - sum(cpu[:2])
             load = max(load, os.getloadavg()[0])
+            used = {k: sum(cpu_seconds(p) for p in v) - before[k] for k, v in watched.items()}
             stopping.set()
             for task in desks:
                 task.cancel()
@@ -376,6 +401,10 @@ async def run(args: argparse.Namespace) -> int:
         f"- {len(sent)} messages posted; desk events read {len(record.desk)} of {expected};"
         f" cards {len(card_ms)} of {len(sent)}; this process (fake, customers, desks) used"
         f" {own_cpu / took:.0%} of a core; the machine's load average {load:.1f}",
+        "- CPU per message posted: "
+        + ", ".join(f"{k} {v * 1000 / max(1, len(sent)):.1f} ms" for k, v in used.items())
+        + f" (at {args.rate:.0f}/s, {sum(used.values()) / took:.2f} cores over"
+        f" {took:.1f} s)",
         f"- target: desk and card p50 under {DESK_P50:.0f} ms and p99 under {DESK_P99:.0f} ms",
         "",
         "| from the webhook post to | p50 ms | p99 ms |",
