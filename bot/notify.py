@@ -60,7 +60,9 @@ class Notifier:
         self.bot = bot
         self.signer = signer
         self._tasks: set[asyncio.Task[None]] = set()
-        self._last: asyncio.Task[None] | None = None
+        # the last push of each key (_order_key): pushes of one key go in order, others
+        # at once (one chain for all let 200 messages a second queue up for seconds)
+        self._last: dict[tuple[str, int], asyncio.Task[None]] = {}
         # the dispatcher's cache of acting users (bot.middleware.BoundUsers.forget): a
         # manager marked blocked is read afresh, so writing again clears the mark at once
         self.forget_user: Callable[[int], None] | None = None
@@ -124,10 +126,16 @@ class Notifier:
     async def on_event(self, event: events.Event) -> None:
         """The inbox listener: handled in the background, so ingestion never waits for
         Telegram, and in order, so a follow-up never overtakes the card it follows."""
-        task = asyncio.create_task(self._after(self._last, event))
-        self._last = task
+        key = _order_key(event)
+        task = asyncio.create_task(self._after(self._last.get(key), event))
+        self._last[key] = task
+        task.add_done_callback(lambda done: self._forget(key, done))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _forget(self, key: tuple[str, int], done: asyncio.Task[None]) -> None:
+        if self._last.get(key) is done:
+            del self._last[key]
 
     async def _after(self, previous: asyncio.Task[None] | None, event: events.Event) -> None:
         if previous is not None and not previous.done():
@@ -300,6 +308,18 @@ class Notifier:
             await manager_chat.digest_sent(user.id, day)
             sent += outcome is Outcome.SENT
         return sent
+
+
+def _order_key(event: events.Event) -> tuple[str, int]:
+    """What must stay in order: an inquiry's card and its follow-ups; the messages of one
+    deal; a reply's statuses."""
+    if isinstance(event, events.InquiryOpened | events.InquiryMessage):
+        return ("inquiry", event.inquiry_id)
+    if isinstance(event, events.InterestMessage):
+        return ("interest", event.interest_id)
+    if isinstance(event, events.MessageStatusChanged):
+        return ("reply", event.message_id)
+    return ("other", 0)
 
 
 def reachable(user: User) -> bool:

@@ -10,6 +10,7 @@ raw store's retention ticks in the worker, which processes the raw events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -28,7 +29,7 @@ from crm import db
 from crm.config import Settings
 from crm.imports.files import forget_abandoned_uploads, forget_ended_imports
 from crm.segments.members import recompute_due
-from inbox import events
+from inbox import events, wakeup
 from inbox.raw_retention import forget_processed_events
 from inbox.service import IDLE_TICK, WORKER_TICK, Inbox
 
@@ -83,6 +84,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     inbox: Inbox | None = None
     unlisten: Callable[[], None] | None = None
     manager_bot: ManagerBot | None = None
+    bell: wakeup.IntakeBell | None = None
+    listening: asyncio.Task[None] | None = None
     web_role = settings.role in ("all", "web")
     worker_role = settings.role in ("all", "worker")
     stop = stop or asyncio.Event()
@@ -103,6 +106,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             redis_url=settings.redis_url,
         )
         inbox.mount(app)
+        if settings.role == "web" and wakeup.on_postgres():  # the worker is elsewhere
+            bell = wakeup.IntakeBell()
+            inbox.on_stored = bell.ring
         app[WAKE_OUTBOX] = inbox.wake_outbox  # replies typed in the web
         unlisten = events.subscribe(inbox_listener(app))  # the live desk hears the inbox
         await inbox.preload()
@@ -137,6 +143,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         scheduler.start()
         if worker_role:  # raw events, the outbox, stage robots and pollers
             inbox.start()
+            if settings.role == "worker" and wakeup.on_postgres():  # woken by the web's
+                listening = asyncio.create_task(wakeup.listen(inbox.wake_intake))
             log.info("crmhub inbox worker started")
         if manager_bot is not None:
             # Updates: by webhook where the web app runs, by long polling in a worker.
@@ -150,6 +158,12 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         await stop.wait()
     finally:
         log.info("crmhub stopping")
+        if listening is not None:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listening
+        if bell is not None:
+            await bell.close()
         if unlisten is not None:
             unlisten()
         if scheduler is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -64,15 +65,22 @@ class Inbox:
         self._outbox = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._pollers: dict[int, tuple[object, asyncio.Task[Any]]] = {}
+        # called too when a webhook is stored: wakes a worker in another process
+        self.on_stored: Callable[[], None] | None = None
 
     def wake_intake(self) -> None:
         self._intake.set()
+
+    def _stored(self) -> None:
+        self._intake.set()
+        if self.on_stored is not None:
+            self.on_stored()
 
     def wake_outbox(self) -> None:
         self._outbox.set()
 
     def mount(self, app: web.Application) -> None:
-        webhooks.add_routes(app, self.adapters, self.wake_intake, self.channel_ttl)
+        webhooks.add_routes(app, self.adapters, self._stored, self.channel_ttl)
         if self.media is not None:
             media.add_routes(app, self.media)
         if self.unsubscribe is not None:

@@ -118,6 +118,25 @@ async def _shape(client: Client, *, with_custom: bool = True) -> dict[str, Any]:
     )
 
 
+async def _shape_page(rows: list[Client]) -> list[dict[str, Any]]:
+    """A page of clients as `_shape` without custom fields: their contacts in one read, the
+    tags as `find_clients` fetched them (a read per client took most of a page's time)."""
+    contacts: dict[int, list[ClientContact]] = {c.id: [] for c in rows}
+    for contact in await ClientContact.filter(client_id__in=list(contacts)).order_by(
+        "client_id", "position", "id"
+    ):
+        contacts[contact.client_id].append(contact)  # type: ignore[attr-defined]
+    return [
+        client_json(
+            client,
+            phones=[c.value for c in contacts[client.id] if c.kind == ContactKind.PHONE],
+            emails=[c.value for c in contacts[client.id] if c.kind == ContactKind.EMAIL],
+            tags=sorted(str(t.name) for t in client.tags),
+        )
+        for client in rows
+    ]
+
+
 OPTIONAL_TEXTS = ("legal_name", "org_form", "region", "lead_source", "note")
 CLEARED_TO_NONE = ("inn", "kpp", "birthday", "timezone", "responsible_id")
 
@@ -154,7 +173,7 @@ async def list_clients(call: Call[None, ClientQuery]) -> web.StreamResponse:
     rows, has_more = await find_clients(
         call.user, filters, page=query.page, per_page=query.per_page
     )
-    items = [await _shape(c, with_custom=False) for c in rows]
+    items = await _shape_page(rows)
     return page(items, query.page, query.per_page, has_more)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from tortoise.functions import Count, Sum
@@ -45,7 +46,8 @@ from crm.normalize import whole_number
 from crm.scenarios import stages_of
 
 routes = web.RouteTableDef()
-CARDS_MAX = 200  # cards drawn on one board; the columns' counts and totals cover every deal
+CARDS_STEP = 30  # cards a column shows, and shows more by; its count and total cover all
+CARDS_MAX = 500  # the most cards one column shows
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Column:
     count: int = 0
     totals: list[tuple[str, Decimal]] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
+    more: str = ""  # the link that shows more of this column, when it has more
 
 
 def _id(request: web.Request, name: str) -> int | None:
@@ -91,9 +94,30 @@ async def _next_steps(ids: list[int]) -> dict[int, NextStep]:
     return found
 
 
+def shown_per_column(request: web.Request) -> dict[int, int]:
+    """How many cards each column shows: CARDS_STEP, or what its "Show more" asked."""
+    shown = {}
+    for key, raw in request.query.items():
+        if key.startswith("more_") and (stage := whole_number(key[5:], max_digits=9)):
+            count = whole_number(raw, max_digits=4)
+            if count:
+                shown[stage] = min(max(count, CARDS_STEP), CARDS_MAX)
+    return shown
+
+
+def more_link(request: web.Request, stage_id: int, count: int) -> str:
+    query = {k: v for k, v in request.query.items() if k != f"more_{stage_id}"}
+    query[f"more_{stage_id}"] = str(min(count + CARDS_STEP, CARDS_MAX))
+    return "/board?" + urlencode(query) + f"#stage-{stage_id}"
+
+
 async def _columns(
-    user: User, scenario: Scenario, manager_id: int | None, tag_id: int | None
-) -> tuple[list[Column], bool]:
+    user: User,
+    scenario: Scenario,
+    manager_id: int | None,
+    tag_id: int | None,
+    shown: dict[int, int],
+) -> list[Column]:
     deals_of = Interest.filter(
         await interest_filter(user), scenario_id=scenario.id, status=InterestStatus.OPEN
     )
@@ -113,17 +137,22 @@ async def _columns(
             column.count += row["n"]
             if row["total"] is not None:
                 column.totals.append((row["currency"], Decimal(str(row["total"]))))
-    rows = (
-        await deals_of.order_by("-updated_at", "-id")
-        .limit(CARDS_MAX + 1)
-        .prefetch_related("client", "responsible")
-    )
-    steps = await _next_steps([d.id for d in rows[:CARDS_MAX]])
-    for deal in rows[:CARDS_MAX]:
-        column = columns.get(deal.stage_id)  # type: ignore[attr-defined]
-        if column is not None:
-            column.cards.append(Card(deal, steps.get(deal.id)))
-    return list(columns.values()), len(rows) > CARDS_MAX
+    deals: list[Interest] = []
+    for stage_id, column in columns.items():
+        if not column.count:
+            continue
+        wanted = shown.get(stage_id, CARDS_STEP)
+        rows = await deals_of.filter(stage_id=stage_id).order_by("-updated_at", "-id").limit(wanted)
+        deals += rows
+        column.cards = [Card(deal, None) for deal in rows]
+        if column.count > len(rows) and wanted < CARDS_MAX:
+            column.more = str(wanted)
+    await Interest.fetch_for_list(deals, "client", "responsible")
+    steps = await _next_steps([d.id for d in deals])
+    for column in columns.values():
+        for card in column.cards:
+            card.next_step = steps.get(card.deal.id)
+    return list(columns.values())
 
 
 @routes.get("/board")
@@ -147,12 +176,16 @@ async def board_page(request: web.Request) -> web.StreamResponse:
         "manager_id": manager_id or "",
         "tag_id": tag_id or "",
         "columns": [],
-        "cut": False,
         "cards_max": CARDS_MAX,
         "kinds": KIND_LABELS,
     }
     if scenario is not None:
-        context["columns"], context["cut"] = await _columns(user, scenario, manager_id, tag_id)
+        shown = shown_per_column(request)
+        columns = await _columns(user, scenario, manager_id, tag_id, shown)
+        for column in columns:
+            if column.more:
+                column.more = more_link(request, column.stage.id, int(column.more))
+        context["columns"] = columns
     return await render(request, "board.html", context)
 
 

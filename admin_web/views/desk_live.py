@@ -3,10 +3,12 @@ conversation pages listen to (admin_web/static/desk.js), so a new message, a del
 status or an inquiry taken shows without a reload.
 
 An event says only which conversation changed (`inbox.desk_feed`); each is sent to a reader
-only when `crm.access.access_conversation` lets that reader see the conversation, checked
-per event, so a manager never hears of another's customers. A reconnecting page sends
-`Last-Event-ID` (EventSource does) and reads on from there; a stream opened without one
-starts at the newest event. The page then fetches what changed through its own route."""
+only when `crm.access.access_conversation`'s rule lets that reader see the conversation,
+so a manager never hears of another's customers. The process reads the feed once for all
+its desks and applies the rule from facts it keeps a second (`admin_web.desk_fanout`).
+A reconnecting page sends `Last-Event-ID` (EventSource does) and reads on from there; a
+stream opened without one starts at the newest event. The page then fetches what changed
+through its own route."""
 
 from __future__ import annotations
 
@@ -17,16 +19,17 @@ import re
 from aiohttp import web
 
 from admin_web.auth import require_user
+from admin_web.desk_fanout import Audience, Fanout
 from admin_web.keys import SETTINGS
-from crm.access import access_conversation
-from crm.errors import NotFound
-from crm.models import Message, User
+from crm.models import Message
 from inbox import events
 from inbox.desk_feed import RESET, DeskFeed, desk_feed
 
 routes = web.RouteTableDef()
 
 DESK_FEED = web.AppKey("desk_feed", DeskFeed)
+FANOUT = web.AppKey("desk_fanout", Fanout)
+AUDIENCE = web.AppKey("desk_audience", Audience)
 CLOSING = web.AppKey("desk_closing", asyncio.Event)  # set on shutdown: open streams end
 KEEP_ALIVE = 15.0  # seconds between comments that keep proxies from closing the stream
 CUSTOMER_WROTE = (events.InquiryOpened, events.InquiryMessage, events.InterestMessage)
@@ -36,6 +39,8 @@ EVENT_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 def setup(app: web.Application) -> None:
     """The feed of this install: Redis when configured (every process), else memory."""
     app[DESK_FEED] = desk_feed(app[SETTINGS].redis_url)
+    app[FANOUT] = Fanout(app[DESK_FEED])
+    app[AUDIENCE] = Audience()
     app[CLOSING] = asyncio.Event()
     app.on_shutdown.append(_closing)
     app.on_cleanup.append(_close)
@@ -46,6 +51,7 @@ async def _closing(app: web.Application) -> None:
 
 
 async def _close(app: web.Application) -> None:
+    await app[FANOUT].close()
     await app[DESK_FEED].close()
 
 
@@ -75,20 +81,10 @@ def inbox_listener(app: web.Application) -> events.Listener:
     return listen
 
 
-async def _visible(user: User, conversation_id: int, seen: dict[int, bool]) -> bool:
-    if conversation_id not in seen:
-        try:
-            await access_conversation(user, conversation_id)
-            seen[conversation_id] = True
-        except NotFound:
-            seen[conversation_id] = False
-    return seen[conversation_id]
-
-
 @routes.get("/inbox/events")
 async def stream(request: web.Request) -> web.StreamResponse:
     user = require_user(request)
-    feed = request.app[DESK_FEED]
+    feed, audience = request.app[FANOUT], request.app[AUDIENCE]
     asked = request.headers.get("Last-Event-ID", "")
     after = asked if EVENT_ID.match(asked) else await feed.last_id()
     response = web.StreamResponse(
@@ -106,10 +102,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
         if not found:
             await response.write(b": keep-alive\n\n")
             continue
-        seen: dict[int, bool] = {}  # rights may change: asked again for each batch
+        seen = await audience.visible(user, {e.conversation_id for e in found if e.kind != RESET})
         for event in found:
             after = event.id
-            if event.kind != RESET and not await _visible(user, event.conversation_id, seen):
+            if event.kind != RESET and event.conversation_id not in seen:
                 continue
             data = json.dumps({"conversation_id": event.conversation_id})
             await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())

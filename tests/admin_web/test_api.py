@@ -126,6 +126,10 @@ async def test_clients_crud_search_and_custom_fields(api: Api, admin: User) -> N
     )
     status, body = await api.call("GET", "/clients?q=7707083893")
     assert [c["id"] for c in body["items"]] == [client_id]
+    # a page's contacts and tags, read for the whole page at once, as the client's own
+    listed = body["items"][0]
+    assert listed["phones"] == ["+79161234567"] and listed["emails"] == ["info@alfa.ru"]
+    assert listed["tags"] == ["VIP"]
     status, body = await api.call("GET", "/clients?per_page=1&page=2")
     assert body == {"items": [], "page": 2, "per_page": 1, "has_more": False}
     status, body = await api.call("GET", "/fields")

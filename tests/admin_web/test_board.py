@@ -199,3 +199,31 @@ async def test_move_refuses_bad_input_and_anothers_deal(
 async def test_no_scenario_yet(as_admin: Browser) -> None:
     status, text = await as_admin.get("/board")
     assert status == 200 and "Create a sales scenario first" in text
+
+
+async def test_a_long_column_shows_its_newest_cards_and_more_on_request(
+    as_admin: Browser, admin: User, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from admin_web.views import board
+
+    monkeypatch.setattr(board, "CARDS_STEP", 2)
+    first, second, _ = await stages(scenario)
+    made = [await deal_of(admin, f"Сделка {n}", "1") for n in range(5)]
+    await plan(made[0], admin, days=1)
+    await deals.move_stage(made[0].id, second.id, actor=admin)
+    _, text = await as_admin.get(f"/board?scenario={scenario.id}")
+    one = column(text, first)
+    # the count and total cover all four; the cards are the two changed last
+    assert "data-count>4<" in one and "RUB\u00a04" in one
+    assert "Сделка 4" in one and "Сделка 3" in one and "Сделка 2" not in one
+    assert "2 of 4 most recently changed" in one
+    link = one.split("board-more", 1)[1].split('<a href="', 1)[1].split('"', 1)[0]
+    link = link.replace("&amp;", "&")
+    assert f"more_{first.id}=4" in link
+    assert "Show more" not in column(text, second)  # a column shown whole has no link
+    _, text = await as_admin.get(link)
+    one = column(text, first)
+    assert all(f"Сделка {n}" in one for n in (1, 2, 3, 4)) and "most recently changed" not in one
+    # junk in the counts is ignored; a huge one is capped
+    status, _ = await as_admin.get(f"/board?more_{first.id}=abc&more_x=3&more_{second.id}=99999")
+    assert status == 200

@@ -90,6 +90,28 @@ async def test_a_desk_hears_only_what_its_reader_may_see_and_resumes(
     again.close()
 
 
+async def test_a_client_handed_to_another_manager_is_heard_by_them(
+    browser: Browser, inbox: Inbox, tg: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from admin_web import desk_fanout
+    from crm.models import Client, Conversation
+
+    monkeypatch.setattr(desk_fanout, "FACTS_TTL", 0.0)  # no second of grace in a test
+    anna = await make_user(Role.MANAGER, full_name="Anna Manager")
+    boris = await make_user(Role.MANAGER, full_name="Boris Manager")
+    _, annas = await customer_writes(browser, inbox, tg, "Здравствуйте", chat_id=7101)
+    await inquiries.accept_inquiry((await Inquiry.get(conversation_id=annas.id)).id, actor=anna)
+    await browser.login(boris.email)
+    stream = await browser.client.get("/inbox/events")
+    await customer_writes(browser, inbox, tg, "Это Анне", chat_id=7101)  # not Boris's
+    conversation = await Conversation.get(id=annas.id)
+    await Client.filter(id=conversation.client_id).update(responsible_id=boris.id)  # type: ignore[attr-defined]
+    await customer_writes(browser, inbox, tg, "Теперь Борису", chat_id=7101)
+    event = await next_event(stream)
+    assert event["data"] == f'{{"conversation_id": {annas.id}}}'
+    stream.close()
+
+
 async def test_a_reply_and_a_taken_inquiry_reach_the_open_desks(
     as_admin: Browser, inbox: Inbox, tg: Channel
 ) -> None:
