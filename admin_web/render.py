@@ -12,6 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from babel.dates import get_timezone_location
 from babel.numbers import format_decimal
 from yarl import URL
 
@@ -82,6 +83,19 @@ def _datetime(context: Any, value: datetime | None, fmt: str = "short") -> str:
 
 
 @jinja2.pass_context
+def _tzname(context: Any, name: str | None) -> str:
+    """A time zone as the reader says it: "Москва" for Europe/Moscow in Russian."""
+    if not name:
+        return ""
+    try:
+        return str(
+            get_timezone_location(name, locale=context.get("locale") or "ru", return_city=True)
+        )
+    except (LookupError, ValueError):
+        return name
+
+
+@jinja2.pass_context
 def _date(context: Any, value: date | None) -> str:
     return format_date(value, context.get("locale")) if value else ""
 
@@ -125,6 +139,7 @@ def setup(app: web.Application) -> None:
     )
     env.filters["dt"] = _datetime
     env.filters["day"] = _date
+    env.filters["tzname"] = _tzname
     env.filters["money"] = _money
     env.globals["maxlength"] = max_length
     env.filters["num"] = _number
