@@ -110,6 +110,17 @@ def _number(context: Any, value: float | Decimal | None, digits: int = 0) -> str
 
 
 @jinja2.pass_context
+def _amount_input(context: Any, value: Decimal | None) -> str:
+    """An amount as an input's value, the way the reader types it ("89300" or "700,50" in
+    Russian), never the stored "89300.00"; the forms read it back either way."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(str(value))
+    pattern = "0" if number == number.to_integral_value() else "0.00"
+    return format_decimal(number, format=pattern, locale=context.get("locale"))
+
+
+@jinja2.pass_context
 def _money(context: Any, value: Decimal | None, currency: str = "RUB") -> str:
     return "" if value is None else format_money(value, currency, context.get("locale"))
 
@@ -141,6 +152,7 @@ def setup(app: web.Application) -> None:
     env.filters["day"] = _date
     env.filters["tzname"] = _tzname
     env.filters["money"] = _money
+    env.filters["amount_input"] = _amount_input
     env.globals["maxlength"] = max_length
     env.filters["num"] = _number
     env.globals.update(  # the reader's words for stored values (crm.labels)
