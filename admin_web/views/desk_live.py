@@ -101,16 +101,21 @@ async def stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(b"retry: 2000\n\n")
     closing = request.app[CLOSING]
-    while not closing.is_set():
-        found = await feed.read(after, wait=KEEP_ALIVE)
-        if not found:
-            await response.write(b": keep-alive\n\n")
-            continue
-        seen: dict[int, bool] = {}  # rights may change: asked again for each batch
-        for event in found:
-            after = event.id
-            if event.kind != RESET and not await _visible(user, event.conversation_id, seen):
+    try:
+        while not closing.is_set():
+            found = await feed.read(after, wait=KEEP_ALIVE)
+            if not found:
+                await response.write(b": keep-alive\n\n")
                 continue
-            data = json.dumps({"conversation_id": event.conversation_id})
-            await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())
+            seen: dict[int, bool] = {}  # rights may change: asked again for each batch
+            for event in found:
+                after = event.id
+                if event.kind != RESET and not await _visible(user, event.conversation_id, seen):
+                    continue
+                data = json.dumps({"conversation_id": event.conversation_id})
+                await response.write(
+                    f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
+                )
+    except ConnectionResetError:  # the page was closed or reloaded: the stream just ends
+        pass
     return response
