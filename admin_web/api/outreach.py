@@ -24,7 +24,9 @@ from crm.access import access_client
 
 api = Api("writing first")
 Kind = Literal["email", "telegram", "vk", "viber"]
-Reason = Literal["no_mailbox", "no_email_address", "no_channel", "unsubscribed", "never_wrote"]
+Reason = Literal[
+    "no_mailbox", "no_email_address", "no_channel", "switched_off", "unsubscribed", "never_wrote"
+]
 
 
 class Offered(Answer):
