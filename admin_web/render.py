@@ -12,6 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from babel.dates import get_timezone_location
 from babel.numbers import format_decimal
 from yarl import URL
 
@@ -82,6 +83,19 @@ def _datetime(context: Any, value: datetime | None, fmt: str = "short") -> str:
 
 
 @jinja2.pass_context
+def _tzname(context: Any, name: str | None) -> str:
+    """A time zone as the reader says it: "Москва" for Europe/Moscow in Russian."""
+    if not name:
+        return ""
+    try:
+        return str(
+            get_timezone_location(name, locale=context.get("locale") or "ru", return_city=True)
+        )
+    except (LookupError, ValueError):
+        return name
+
+
+@jinja2.pass_context
 def _date(context: Any, value: date | None) -> str:
     return format_date(value, context.get("locale")) if value else ""
 
@@ -93,6 +107,17 @@ def _number(context: Any, value: float | Decimal | None, digits: int = 0) -> str
         return ""
     pattern = "#,##0" + ("." + "#" * digits if digits else "")
     return format_decimal(round(float(value), digits), format=pattern, locale=context.get("locale"))
+
+
+@jinja2.pass_context
+def _amount_input(context: Any, value: Decimal | None) -> str:
+    """An amount as an input's value, the way the reader types it ("89300" or "700,50" in
+    Russian), never the stored "89300.00"; the forms read it back either way."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(str(value))
+    pattern = "0" if number == number.to_integral_value() else "0.00"
+    return format_decimal(number, format=pattern, locale=context.get("locale"))
 
 
 @jinja2.pass_context
@@ -125,7 +150,9 @@ def setup(app: web.Application) -> None:
     )
     env.filters["dt"] = _datetime
     env.filters["day"] = _date
+    env.filters["tzname"] = _tzname
     env.filters["money"] = _money
+    env.filters["amount_input"] = _amount_input
     env.globals["maxlength"] = max_length
     env.filters["num"] = _number
     env.globals.update(  # the reader's words for stored values (crm.labels)

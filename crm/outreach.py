@@ -41,6 +41,7 @@ NO_MAILBOX = N_("No mailbox is connected")
 NO_ADDRESS = N_("The client has no email address")
 NO_CHANNEL = N_("No channel of this kind is connected")
 NEVER_WROTE = N_("The client has never written here, and a bot cannot write first")
+SWITCHED_OFF = N_("The channel is switched off (Channels)")
 # each reason's code: the API's error code when that channel is asked for
 CODES = {
     NO_MAILBOX: "no_mailbox",
@@ -48,6 +49,7 @@ CODES = {
     NO_CHANNEL: "no_channel",
     UNSUBSCRIBED: "unsubscribed",
     NEVER_WROTE: "never_wrote",
+    SWITCHED_OFF: "switched_off",
 }
 
 
@@ -88,14 +90,18 @@ class Ways:
 async def ways_to_write(actor: User, client: Client) -> Ways:
     """The channels the actor may write to this client through, and the others with why
     (channels the actor may not see are neither)."""
-    channels = await Channel.filter(await channel_filter(actor), is_active=True).order_by("id")
+    seen = await Channel.filter(await channel_filter(actor)).order_by("id")
+    channels = [c for c in seen if c.is_active]
+    off = [c for c in seen if not c.is_active]  # named, so "not connected" is never said of them
     identities = await ChannelIdentity.filter(client_id=client.id).order_by("id")
     offers: list[Offer] = []
     refused: list[NotOffered] = []
     mailboxes = [c for c in channels if c.kind == ChannelKind.EMAIL]
     emails = await client_emails(client)
     if not mailboxes:
-        refused.append(NotOffered(ChannelKind.EMAIL, NO_MAILBOX))
+        refused += _switched_off(ChannelKind.EMAIL, off) or [
+            NotOffered(ChannelKind.EMAIL, NO_MAILBOX)
+        ]
     for mailbox in mailboxes:
         if not emails:
             refused.append(NotOffered(ChannelKind.EMAIL, NO_ADDRESS, mailbox))
@@ -114,7 +120,7 @@ async def ways_to_write(actor: User, client: Client) -> Ways:
     for kind in MESSENGERS:
         of_kind = [c for c in channels if c.kind == kind]
         if not of_kind:
-            refused.append(NotOffered(kind, NO_CHANNEL))
+            refused += _switched_off(kind, off) or [NotOffered(kind, NO_CHANNEL)]
         for channel in of_kind:
             own = [i for i in identities if i.channel_id == channel.id]  # type: ignore[attr-defined]
             subscribed = [i for i in own if i.subscribed]
@@ -125,6 +131,10 @@ async def ways_to_write(actor: User, client: Client) -> Ways:
             else:
                 refused.append(NotOffered(kind, NEVER_WROTE, channel))
     return Ways(offers, refused)
+
+
+def _switched_off(kind: ChannelKind, off: list[Channel]) -> list[NotOffered]:
+    return [NotOffered(kind, SWITCHED_OFF, c) for c in off if c.kind == kind]
 
 
 async def client_emails(client: Client) -> list[str]:

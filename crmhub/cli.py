@@ -32,6 +32,8 @@ DEMO_TABLES = {
     "conversations": N_("Conversations"),
     "messages": N_("Messages"),
     "inquiries": N_("Inquiries"),
+    "invoices": N_("Invoices"),
+    "payments": N_("Payments"),
 }
 VISIBILITY = {
     Visibility.ALL: N_("Everybody"),

@@ -36,7 +36,7 @@ ERROR_CODES = sorted(
     | {"unauthorized", "bad_request", "method_not_allowed", "too_large", "stage_in_use",
        "invalid_inn", "invalid_kpp", "unsubscribed", "merge_in_use", "csrf_failed",
        "unsupported_media_type", "duplicate", "inquiry_taken", "no_mailbox",
-       "no_email_address", "no_channel", "never_wrote", "identity_taken",
+       "no_email_address", "no_channel", "never_wrote", "identity_taken", "switched_off",
        "mailing_started", "mailing_not_running", "mailing_not_paused", "mailing_ended"}
 )  # fmt: skip
 

@@ -11,6 +11,8 @@ from admin_web.api import answers
 from admin_web.api.base import conversation_json, message_json, page
 from admin_web.api.declare import Api, Call, json
 from admin_web.api.types import Body, Id, Page, PerPage, Query, named
+from admin_web.views.desk import wake_outbox
+from admin_web.views.desk_live import changed
 from crm.access import access_conversation
 from crm.conversations import conversations_of, messages_of, queue_reply
 
@@ -70,4 +72,6 @@ async def list_messages(call: Call[None, MessagesQuery]) -> web.StreamResponse:
 async def send_message(call: Call[Reply, None]) -> web.StreamResponse:
     await access_conversation(call.user, call.id)
     message = await queue_reply(call.id, actor=call.user, text=call.body.text)
+    wake_outbox(call.request.app)
+    await changed(call.request.app, "message", call.id)  # the open desks show it at once
     return json(message_json(message), status=201)

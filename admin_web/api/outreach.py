@@ -17,12 +17,16 @@ from admin_web.api.base import message_json
 from admin_web.api.declare import Api, Call, json
 from admin_web.api.types import Answer, Body, Id, named, text_of
 from admin_web.render import gettext_for
+from admin_web.views.desk import wake_outbox
+from admin_web.views.desk_live import changed
 from crm import outreach
 from crm.access import access_client
 
 api = Api("writing first")
 Kind = Literal["email", "telegram", "vk", "viber"]
-Reason = Literal["no_mailbox", "no_email_address", "no_channel", "unsubscribed", "never_wrote"]
+Reason = Literal[
+    "no_mailbox", "no_email_address", "no_channel", "switched_off", "unsubscribed", "never_wrote"
+]
 
 
 class Offered(Answer):
@@ -104,7 +108,7 @@ async def channels(call: Call[None, None]) -> web.StreamResponse:
           body=FirstMessage, answers={201: answers.Message}, errors=(409,))  # fmt: skip
 async def write_first(call: Call[FirstMessage, None]) -> web.StreamResponse:
     body = call.body
-    _, message = await outreach.start_conversation(
+    conversation, message = await outreach.start_conversation(
         call.id,
         body.channel_id,
         actor=call.user,
@@ -112,4 +116,6 @@ async def write_first(call: Call[FirstMessage, None]) -> web.StreamResponse:
         subject=body.subject,
         address=body.address,
     )
+    wake_outbox(call.request.app)
+    await changed(call.request.app, "message", conversation.id)
     return json(message_json(message), status=201)

@@ -97,16 +97,23 @@ async def stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(b"retry: 2000\n\n")
     closing = request.app[CLOSING]
-    while not closing.is_set():
-        found = await feed.read(after, wait=KEEP_ALIVE)
-        if not found:
-            await response.write(b": keep-alive\n\n")
-            continue
-        seen = await audience.visible(user, {e.conversation_id for e in found if e.kind != RESET})
-        for event in found:
-            after = event.id
-            if event.kind != RESET and event.conversation_id not in seen:
+    try:
+        while not closing.is_set():
+            found = await feed.read(after, wait=KEEP_ALIVE)
+            if not found:
+                await response.write(b": keep-alive\n\n")
                 continue
-            data = json.dumps({"conversation_id": event.conversation_id})
-            await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())
+            seen = await audience.visible(
+                user, {e.conversation_id for e in found if e.kind != RESET}
+            )
+            for event in found:
+                after = event.id
+                if event.kind != RESET and event.conversation_id not in seen:
+                    continue
+                data = json.dumps({"conversation_id": event.conversation_id})
+                await response.write(
+                    f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
+                )
+    except ConnectionResetError:  # the page was closed or reloaded: the stream just ends
+        pass
     return response

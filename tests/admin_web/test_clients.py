@@ -157,6 +157,7 @@ async def test_client_card(as_admin: Browser, admin: User) -> None:
     assert "Ольга" in text and "бухгалтер" in text
     assert "Альфа (дубль)" in text and "(same phone)" in text  # the duplicate, found by phone
     assert "Change history" in text
+    assert "(Moscow)" in text and "Europe/Moscow" not in text  # the zone in the reader's words
     # edit, with a custom field
     await as_admin.post(
         f"/clients/{client.id}",

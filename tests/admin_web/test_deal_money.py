@@ -30,7 +30,7 @@ async def test_invoices_and_payments_on_the_deal_page_and_the_card(
         actor=manager, client_id=client.id, title="Бумага", amount="1500"
     )
     status, text = await as_manager.get(f"/deals/{deal.id}")
-    assert status == 200 and "No invoices yet" in text and 'value="1500.00"' in text
+    assert status == 200 and "No invoices yet" in text and 'value="1500"' in text
     _, text = await as_manager.post(
         f"/deals/{deal.id}/invoices",
         {"what": "invoice", "amount": "-10", "number": "", "issued_on": "", "due_on": ""},

@@ -390,6 +390,9 @@ async def test_pages_read_russian(browser: Browser, admin: User, scenario: Scena
     _, text = await browser.get(f"/deals/{deal.id}")
     assert "Доска сделок" in text and ">Открыта<" in text  # the board in the menu; crm.labels
     assert "Запланировать взаимодействие" in text
+    priced = await deal_of(ivan, title="С суммой", amount="81700.50")
+    _, text = await browser.get(f"/deals/{priced.id}")
+    assert 'name="amount" value="81700,50"' in text  # as a Russian reader types it, not 81700.50
 
 
 async def test_bad_plans_are_refused_and_plan_nothing(

@@ -33,6 +33,7 @@ from crm.models import (
     Tag,
     User,
 )
+from crmhub.cli import DEMO_TABLES
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 N = 300
@@ -57,6 +58,7 @@ async def test_generate_makes_valid_consistent_data(db: TortoiseContext) -> None
     assert ticks[-1] == (N, N)
     assert stats["users"] == 1 + len(demo_words.MANAGER_NAMES)
     assert stats["clients"] == await Client.all().count() == N
+    assert set(stats) - set(DEMO_TABLES) == set()  # every count said in words, not table names
     assert stats["client_contacts"] == await ClientContact.all().count()
     assert stats["contact_persons"] == await ContactPerson.all().count() > 0
     assert stats["interests"] == await Interest.all().count() > N / 2

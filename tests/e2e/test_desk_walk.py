@@ -18,18 +18,22 @@ from tortoise.context import TortoiseContext
 from admin_web.app import create_app
 from admin_web.views.desk import WAKE_OUTBOX
 from admin_web.views.desk_live import inbox_listener
-from crm import channels
+from crm import channels, users
 from crm.config import Settings
 from crm.models import Channel, Conversation, Interest, Role, User
 from inbox import events
 from inbox.service import Inbox
 from tests.admin_web.conftest import PASSWORD, make_user
+from tests.bot import conftest as bot_side
+from tests.bot.conftest import BotHarness
 from tests.crm import factories
 from tests.e2e.conftest import Shots
 from tests.fakes.base import load_fixture
 from tests.fakes.telegram_api import TelegramAPI
 
 TG_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+ANNA, BORIS = 640001, 640002
+harness, manager_api = bot_side.harness, bot_side.manager_api  # the bot tests' fixtures
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
@@ -141,3 +145,54 @@ async def test_a_manager_answers_from_the_browser(
     assert len(delivered) == 1 and delivered[0].get("caption") == "Да, привезём завтра"
     assert problems == [], problems
     await context.close()
+
+
+async def test_two_managers_click_take_the_loser_is_told_who_and_the_bot_cards_follow(
+    desk: TestServer,
+    chromium: Browser,
+    inbox: Inbox,
+    telegram: TelegramAPI,
+    harness: BotHarness,
+) -> None:
+    """Anna and Boris both have the inquiry open in the browser and both click Take: Anna's
+    click wins, Boris's page says Anna has it; the managers' bot cards say who took it."""
+    base = str(desk.make_url("")).rstrip("/")
+    admin = await make_user(Role.ADMIN, email="boss@example.com")
+    people = []
+    for telegram_id, email, name in ((ANNA, "anna@example.com", "Anna Manager"),
+                                     (BORIS, "boris@example.com", "Boris Manager")):  # fmt: skip
+        user = await make_user(Role.MANAGER, email=email, full_name=name)
+        invite = await users.create_invite(user.id, actor=None)
+        people.append(await users.bind_telegram(invite.code, telegram_id))
+    tg = await setup_channel(admin, telegram)
+    conversation = await customer_writes(base, inbox, tg, "Сколько стоит доставка?")
+    await harness.notifier.drain()
+    cards = {who: harness.last_to(who) for who in (ANNA, BORIS)}
+    assert all("Сколько стоит доставка?" in card["text"] for card in cards.values())
+    shots = Shots("desk-take")
+    pages: list[Page] = []
+    for user in people:
+        context = await chromium.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-US"
+        )
+        page = await context.new_page()
+        await login(page, base, user.email)
+        await page.goto(f"{base}/inbox/{conversation.id}")
+        await expect(page.locator("#accept-inquiry")).to_be_visible()
+        pages.append(page)
+    anna_page, boris_page = pages
+    await anna_page.click("#accept-inquiry")
+    await expect(anna_page.locator(".flash")).to_contain_text("You took the inquiry")
+    # Boris clicked a moment later, on the page he had open
+    await boris_page.evaluate("document.querySelector('#accept-inquiry').closest('form').submit()")
+    await expect(boris_page.locator("body")).to_contain_text("Anna Manager")
+    await expect(boris_page.locator("body")).to_contain_text("has already taken this inquiry")
+    await shots(boris_page, "told-who")
+    assert await Interest.all().count() == 1
+    await harness.notifier.drain()
+    assert "You took this inquiry" in harness.current(cards[ANNA])["text"]
+    boris_card = harness.current(cards[BORIS])
+    assert "Anna Manager took this inquiry" in boris_card["text"]
+    assert "reply_markup" not in boris_card
+    for page in pages:
+        await page.context.close()

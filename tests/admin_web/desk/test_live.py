@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from admin_web.views import desk_live
 from crm import inquiries
+from crm.apikeys import create_key
 from crm.config import Settings
 from crm.models import Channel, Inquiry, Role
 from inbox.service import Inbox
@@ -126,6 +127,25 @@ async def test_a_reply_and_a_taken_inquiry_reach_the_open_desks(
     assert (await next_event(stream))["event"] == "message"
     await inbox.send()
     assert (await next_event(stream))["event"] == "status"
+    stream.close()
+
+
+async def test_a_reply_sent_through_the_api_reaches_the_open_desks(
+    as_admin: Browser, inbox: Inbox, tg: Channel
+) -> None:
+    _, conversation = await customer_writes(as_admin, inbox, tg)
+    admin = await make_user(Role.ADMIN, full_name="Api Admin")
+    key = (await create_key("k", admin.id, actor=None))[1]
+    stream = await as_admin.client.get("/inbox/events")
+    answer = await as_admin.client.post(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        json={"text": "Ответ из API"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status == 201
+    event = await next_event(stream)
+    assert event["event"] == "message"
+    assert event["data"] == f'{{"conversation_id": {conversation.id}}}'
     stream.close()
 
 

@@ -23,6 +23,7 @@ async def test_channels_offered_and_refused_with_codes_and_writing_first(
     mailbox = await Channel.create(
         kind="email", name="Продажи", credentials={"password": "p"}, settings={"address": "s@b.ru"}
     )
+    vk_off = await Channel.create(kind="vk", name="ВК", credentials={}, is_active=False)
     status, body = await api.call("GET", f"/clients/{client.id}/channels")
     assert status == 200
     assert body["offered"] == []
@@ -30,7 +31,7 @@ async def test_channels_offered_and_refused_with_codes_and_writing_first(
     assert codes == {
         ("email", mailbox.id): "no_email_address",
         ("telegram", tg.id): "never_wrote",
-        ("vk", None): "no_channel",
+        ("vk", vk_off.id): "switched_off",  # not "none connected": it is there, off
         ("viber", None): "no_channel",
     }
     reasons = {n["code"]: n["reason"] for n in body["not_offered"]}
@@ -38,7 +39,12 @@ async def test_channels_offered_and_refused_with_codes_and_writing_first(
         "The client has never written here, and a bot cannot write first"
     )
     # each refused channel: 409 with its reason's code, nothing queued
-    for channel_id, code in ((tg.id, "never_wrote"), (mailbox.id, "no_email_address")):
+    refusals = (
+        (tg.id, "never_wrote"),
+        (mailbox.id, "no_email_address"),
+        (vk_off.id, "switched_off"),
+    )
+    for channel_id, code in refusals:
         status, body = await api.call(
             "POST",
             f"/clients/{client.id}/messages",
