@@ -97,7 +97,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             pass
     try:
         app = create_app(settings)
-        # A worker alone is not woken by webhooks (they land in the web process): it polls.
+        # A worker alone hears of webhooks (they land in the web process) through NOTIFY
+        # crmhub_intake on PostgreSQL (inbox.wakeup); the short tick is the fallback.
         tick = WORKER_TICK if settings.role == "worker" else IDLE_TICK
         inbox = Inbox(
             public_url=settings.public_url or "",

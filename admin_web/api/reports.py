@@ -54,6 +54,7 @@ class ReportQuery(Query):
     relation: RelationType | None = None
     field: Id | None = Field(None, description="a custom field; with `field_value`")
     field_value: Text200 | None = None
+    segment: Id | None = Field(None, description="the current members of a segment")
     format: Format = "json"
 
 
