@@ -27,6 +27,11 @@ MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/res
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
 # Money facts on the deal page: a manager bills and records payments of their own deals
 MANAGER_PAGES |= {"/deals/{id}/invoices", "/deals/{id}/invoices/{invoice}/payments"}
+MANAGER_PAGES |= {
+    "/deals/{id}/invoices/{invoice}/edit",
+    "/deals/{id}/invoices/{invoice}/delete",
+    "/deals/{id}/payments/{payment}/delete",
+}
 MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
 MANAGER_PAGES |= {"/inbox/{id}/notes"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
