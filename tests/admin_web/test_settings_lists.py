@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from datetime import time
 
 from crm.models import Company, Reason, ReasonKind, Role, Tag, User
