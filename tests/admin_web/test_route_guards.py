@@ -33,7 +33,8 @@ MANAGER_PAGES |= {
     "/deals/{id}/payments/{payment}/delete",
 }
 MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
-MANAGER_PAGES |= {"/inbox/{id}/notes"}
+MANAGER_PAGES |= {"/inbox/{id}/notes", "/inbox/{id}/notes/{note}/edit"}
+MANAGER_PAGES |= {"/inbox/{id}/notes/{note}/delete"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
 # ... and the exports of their client list (only the clients they see)
 MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}
