@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -88,16 +89,28 @@ async def _run(conn: BaseDBAsyncClient, which: str, params: list[Any]) -> int:
     postgres = conn.capabilities.dialect == "postgres"
     if postgres:
         await conn.execute_query(f"SELECT pg_advisory_xact_lock({_LOCK})")
+        # the window's sort of a backfill or a reorder in memory (inside the transaction)
+        await conn.execute_script("SET LOCAL work_mem = '64MB'")
     sql = for_driver(_update_sql(which, postgres), conn.capabilities.dialect)
     count, _ = await conn.execute_query(sql, params)
     return int(count or 0)
 
 
-async def settle() -> int:
+async def settle(*, analyze: bool = False) -> int:
     """Keep the funnel's values of every move of the interests with an unsettled move
-    (recorded since the last settle); the rows written."""
+    (recorded since the last settle); the rows written. `analyze`: then refresh
+    PostgreSQL's statistics of the table (after a bulk write: without them the planner
+    takes the kept columns for empty and joins the funnel's moves row by row)."""
     async with in_transaction() as conn:
-        return await _run(conn, UNSETTLED, [])
+        count = await _run(conn, UNSETTLED, [])
+    if analyze:
+        await _analyze(connections.get("default"))
+    return count
+
+
+async def _analyze(conn: BaseDBAsyncClient) -> None:
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script("ANALYZE stage_changes")
 
 
 async def resettle_scenario(scenario_id: int) -> int:
@@ -113,8 +126,12 @@ async def resettle_scenario(scenario_id: int) -> int:
 
 
 async def settle_all(conn: BaseDBAsyncClient | None = None) -> int:
-    """Recompute every move (migration 0018's backfill)."""
+    """Recompute every move (migration 0018's backfill), then refresh the statistics."""
     if conn is not None:
-        return await _run(conn, "TRUE", [])
+        count = await _run(conn, "TRUE", [])
+        await _analyze(conn)
+        return count
     async with in_transaction() as tx:
-        return await _run(tx, "TRUE", [])
+        count = await _run(tx, "TRUE", [])
+    await _analyze(connections.get("default"))
+    return count

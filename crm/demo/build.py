@@ -67,7 +67,7 @@ async def generate(
                 progress(done, n_clients)
         await _write_desk(builder, last, writer, counts)
         await writer.finish(counts)
-    await stage_moves.settle()  # the funnel's kept values of the moves just written
+    await stage_moves.settle(analyze=True)  # the funnel's kept values of the moves written
     return {"users": setup.created_users, **{table: counts[table] for table in COLUMNS}}
 
 
