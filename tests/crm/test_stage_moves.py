@@ -137,3 +137,22 @@ async def test_funnel_equals_the_reference_after_a_reorder() -> None:
         assert [s.advanced for s in after.scenarios[0].stages] != [
             s.advanced for s in before.scenarios[0].stages
         ]
+
+
+async def test_a_move_recorded_after_the_settle_counts_from_the_next_report() -> None:
+    with time_machine.travel(T0, tick=False) as traveller:
+        admin = await f.admin()
+        scenario = await f.scenario(stages=("A", "B", "C", "D"), require_next_step=False)
+        stages = await scenarios.stages_of(scenario.id)
+        _, second = await _moves(admin, stages, traveller)
+        scope = await scope_for(ReportFilter(preset=Preset.THIS_YEAR), admin)
+        await stage_moves.settle()
+        settled = await funnel._stage_counts(scope, False)
+        traveller.shift(timedelta(hours=1))
+        await StageChange.create(interest_id=second, to_stage=stages[2])  # not settled yet
+        assert await funnel._stage_counts(scope, False) == settled  # as a moment earlier
+        await stage_moves.settle()
+        assert await funnel._stage_counts(scope, False) == await reference.stage_counts(
+            scope, False
+        )
+        assert await funnel._stage_counts(scope, False) != settled
