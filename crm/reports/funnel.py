@@ -22,7 +22,16 @@ from crm import stage_moves
 from crm.models import InterestStatus, Scenario, Stage, User
 from crm.reports.drill import DrillDown, RecordKind, interests_page, page_of, unknown_figure
 from crm.reports.filters import Period, ReportFilter
-from crm.reports.scope import Scope, Sql, gather, report_rows, scope_for, seconds, where
+from crm.reports.scope import (
+    Scope,
+    Sql,
+    dialect,
+    gather,
+    report_rows,
+    scope_for,
+    seconds,
+    where,
+)
 from crm.reports.stats import Spread, grouped_quantiles, money, share
 from crm.rows import query
 
@@ -113,6 +122,11 @@ def _kept_entries(scope: Scope, sql: Sql, cohort: bool, *, first: bool) -> str:
     p = scope.period
     start, end = sql.at(p.start), sql.at(p.end)
     column = "i.created_at" if cohort else "sc.created_at"
+    if not cohort and dialect() != "postgres":
+        # SQLite would walk the moments' index over most of the table and look each row up
+        # (1.1 s at 100,000 clients); without it (`+`) it reads the interests and each
+        # one's moves along (interest_id, created_at): 0.14 s
+        column = "+sc.created_at"
     conditions = [f"{column} >= {start}", f"{column} < {end}", "sc.advanced IS NOT NULL"]
     if first:
         conditions.append(
