@@ -11,7 +11,9 @@ Cohort mode: the interests created in the period followed through the stages whe
 they moved, and how many of them are won or lost by now.
 
 Every figure is computed in the database (counts, sums; medians and p90 by
-`stats.grouped_quantiles`); `drill` lists the interests behind one."""
+`stats.grouped_quantiles`); `drill` lists the interests behind one. Per move the funnel
+reads what crm.stage_moves keeps (when it was left, the stage's previous entry, whether the
+deal moved on later), settled first; the drill-downs still look those up per entry."""
 
 from __future__ import annotations
 
