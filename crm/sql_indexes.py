@@ -72,7 +72,18 @@ _REPLIES_SQL = (
 )
 MESSAGES_REPLIES = SqlIndex("messages_replies", _REPLIES_SQL, _REPLIES_SQL)
 REPORT_INDEXES = [INTERACTIONS_PLANNED, MESSAGES_REPLIES]
-LATER: list[SqlIndex] = [RAW_EVENTS_CHAT_OPENED, RAW_EVENTS_PROCESSED, *REPORT_INDEXES]
+# crm.stage_moves.settle (migration 0018): the moves whose funnel values are not kept yet
+_UNSETTLED_SQL = (
+    "CREATE INDEX IF NOT EXISTS stage_changes_unsettled ON stage_changes (interest_id)"
+    " WHERE advanced IS NULL"
+)
+STAGE_CHANGES_UNSETTLED = SqlIndex("stage_changes_unsettled", _UNSETTLED_SQL, _UNSETTLED_SQL)
+LATER: list[SqlIndex] = [
+    RAW_EVENTS_CHAT_OPENED,
+    RAW_EVENTS_PROCESSED,
+    *REPORT_INDEXES,
+    STAGE_CHANGES_UNSETTLED,
+]
 
 
 def drop_sql(index: SqlIndex) -> str:
