@@ -67,6 +67,16 @@ INDEXES: list[DeskIndex] = [
     # migration 0012's (crm.desk_list's keyset paging)
 ]
 
+# Migration 0018 (`create_later`): the list by last contact (crm.last_contact) and by
+# responsible (crm.client_pages reads a user's clients in id order), whole or a manager's.
+LATER: list[DeskIndex] = [
+    DeskIndex("clients_live_last_contact", "clients", "last_contact_at, id", LIVE),
+    DeskIndex(
+        "clients_live_mine_last_contact", "clients", "responsible_id, last_contact_at, id", LIVE
+    ),
+    DeskIndex("clients_live_mine_id", "clients", "responsible_id, id", LIVE),
+]
+
 TRIGRAM: list[DeskIndex] = [
     DeskIndex("clients_name_trgm", "clients USING gin", "UPPER(name) gin_trgm_ops"),
     DeskIndex("clients_legal_name_trgm", "clients USING gin", "UPPER(legal_name) gin_trgm_ops"),
@@ -101,6 +111,19 @@ async def create(conn: BaseDBAsyncClient) -> None:
             "ANALYZE clients; ANALYZE client_tags; ANALYZE field_values; ANALYZE interests;"
             " ANALYZE conversations; ANALYZE contact_persons"
         )
+
+
+async def create_later(conn: BaseDBAsyncClient) -> None:
+    """LATER's indexes (idempotent)."""
+    for index in LATER:
+        await conn.execute_script(index.sql(conn.capabilities.dialect))
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script("ANALYZE clients")
+
+
+async def drop_later(conn: BaseDBAsyncClient) -> None:
+    for index in LATER:
+        await conn.execute_script(f"DROP INDEX IF EXISTS {index.name}")
 
 
 async def drop(conn: BaseDBAsyncClient) -> None:

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from tortoise import connections
 
-from crm import clock
+from crm import clock, last_contact
 from crm.demo.desk import desk_rows
 from crm.demo.reference import prepare
 from crm.demo.rows import COLUMNS, Builder, Rows
@@ -53,6 +53,7 @@ async def generate(
     setup = await prepare()
     conn = connections.get("default")
     builder = Builder(random.Random(seed), setup, await next_ids(conn), moment)
+    _, before = await conn.execute_query("SELECT COALESCE(MAX(id), 0) FROM clients")
     counts: Counter[str] = Counter()
     async with conn.acquire_connection() as raw:
         postgres = conn.capabilities.dialect == "postgres"
@@ -67,6 +68,7 @@ async def generate(
                 progress(done, n_clients)
         await _write_desk(builder, last, writer, counts)
         await writer.finish(counts)
+    await last_contact.backfill(conn, since_client=int(before[0][0]))  # written in bulk
     return {"users": setup.created_users, **{table: counts[table] for table in COLUMNS}}
 
 
