@@ -22,6 +22,7 @@ from crm import clients as client_service
 from crm.client_list import (
     SORT_KEYS,
     ClientFilters,
+    Total,
     count_clients,
     find_clients,
     matching_ids,
@@ -159,7 +160,12 @@ async def clients_page(request: web.Request) -> web.StreamResponse:
             "pager_base": "/clients?" + (urlencode(sorted_query) + "&" if sorted_query else ""),
             "sort_links": sort_links(query, sort),
             "sort_titles": SORT_TITLES,
-            "total": total_text(request, await count_clients(user, filters)),
+            "total": total_text(
+                request,
+                Total(len(rows))  # the whole list on its first page: counted already
+                if page == 1 and after is None and not has_more
+                else await count_clients(user, filters),
+            ),
             "last_contact": shown_contacts(rows),
             "chosen": chosen,
             "request_sort": sort if sort != "name" else "",

@@ -137,3 +137,22 @@ async def test_pages_by_number_still_work(
     whole = await whole_list(admin, "responsible")
     _, text = await as_admin.get("/clients?sort=responsible&page=2")
     assert [int(n) for n in ROW_RE.findall(text)] == whole[50:100]
+
+
+async def test_a_list_fields_filter_is_counted(
+    admin: User, many: list[Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count past the exact cap asks the planner with the filter's parameters bound (a
+    list field's subquery once reached PostgreSQL with its marks unbound: 500)."""
+    from crm import fields
+
+    loyalty = await fields.create_field(name="Loyalty", type="list", options=["Gold"], actor=None)
+    gold = (await fields.option_maps([loyalty]))[loyalty.id]["Gold"]
+    typed = await fields.validate_values(many[0].kind, {loyalty.id: "Gold"})
+    await fields.write_values([c.id for c in many[:60]], typed)
+    monkeypatch.setattr(client_list, "COUNT_CAP", 10)
+    filters = ClientFilters(choices=((loyalty.id, str(gold)),))
+    total = await client_list.count_clients(admin, filters)
+    assert total.estimate or total == client_list.Total(10, more=True)
+    rows, more = await client_list.find_clients(admin, filters, per_page=50)
+    assert len(rows) == 50 and more
