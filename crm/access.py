@@ -54,10 +54,17 @@ async def interest_owner(actor: User) -> int | None:
     return None if await sees_all_clients(actor) else actor.id
 
 
-async def interest_filter(actor: User) -> Q:
+async def interest_filter(actor: User, *, client: Client | None = None) -> Q:
+    """A filter over Interest for the deals `actor` may see. With `client` (the caller
+    filters that client's deals): the rule decided by that client's responsible, read
+    already, instead of the set of the owner's clients (hashing some 50,000 ids for one
+    client's deals)."""
     owner = await interest_owner(actor)
     if owner is None:
         return Q()
+    if client is not None:
+        theirs_too = client.responsible_id == owner  # type: ignore[attr-defined]
+        return Q() if theirs_too else Q(responsible_id=owner)
     # "or their client's responsible is the owner", as a set of the owner's client ids:
     # PostgreSQL reads it once from an index (crm.desk_indexes) and checks each deal by
     # hash, where a join to every client had it scan both tables (the board: 1.4 s)
