@@ -307,7 +307,10 @@ async def find_clients(
     query = (await client_query(actor, filters)).prefetch_related("tags", "responsible")
     cursor = Cursor.read(after, sort)
     if cursor is not None or page == 1:
-        rows = await keyset_page(query, sort, cursor, per_page + 1)
+        only = filters.responsible_id
+        if only is None and not await sees_all_clients(actor):
+            only = actor.id  # a manager's list is their own clients
+        rows = await keyset_page(query, sort, cursor, per_page + 1, responsible=only)
     else:
         rows = await sorted_query(query, sort).offset((page - 1) * per_page).limit(per_page + 1)
     return rows[:per_page], len(rows) > per_page

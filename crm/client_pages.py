@@ -87,12 +87,19 @@ def cursor_of(client: Client, sort: str) -> Cursor:
 
 
 async def keyset_page(
-    query: QuerySet[Client], sort: str, after: Cursor | None, limit: int
+    query: QuerySet[Client],
+    sort: str,
+    after: Cursor | None,
+    limit: int,
+    *,
+    responsible: int | None = None,
 ) -> list[Client]:
-    """Up to `limit` clients of `query` after `after` (from the first without one)."""
+    """Up to `limit` clients of `query` after `after` (from the first without one);
+    `responsible`: the one user every client of `query` has (a manager's own list, the
+    responsible filter), whose group alone is read in the order by responsible."""
     key, descending = sort.lstrip("-"), sort.startswith("-")
     if key == "responsible":
-        return await _by_responsible(query, descending, after, limit)
+        return await _by_responsible(query, descending, after, limit, responsible)
     column = COLUMNS[key]
     sign = "-" if descending else ""
     ordered = query.order_by(f"{sign}{column}", f"{sign}id")
@@ -121,9 +128,15 @@ async def responsible_groups() -> list[tuple[str, list[int | None]]]:
 
 
 async def _by_responsible(
-    query: QuerySet[Client], descending: bool, after: Cursor | None, limit: int
+    query: QuerySet[Client],
+    descending: bool,
+    after: Cursor | None,
+    limit: int,
+    responsible: int | None,
 ) -> list[Client]:
     groups = await responsible_groups()
+    if responsible is not None:
+        groups = [(name, [responsible]) for name, ids in groups if responsible in ids]
     if descending:
         groups.reverse()
     sign, past = ("-", "lt") if descending else ("", "gt")

@@ -156,3 +156,22 @@ async def test_a_list_fields_filter_is_counted(
     assert total.estimate or total == client_list.Total(10, more=True)
     rows, more = await client_list.find_clients(admin, filters, per_page=50)
     assert len(rows) == 50 and more
+
+
+async def test_by_responsible_with_the_responsible_filter(
+    admin: User, manager: User, many: list[Client]
+) -> None:
+    filters = ClientFilters(responsible_id=manager.id)
+    whole = client_list.sorted_query(await client_list.client_query(admin, filters), "responsible")
+    wanted = [c.id for c in await whole]
+    seen: list[int] = []
+    after = None
+    while True:
+        rows, more = await client_list.find_clients(
+            admin, filters, per_page=4, sort="responsible", after=after
+        )
+        seen += [c.id for c in rows]
+        after = client_list.next_cursor(rows, "responsible", more)
+        if after is None:
+            break
+    assert seen == wanted and len(wanted) > 4
