@@ -223,22 +223,26 @@ async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: 
         sent_at__gte=inquiry.first_message_at,
     ).order_by("id")
     kind = InteractionKind.EMAIL if channel.kind == ChannelKind.EMAIL else InteractionKind.MESSAGE
-    feed = [
-        Interaction(
-            client_id=interest.client_id,  # type: ignore[attr-defined]
-            interest_id=interest.id,
-            kind=kind,
-            subject=str(m.meta.get("subject", ""))[:300],
-            content=m.text or ", ".join(str(a.get("name") or a.get("kind")) for a in m.attachments),
-            state=InteractionState.DONE,
-            done_at=m.sent_at or m.created_at,
-            sort_at=m.sent_at or m.created_at,
-            message_id=m.id,
-        )
-        for m in waiting[:200]
-    ]
-    await Interaction.bulk_create(feed)
-    await last_contact.advance(last_contact.latest((i.client_id, i.sort_at) for i in feed))  # type: ignore[attr-defined]
+    await Interaction.bulk_create(
+        [
+            Interaction(
+                client_id=interest.client_id,  # type: ignore[attr-defined]
+                interest_id=interest.id,
+                kind=kind,
+                subject=str(m.meta.get("subject", ""))[:300],
+                content=m.text
+                or ", ".join(str(a.get("name") or a.get("kind")) for a in m.attachments),
+                state=InteractionState.DONE,
+                done_at=m.sent_at or m.created_at,
+                sort_at=m.sent_at or m.created_at,
+                message_id=m.id,
+            )
+            for m in waiting[:200]
+        ]
+    )
+    if waiting:  # the client's last contact (crm.last_contact)
+        fed = max(m.sent_at or m.created_at for m in waiting[:200])
+        await last_contact.advance({interest.client_id: fed})  # type: ignore[attr-defined]
 
 
 async def reject_inquiry(inquiry_id: int, reason_id: int | None, *, actor: User) -> Inquiry:
