@@ -49,8 +49,14 @@ from crm.models import (
     MessageStatus,
 )
 from crm.rows import moment
-from inbox import events, lead_sources
-from inbox.channels.base import InboundEvent, InboundMessage, StatusUpdate, SubscriptionChange
+from inbox import events, lead_sources, survey_intake
+from inbox.channels.base import (
+    ButtonPress,
+    InboundEvent,
+    InboundMessage,
+    StatusUpdate,
+    SubscriptionChange,
+)
 from inbox.storable import storable_event
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,9 @@ async def ingest(channel: Channel, event: InboundEvent) -> Outcome:
         outcome = await ingest_message(channel, event)
     elif isinstance(event, StatusUpdate):
         outcome = await _status(channel, event)
+    elif isinstance(event, ButtonPress):
+        await survey_intake.press(channel.id, event)
+        outcome = Outcome()
     else:
         outcome = await _subscription(channel, event)
     for item in outcome.events:
