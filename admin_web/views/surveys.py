@@ -11,9 +11,10 @@ from aiohttp import web
 
 from admin_web.auth import require_user
 from admin_web.render import locale_of, render
-from crm.errors import ValidationFailed
+from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_
 from crm.mailings import survey_report
+from crm.models import User
 from crm.reports import export
 
 routes = web.RouteTableDef()
@@ -21,6 +22,14 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def _head(request: web.Request) -> User:
+    """Heads of sales and admins, as the mailings: refused before any input is read."""
+    user = require_user(request)
+    if not user.sees_everything:
+        raise PermissionDenied()
+    return user
 
 
 def _number(raw: str, name: str) -> int:
@@ -31,7 +40,7 @@ def _number(raw: str, name: str) -> int:
 
 @routes.get(r"/mailings/{id:\d+}/survey")
 async def survey_page(request: web.Request) -> web.StreamResponse:
-    user = require_user(request)
+    user = _head(request)
     found = await survey_report.report(int(request.match_info["id"]), actor=user)
     fmt = request.query.get("format", "")
     if fmt in MEDIA:
@@ -51,7 +60,7 @@ async def survey_page(request: web.Request) -> web.StreamResponse:
 
 @routes.get(r"/mailings/{id:\d+}/survey/clients")
 async def survey_clients(request: web.Request) -> web.StreamResponse:
-    user = require_user(request)
+    user = _head(request)
     raw_option = request.query.get("option", "")
     option = _number(raw_option, "option") if raw_option else None
     context: dict[str, Any] = {

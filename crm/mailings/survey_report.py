@@ -131,7 +131,7 @@ def tables(found: SurveyReport, locale: str | None) -> list[Table]:
         title = f"{item.question.position}. {item.question.text}"[:200]
         if item.question.kind == QuestionKind.CHOICE:
             rows = [(o.label, o.count, round(o.share * 100, 1)) for o in item.options]
-            columns = (t(N_("Answer option")), t(N_("Clients")), t(N_("Share, %")))
+            columns = (t(N_("Answer option")), t(N_("Clients")), t(N_("Share of the answers, %")))
             out.append(Table(title, columns, rows))
         else:
             text_rows = [(name, text, at) for _, name, text, at in item.texts]

@@ -255,6 +255,11 @@ class TelegramAdapter:
         bodies = [json.dumps(u, ensure_ascii=False).encode() for u in updates]
         return PollResult(bodies=bodies, state=new_state)
 
+    async def acknowledge_press(self, press: ButtonPress) -> None:
+        """answerCallbackQuery for a processed press (the button stops spinning)."""
+        if press.source_id.startswith("cb:"):
+            await self.bot.answer_callback_query(press.source_id[3:])
+
     async def close(self) -> None:
         await self._session.close()
 
