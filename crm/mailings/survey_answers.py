@@ -139,10 +139,11 @@ async def answer(
 
 async def send_next(answered: Answered) -> Message | None:
     """Queue the next question (or the thanks) in the recipient's conversation after a
-    new answer on a messenger; nothing after a replaced answer."""
-    if answered.replaced:
-        return None
+    new answer on a messenger; nothing after a replaced answer, nor by email (the survey
+    page shows the next question: a letter could not carry its links from here)."""
     recipient = answered.recipient
+    if answered.replaced or recipient.identity_id is None:  # type: ignore[attr-defined]
+        return None
     if recipient.message_id is None:  # type: ignore[attr-defined]
         return None
     sent = await Message.filter(id=recipient.message_id).first()  # type: ignore[attr-defined]
