@@ -9,6 +9,7 @@ from crm import channels
 from crm.mailings import survey_answers, surveys
 from crm.models import (
     ChannelIdentity,
+    Client,
     Conversation,
     Interaction,
     InteractionKind,
@@ -53,6 +54,8 @@ async def test_a_survey_from_the_form_to_the_report(browser: Browser) -> None:
     admin = await make_user(Role.ADMIN, locale="ru")
     first = await reachable(admin, "Ирина", "11")
     second = await reachable(admin, "Пётр", "12")
+    seller = await make_user(Role.MANAGER, locale="ru", full_name="Олег Продавцов")
+    await Client.filter(id=first).update(responsible_id=seller.id)
     await browser.login(admin.email)
     status, page = await browser.get("/mailings/new")
     assert 'name="questions"' in page and "Опрос (вопросы с кнопками ответов)" in page
@@ -81,7 +84,9 @@ async def test_a_survey_from_the_form_to_the_report(browser: Browser) -> None:
     status, page = await browser.post(f"/mailings/{mailing.id}/start")
     assert status == 200 and "Рассылка запущена" in page and 'id="survey-answers"' in page
     assert await MailingRecipient.filter(survey_token__isnull=False).count() == 2
-    assert await Interaction.filter(kind=InteractionKind.SURVEY).count() == 0  # no manager
+    # Ирина's manager has the survey in the agenda; Пётр has no manager, so nobody does.
+    (planned,) = await Interaction.filter(kind=InteractionKind.SURVEY)
+    assert planned.client_id == first and planned.responsible_id == seller.id  # type: ignore[attr-defined]
 
     await answer(mailing.id, first, 1, 0)
     await answer(mailing.id, second, 1, 1)
@@ -104,9 +109,10 @@ async def test_a_survey_from_the_form_to_the_report(browser: Browser) -> None:
     response = await browser.client.get(f"/mailings/{mailing.id}/survey?format=xlsx")
     assert response.status == 200 and (await response.read())[:2] == b"PK"
 
-    manager = await make_user(Role.MANAGER, locale="ru")
     await browser.post("/logout")
-    await browser.login(manager.email)
+    await browser.login(seller.email)
+    status, page = await browser.get("/work")
+    assert status == 200 and "Опрос: Оценка работы" in page
     for path in (
         f"/mailings/{mailing.id}/survey",
         f"/mailings/{mailing.id}/survey/clients?question=1",

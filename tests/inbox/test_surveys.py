@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from crm.errors import NotFound
-from crm.mailings import service, survey_report, surveys
+from crm.mailings import service, survey_answers, survey_report, surveys
 from crm.mailings.audience import Audience
 from crm.models import (
     Channel,
@@ -288,3 +288,20 @@ async def test_bad_questions_are_refused_in_the_preview(
         surveys.Question("Как дела?", ("Хорошо", "Плохо")),
         surveys.Question("Почему?"),
     ]
+
+
+async def test_a_cancelled_survey_leaves_the_agenda_and_takes_no_answers(
+    tg: Channel, admin: User
+) -> None:
+    client = await factories.client(admin, "Игорь")
+    await wrote(tg, client, "777")
+    manager = await factories.manager(full_name="Ольга Петрова")
+    await Client.filter(id=client.id).update(responsible_id=manager.id)
+    mailing_id = await start_survey(admin, [client.id])
+    recipient = await MailingRecipient.get(mailing_id=mailing_id)
+    await service.cancel(mailing_id, actor=admin)
+    (planned,) = await Interaction.filter(kind=InteractionKind.SURVEY)
+    assert planned.state == InteractionState.CANCELLED
+    data = surveys.button_data(str(recipient.survey_token), 1, 0)
+    assert await survey_answers.answer(data) is None
+    assert not await SurveyAnswer.exists()
