@@ -359,14 +359,19 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
                 status=MessageStatus.RECEIVED,
                 sent_at=msg.sent_at,
             )
+            # A survey's button pressed (VK, Viber) is an answer, not a request: it waits
+            # for no reply and opens no inquiry (crm.mailings.survey_answers records it).
+            quiet = bool(msg.meta.get("button"))
+            waiting = (
+                {} if quiet else {"waiting_since": Coalesce("waiting_since", moment(msg.sent_at))}
+            )
             await Conversation.filter(id=conversation.id).update(
-                last_message_at=msg.sent_at,
-                waiting_since=Coalesce("waiting_since", moment(msg.sent_at)),  # the desk
+                last_message_at=msg.sent_at, **waiting
             )
             interest = await _open_interest(conversation)
             if interest is not None:
                 await _to_interest(channel, conversation, interest, message, msg, out)
-            else:
+            elif not quiet:
                 await _to_inquiry(channel, conversation, message, msg, out)
     except IntegrityError:
         stored = await Message.filter(channel_id=channel.id, source_id=msg.source_id).first()

@@ -20,6 +20,7 @@ from crm.models import (
     Channel,
     ChannelIdentity,
     Client,
+    Inquiry,
     Interaction,
     InteractionKind,
     InteractionState,
@@ -191,6 +192,10 @@ async def test_vk_and_viber_answer_with_their_keyboards(
     await inbox.process()
     (vk_answer,) = await SurveyAnswer.filter(client_id=vk_client.id)
     assert vk_answer.option == 2
+    # The press is kept in the conversation, but it is an answer: no inquiry, no waiting.
+    pressed = await Message.get(text="Плохо")
+    assert (await pressed.conversation).waiting_since is None
+    assert not await Inquiry.exists()
     assert (await inbox.send_all()).sent == 1
     assert vk_fake.delivered[-1].text == "Что нам улучшить?"
 
