@@ -5,8 +5,12 @@ GET /api/v1/mailings/{id}/answers; managers are kept out."""
 
 from __future__ import annotations
 
+from aiohttp.test_utils import TestClient, TestServer
+
+from admin_web.app import create_app
 from crm import channels
-from crm.mailings import survey_answers, surveys
+from crm.mailings import service, survey_answers, surveys
+from crm.mailings.audience import Audience
 from crm.models import (
     ChannelIdentity,
     Client,
@@ -16,8 +20,10 @@ from crm.models import (
     Mailing,
     MailingRecipient,
     Role,
+    SurveyAnswer,
     User,
 )
+from inbox.service import Inbox
 from tests.admin_web.conftest import Browser, make_user
 from tests.admin_web.test_api import Api, api, manager_api  # noqa: F401  (fixtures)
 from tests.crm import factories
@@ -150,3 +156,35 @@ async def test_survey_answers_through_the_api(api: Api, manager_api: Api, admin:
     assert status == 403
     status, _ = await api.call("GET", "/mailings/999999/answers")
     assert status == 404
+
+
+async def test_the_survey_page_needs_no_login_nor_csrf_on_the_panel(
+    db: object, settings: object
+) -> None:
+    """In production the inbox's routes live on the panel's app: a customer's survey link
+    passes its login, onboarding and CSRF checks, and answers for itself."""
+    admin = await make_user(Role.ADMIN, locale="ru")
+    client_id = await reachable(admin, "Ирина", "31")
+    draft = service.Draft(
+        name="Опрос",
+        text="Ответьте",
+        kind=service.MailingKind.SURVEY,
+        audience=Audience(client_ids=(client_id,)),
+        questions=surveys.parse_questions(QUESTIONS),
+    )
+    mailing = await service.save_draft(draft, actor=admin)
+    await service.start(mailing.id, actor=admin)
+    token = (await MailingRecipient.get(mailing_id=mailing.id)).survey_token
+    app = create_app(settings)  # type: ignore[arg-type]
+    hub = Inbox(public_url="https://crm.example")
+    hub.mount(app)
+    async with TestClient(TestServer(app)) as http:
+        forged = await http.post(f"/survey/{'C' * 16}/1/0", allow_redirects=False)
+        assert forged.status == 404
+        asked = await http.get(f"/survey/{token}/1/1", allow_redirects=False)
+        assert asked.status == 200 and "Ваш ответ: Плохо" in await asked.text()
+        assert "Set-Cookie" not in asked.headers
+        answered = await http.post(f"/survey/{token}/1/1", allow_redirects=False)
+        assert answered.status == 200 and "Что улучшить?" in await answered.text()
+    await hub.adapters.close()
+    assert (await SurveyAnswer.get()).option == 1
