@@ -33,7 +33,15 @@ routes = web.RouteTableDef()
 
 # Not for a browser session: files, probes, platforms' webhooks and signed media links
 # (inbox.media), the API (its own tokens).
-SESSIONLESS = ("/static/", "/healthz", "/webhooks/", "/api/", "/media/", "/unsubscribe/")
+SESSIONLESS = (
+    "/static/",
+    "/healthz",
+    "/webhooks/",
+    "/api/",
+    "/media/",
+    "/unsubscribe/",
+    "/survey/",
+)
 # Reachable before anyone exists or logs in.
 OPEN_PATHS = ("/login", "/onboarding", *SESSIONLESS)
 SESSION_TOKEN = "sid"  # the cookie's key for the crm.sessions token

@@ -21,7 +21,7 @@ CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Paths that never take a browser session's form: machine callers authenticate otherwise.
-CSRF_EXEMPT = ("/api/", "/webhooks/", "/healthz", "/unsubscribe/")
+CSRF_EXEMPT = ("/api/", "/webhooks/", "/healthz", "/unsubscribe/", "/survey/")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # NUL (PostgreSQL refuses it in text) or a lone surrogate (no UTF-8 form) in a text
 INVALID_TEXT = N_("The text contains invalid characters")

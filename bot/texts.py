@@ -37,6 +37,7 @@ KIND_ICONS: dict[str, str] = {
     InteractionKind.SMS: "📱",
     InteractionKind.TASK: "📌",
     InteractionKind.NOTE: "📝",
+    InteractionKind.SURVEY: "📋",
 }
 
 

@@ -45,6 +45,7 @@ INTERACTION_KIND: dict[str, str] = {  # plain msgids: the bot formats them itsel
     InteractionKind.SMS: N_("SMS"),
     InteractionKind.TASK: N_("Task"),
     InteractionKind.NOTE: N_("Note"),
+    InteractionKind.SURVEY: N_("Survey"),
 }
 INTERACTION_STATE: dict[str, Label] = {
     InteractionState.PLANNED: N_("Planned"),

@@ -58,6 +58,7 @@ def _simple(event: InboundEvent) -> bool:
         and not event.email
         and not event.thread_ids
         and not consent.is_stop(event.text)  # "стоп": unsubscribed by hub.ingest
+        and not event.meta.get("button")  # a survey's button: no inquiry (hub.ingest)
     )
 
 

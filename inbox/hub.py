@@ -49,8 +49,14 @@ from crm.models import (
     MessageStatus,
 )
 from crm.rows import moment
-from inbox import events, lead_sources
-from inbox.channels.base import InboundEvent, InboundMessage, StatusUpdate, SubscriptionChange
+from inbox import events, lead_sources, survey_intake
+from inbox.channels.base import (
+    ButtonPress,
+    InboundEvent,
+    InboundMessage,
+    StatusUpdate,
+    SubscriptionChange,
+)
 from inbox.storable import storable_event
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,9 @@ async def ingest(channel: Channel, event: InboundEvent) -> Outcome:
         outcome = await ingest_message(channel, event)
     elif isinstance(event, StatusUpdate):
         outcome = await _status(channel, event)
+    elif isinstance(event, ButtonPress):
+        await survey_intake.press(channel.id, event)
+        outcome = Outcome()
     else:
         outcome = await _subscription(channel, event)
     for item in outcome.events:
@@ -350,14 +359,19 @@ async def ingest_message(channel: Channel, msg: InboundMessage) -> Outcome:
                 status=MessageStatus.RECEIVED,
                 sent_at=msg.sent_at,
             )
+            # A survey's button pressed (VK, Viber) is an answer, not a request: it waits
+            # for no reply and opens no inquiry (crm.mailings.survey_answers records it).
+            quiet = bool(msg.meta.get("button"))
+            waiting = (
+                {} if quiet else {"waiting_since": Coalesce("waiting_since", moment(msg.sent_at))}
+            )
             await Conversation.filter(id=conversation.id).update(
-                last_message_at=msg.sent_at,
-                waiting_since=Coalesce("waiting_since", moment(msg.sent_at)),  # the desk
+                last_message_at=msg.sent_at, **waiting
             )
             interest = await _open_interest(conversation)
             if interest is not None:
                 await _to_interest(channel, conversation, interest, message, msg, out)
-            else:
+            elif not quiet:
                 await _to_inquiry(channel, conversation, message, msg, out)
     except IntegrityError:
         stored = await Message.filter(channel_id=channel.id, source_id=msg.source_id).first()

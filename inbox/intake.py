@@ -21,7 +21,13 @@ from crm import clock
 from crm.claims import claim_rows
 from crm.models import Channel, ChannelIdentity, RawEvent, RawEventStatus
 from inbox import batch, hub, lead_sources
-from inbox.channels.base import ChannelAdapter, InboundEvent, InboundMessage, StatusUpdate
+from inbox.channels.base import (
+    ButtonPress,
+    ChannelAdapter,
+    InboundEvent,
+    InboundMessage,
+    StatusUpdate,
+)
 from inbox.channels.registry import Adapters
 
 log = logging.getLogger(__name__)
@@ -161,6 +167,22 @@ async def _with_sources(adapter: ChannelAdapter, channel: Channel, work: Work) -
     ]
 
 
+async def _acknowledge_presses(adapter: ChannelAdapter, work: Work) -> None:
+    """Platforms that wait for a button press to be acknowledged (Telegram's
+    answerCallbackQuery stops the button's spinner) are told, once it is processed; a
+    failure (a press too old to answer) only costs the spinner."""
+    acknowledge = getattr(adapter, "acknowledge_press", None)
+    if acknowledge is None:
+        return
+    for _, events in work:
+        for event in events:
+            if isinstance(event, ButtonPress):
+                try:
+                    await acknowledge(event)
+                except Exception as exc:  # the platform's refusal, the network
+                    log.info("button press %s not acknowledged: %r", event.source_id, exc)
+
+
 async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurrency: int) -> None:
     """The whole batch at once (known senders in one transaction); if that fails, sender
     by sender so one bad event holds up only its own sender."""
@@ -176,6 +198,7 @@ async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurr
         await RawEvent.filter(id__in=[raw.id for raw, _ in work]).update(
             status=RawEventStatus.PROCESSED, error="", processed_at=clock.now(), claimed_until=None
         )
+        await _acknowledge_presses(adapter, work)
         return
     groups: dict[str, Work] = defaultdict(list)
     for raw, parsed in work:
@@ -187,6 +210,7 @@ async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurr
             await _run_group(channel, group)
 
     await asyncio.gather(*(run(g) for g in groups.values()))
+    await _acknowledge_presses(adapter, work)
 
 
 async def process_pending(adapters: Adapters, *, limit: int = BATCH, concurrency: int = 8) -> int:

@@ -10,7 +10,12 @@ them, paced per channel (`inbox.pacing`), and the message's status is the recipi
 result. Only a little is taken at a time (what the channels can send in a few seconds),
 so a pause holds nearly everything.
 
-The mailing's file is stored once, on the mailing (`inbox.mailing_files`)."""
+The mailing's file is stored once, on the mailing (`inbox.mailing_files`).
+
+A survey's message is its text, then the first question: on a messenger its options as
+buttons (`meta["buttons"]`, drawn by each adapter), in an email one link per option to the
+survey page (`inbox.survey_pages`); its planned interaction becomes done
+(`crm.mailings.surveys`)."""
 
 from __future__ import annotations
 
@@ -27,17 +32,19 @@ from crm import clock
 from crm.claims import claim
 from crm.errors import ValidationFailed
 from crm.i18n import N_
-from crm.mailings import consent, rules, templates
+from crm.mailings import consent, rules, surveys, templates
 from crm.mailings.audience import Audience
 from crm.models import (
     ChannelIdentity,
     Conversation,
     Direction,
     Mailing,
+    MailingKind,
     MailingRecipient,
     MailingStatus,
     Message,
     MessageStatus,
+    SurveyQuestion,
 )
 from crm.rows import query
 from inbox import reply_limits
@@ -52,6 +59,7 @@ UNSENT = (MessageStatus.QUEUED.value, MessageStatus.SENDING.value, MessageStatus
 OPTED_OUT = consent.OPTED_OUT_ERROR
 
 UnsubscribeUrl = Callable[[int], str]
+SurveyUrl = Callable[[str], str]  # a button's data -> the survey page's address
 
 
 def check_file(public_url: str | None) -> Callable[[set[str], dict[str, Any]], None]:
@@ -133,6 +141,36 @@ def _meta(
     return meta
 
 
+def _survey(
+    text: str,
+    meta: dict[str, Any],
+    recipient: MailingRecipient,
+    first: SurveyQuestion | None,
+    survey_url: SurveyUrl | None,
+) -> str:
+    """The survey's first question added to the message: buttons on a messenger, links
+    (text and HTML) in an email. Returns the text."""
+    if first is None:
+        return text
+    token = recipient.survey_token or ""
+    text = f"{text}\n\n{first.text}".strip()
+    meta.update(surveys.first_question_meta([first], token))
+    if recipient.identity_id is not None:  # type: ignore[attr-defined]
+        return text
+    buttons = meta.pop("buttons")
+    if survey_url is None:
+        return text
+    links = buttons or [{"text": "→", "data": surveys.button_data(token, first.position, "t")}]
+    lines = [f"{b['text']}: {survey_url(b['data'])}" for b in links]
+    if meta.get("html"):
+        items = "".join(
+            f'<li><a href="{html.escape(survey_url(b["data"]))}">{html.escape(b["text"])}</a></li>'
+            for b in links
+        )
+        meta["html"] += f"<p>{html.escape(first.text)}</p><ul>{items}</ul>"
+    return text + "\n\n" + "\n".join(lines)
+
+
 async def _skip(recipient: MailingRecipient, reason: str) -> None:
     await MailingRecipient.filter(id=recipient.id, message_id__isnull=True).update(
         skipped=reason, claimed_until=None
@@ -182,8 +220,21 @@ async def _finish_done() -> None:
             )
 
 
+async def _first_questions(mailings: dict[int, Mailing]) -> dict[int, SurveyQuestion]:
+    ids = [m.id for m in mailings.values() if m.kind == MailingKind.SURVEY]
+    if not ids:
+        return {}
+    first: dict[int, SurveyQuestion] = {}
+    for q in await SurveyQuestion.filter(mailing_id__in=ids).order_by("-position"):
+        first[q.mailing_id] = q  # type: ignore[attr-defined]
+    return first
+
+
 async def hand_over_due(
-    *, unsubscribe_url: UnsubscribeUrl | None = None, limit: int = BATCH
+    *,
+    unsubscribe_url: UnsubscribeUrl | None = None,
+    survey_url: SurveyUrl | None = None,
+    limit: int = BATCH,
 ) -> int:
     """Turn due recipients of running mailings into queued outbox messages; how many."""
     now = clock.now()
@@ -210,6 +261,8 @@ async def hand_over_due(
     who = {r.id: templates.Who(r.client_id, r.person_id) for r in recipients}  # type: ignore[attr-defined]
     texts = [t for m in mailings.values() for t in (m.text, m.subject, m.html)]
     values = await templates.values_for(who.values(), texts)
+    first = await _first_questions(mailings)
+    surveyed: dict[int, list[int]] = {}
     queued = 0
     for recipient in recipients:
         mailing = mailings[recipient.mailing_id]  # type: ignore[attr-defined]
@@ -221,14 +274,19 @@ async def hand_over_due(
         if conversation is None or filled is None:
             await _skip(recipient, rules.NO_CHANNEL)
             continue
+        meta = _meta(mailing, recipient, filled, unsubscribe_url)
+        text = templates.render(mailing.text, filled)
+        if mailing.kind == MailingKind.SURVEY:
+            text = _survey(text, meta, recipient, first.get(mailing.id), survey_url)
+            surveyed.setdefault(mailing.id, []).append(recipient.client_id)  # type: ignore[attr-defined]
         async with in_transaction():
             message = await Message.create(
                 conversation=conversation,
                 channel_id=recipient.channel_id,  # type: ignore[attr-defined]
                 direction=Direction.OUT,
-                text=templates.render(mailing.text, filled),
+                text=text,
                 attachments=_attachments(mailing),
-                meta=_meta(mailing, recipient, filled, unsubscribe_url),
+                meta=meta,
                 status=MessageStatus.QUEUED,
                 author_id=mailing.created_by_id,  # type: ignore[attr-defined]
                 next_attempt_at=clock.now(),
@@ -240,6 +298,8 @@ async def hand_over_due(
                 await message.delete()
                 continue
         queued += 1
+    for mailing_id, client_ids in surveyed.items():
+        await surveys.interactions_done(mailing_id, client_ids, clock.now())
     return queued
 
 

@@ -13,7 +13,17 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from crm.models import Channel, ChannelKind
-from inbox import intake, mailer, media, outbox, rawstore, robots, unsubscribe, webhooks
+from inbox import (
+    intake,
+    mailer,
+    media,
+    outbox,
+    rawstore,
+    robots,
+    survey_pages,
+    unsubscribe,
+    webhooks,
+)
 from inbox.channels import registry
 from inbox.channels.registry import Adapters
 from inbox.ratelimit import SharedPacer
@@ -85,6 +95,7 @@ class Inbox:
             media.add_routes(app, self.media)
         if self.unsubscribe is not None:
             unsubscribe.add_routes(app, self.unsubscribe)
+        survey_pages.add_routes(app)
 
     # --- the passes; also called directly by tests and the CLI ----------------------------
 
@@ -105,8 +116,13 @@ class Inbox:
         """Due recipients of running mailings into the outbox (`inbox.mailer`)."""
         links = self.unsubscribe
         return await mailer.hand_over_due(
-            unsubscribe_url=links.url if links is not None and links.public_url else None
+            unsubscribe_url=links.url if links is not None and links.public_url else None,
+            survey_url=self.survey_url if self.public_url else None,
         )
+
+    def survey_url(self, data: str) -> str:
+        """A survey button's data as its link on the survey page (`inbox.survey_pages`)."""
+        return self.public_url.rstrip("/") + "/survey/" + "/".join(data.split(":")[1:])
 
     async def send_all(self, *, budget: float = 10.0) -> outbox.SendReport:
         """Passes of `send` while they find work, for at most `budget` seconds: a

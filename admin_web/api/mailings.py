@@ -1,7 +1,9 @@
 """/api/v1/mailings (heads of sales and admins): drafts created from JSON (no file: the
 panel takes files), each read with its preview (a draft: who each rule removes and what is
 wrong) or its results (a started one), and started, paused, resumed or cancelled as in the
-panel. A draft is edited in the panel; a started mailing cannot be edited at all."""
+panel. A draft is edited in the panel; a started mailing cannot be edited at all. A survey
+(`kind: "survey"`) carries its questions; `/mailings/{id}/answers` reads its answers by
+question (`crm.mailings.survey_report`)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from admin_web.keys import SETTINGS
 from admin_web.views.clients import read_filters
 from crm.errors import ValidationFailed
 from crm.i18n import N_
-from crm.mailings import results, service
+from crm.mailings import results, service, survey_report, surveys
 from crm.mailings.audience import Audience
 from crm.models import Mailing as MailingRow
 from crm.models import MailingKind, MailingStatus
@@ -28,6 +30,13 @@ from inbox import mailer
 api = Api("mailings")
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 TIME = r"^[0-9]{2}:[0-9]{2}$"
+
+
+class QuestionInput(Body):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    text: Annotated[str, named(1000)]
+    options: Annotated[list[Annotated[str, named(250)]], Field(max_length=30)] = []
 
 
 class MailingInput(Body):
@@ -47,7 +56,7 @@ class MailingInput(Body):
 
     name: Annotated[str, named(200)]
     text: Annotated[str, named(4000)]
-    kind: Literal["info", "ads"] = "info"
+    kind: Literal["info", "ads", "survey"] = "info"
     subject: Annotated[str, text_of(300)] = ""
     html: Annotated[str, text_of(100_000)] = ""
     channel_mode: Literal["auto", "telegram", "vk", "viber", "email"] = "auto"
@@ -58,6 +67,37 @@ class MailingInput(Body):
     send_on: Annotated[str, Field(pattern=DATE)] | None = None
     send_time: Annotated[str, Field(pattern=TIME)] | None = None
     reply_days: Annotated[int, Field(ge=1, le=60)] = 3
+    # a survey's questions: options are the buttons; none: a free-text question
+    questions: Annotated[list[QuestionInput], Field(max_length=30)] = []
+
+
+class OptionFigure(Answer):
+    index: int
+    label: str
+    count: int
+    share: float
+
+
+class TextAnswer(Answer):
+    client_id: Id
+    client_name: str
+    text: str
+    answered_at: datetime
+
+
+class QuestionFigures(Answer):
+    position: int
+    text: str
+    kind: Literal["choice", "text"]
+    answered: int
+    options: list[OptionFigure]
+    texts: list[TextAnswer]
+
+
+class SurveyAnswers(Answer):
+    mailing_id: Id
+    recipients: int
+    questions: list[QuestionFigures]
 
 
 class Results(Answer):
@@ -144,6 +184,7 @@ def _draft(body: MailingInput) -> service.Draft:
         send_on=_date(body.send_on),
         send_minute=_time(body.send_time),
         reply_days=body.reply_days,
+        questions=[surveys.Question(q.text, tuple(q.options)) for q in body.questions],
     )
 
 
@@ -247,3 +288,32 @@ async def resume_mailing(call: Call[None, None]) -> web.StreamResponse:
 async def cancel_mailing(call: Call[None, None]) -> web.StreamResponse:
     mailing = await service.cancel(call.id, actor=call.user)
     return json(await _json(call, mailing, full=False))
+
+
+@api.get("/mailings/{id}/answers", "A survey's answers by question (heads and admins)",
+         answers={200: SurveyAnswers}, errors=(403,))  # fmt: skip
+async def survey_answers(call: Call[None, None]) -> web.StreamResponse:
+    found = await survey_report.report(call.id, actor=call.user)
+    return json(
+        SurveyAnswers(
+            mailing_id=found.mailing.id,
+            recipients=found.recipients,
+            questions=[
+                QuestionFigures(
+                    position=q.question.position,
+                    text=q.question.text,
+                    kind="choice" if q.question.kind == "choice" else "text",
+                    answered=q.answered,
+                    options=[
+                        OptionFigure(index=o.index, label=o.label, count=o.count, share=o.share)
+                        for o in q.options
+                    ],
+                    texts=[
+                        TextAnswer(client_id=c, client_name=n, text=t, answered_at=a)
+                        for c, n, t, a in q.texts
+                    ],
+                )
+                for q in found.questions
+            ],
+        )
+    )

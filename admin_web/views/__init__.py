@@ -32,6 +32,7 @@ from admin_web.views import (
     scenarios,
     segments,
     settings,
+    surveys,
     users,
     work,
 )
@@ -46,6 +47,7 @@ ROUTES: list[web.RouteTableDef] = [
     users.routes,
     channels.routes,
     mailings.routes,
+    surveys.routes,
     client_card.routes,
     client_merge.routes,
     segments.routes,

@@ -21,7 +21,7 @@ from admin_web.views.desk import WAKE_OUTBOX
 from crm import tags
 from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_
-from crm.mailings import labels, results, service, templates
+from crm.mailings import labels, results, service, surveys, templates
 from crm.mailings.audience import Audience
 from crm.models import FieldDefinition, MailingKind, MailingStatus, User
 from inbox import mailer
@@ -116,12 +116,32 @@ async def _draft(form: Any, kept: dict[str, Any]) -> service.Draft:
         send_on=_date(forms.text(form, "send_on")),
         send_minute=_time(forms.text(form, "send_time")),
         reply_days=3 if reply_days is None else reply_days,
+        questions=surveys.parse_questions(str(form.get("questions", ""))),
     )
+
+
+async def _survey(mailing: Any) -> dict[str, Any]:
+    """A survey's questions as the form types them, and its first question with the
+    buttons each channel draws (VK's labels cut to what it shows)."""
+    if mailing is None or mailing.kind != MailingKind.SURVEY:
+        return {"questions_text": "", "first_question": None, "first_buttons": {}}
+    questions = await surveys.questions_of(mailing.id)
+    first = questions[0] if questions else None
+    shown = {
+        kind: [str(o)[: surveys.LIMITS[kind][1]] for o in (first.options if first else [])]
+        for kind in ("telegram", "vk", "viber", "email")
+    }
+    return {
+        "questions_text": surveys.typed_questions(questions),
+        "first_question": first,
+        "first_buttons": shown,
+    }
 
 
 async def _context(mailing: Any) -> dict[str, Any]:
     fields = await FieldDefinition.all().order_by("id").values_list("id", "name")
     return {
+        **await _survey(mailing),
         "mailing": mailing,
         "tags": await tags.list_tags(),
         "placeholders": [

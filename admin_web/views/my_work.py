@@ -35,8 +35,10 @@ KIND_NAMES = {
     InteractionKind.SMS: N_("SMS"),
     InteractionKind.TASK: N_("Task"),
     InteractionKind.NOTE: N_("Note"),
+    InteractionKind.SURVEY: N_("Survey"),
 }
-PLANNABLE = [k for k in KIND_NAMES if k != InteractionKind.NOTE]
+# A survey is planned by its mailing (crm.mailings.surveys), never by hand.
+PLANNABLE = [k for k in KIND_NAMES if k not in (InteractionKind.NOTE, InteractionKind.SURVEY)]
 
 
 def _manager_id(request: web.Request) -> int | None:

@@ -17,6 +17,7 @@ STATUS: dict[str, Label] = {
 KIND: dict[str, Label] = {
     "info": N_("Informational"),
     "ads": N_("Advertising (consent required)"),
+    "survey": N_("Survey (questions with answer buttons)"),
 }
 MODE: dict[str, Label] = {
     "auto": N_("The client's latest messenger, then email"),

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from crm import clock
 from crm.kept import Kept
-from crm.mailings import consent
+from crm.mailings import consent, survey_answers
 from crm.models import Client, Mailing, MailingRecipient
 from crm.rows import moment, query
 
@@ -102,10 +102,12 @@ async def attribute_replies(
 ) -> int:
     """(client id, message id, inquiry id or None) of customers' new messages: each client's
     latest mailing that reached them within its reply_days and has no reply yet gets this
-    one. How many were attributed."""
+    one. How many were attributed. Survey answers among them are recorded first
+    (`crm.mailings.survey_answers.capture`)."""
     wanted = {client_id: (message_id, inquiry_id) for client_id, message_id, inquiry_id in replies}
     if not wanted or not await _recent.get(None):
         return 0
+    await survey_answers.capture(((c, m) for c, (m, _) in wanted.items()), now=now)
     at = now or clock.now()
     ids = sorted(wanted)
     marks = ", ".join(f"${n}" for n in range(2, len(ids) + 2))

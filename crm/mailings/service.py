@@ -20,7 +20,7 @@ from crm import clock
 from crm.company import get_company
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_, Text
-from crm.mailings import results, rules, schedule, templates
+from crm.mailings import results, rules, schedule, survey_answers, surveys, templates
 from crm.mailings.audience import Audience, addressees
 from crm.models import (
     Client,
@@ -60,6 +60,7 @@ class Draft:
     send_on: date | None = None
     send_minute: int | None = None
     reply_days: int = 3
+    questions: list[surveys.Question] = field(default_factory=list)  # a survey's
 
 
 def _validate(draft: Draft) -> None:
@@ -105,9 +106,15 @@ async def save_draft(draft: Draft, *, actor: User, mailing_id: int | None = None
         "send_minute": draft.send_minute,
         "reply_days": draft.reply_days,
     }
-    if mailing_id is None:
-        return await Mailing.create(created_by=actor, **values)
-    updated = await Mailing.filter(id=mailing_id, status__in=EDITABLE).update(**values)
+    questions = draft.questions if draft.kind == MailingKind.SURVEY else []
+    async with in_transaction():
+        if mailing_id is None:
+            mailing = await Mailing.create(created_by=actor, **values)
+            await surveys.save_questions(mailing.id, questions)
+            return mailing
+        updated = await Mailing.filter(id=mailing_id, status__in=EDITABLE).update(**values)
+        if updated:
+            await surveys.save_questions(mailing_id, questions)
     if not updated:
         await get_mailing(mailing_id, actor=actor)  # NotFound first
         raise Conflict(N_("A started mailing cannot be edited"), code="mailing_started")
@@ -167,6 +174,11 @@ async def preview(mailing: Mailing, *, actor: User, check_file: FileCheck | None
             )
         else:
             problems["audience"] = Text(N_("Nobody in the audience can be reached"))
+    if mailing.kind == MailingKind.SURVEY:
+        kinds = {r.kind.value for r in plan.recipients} or set(surveys.LIMITS)
+        wrong = surveys.problems(await surveys.questions_of(mailing.id), kinds)
+        if wrong is not None:
+            problems["questions"] = wrong
     if mailing.attachment and check_file is not None and plan.recipients:
         try:
             check_file({r.kind.value for r in plan.recipients}, mailing.attachment)
@@ -200,6 +212,7 @@ async def start(mailing_id: int, *, actor: User, check_file: FileCheck | None = 
     now = clock.now()
     zones = await _zones(sorted({r.client_id for r in plan.recipients}))
     cache: dict[str | None, Any] = {}
+    survey = mailing.kind == MailingKind.SURVEY
     async with in_transaction():
         started = await Mailing.filter(id=mailing.id, status=MailingStatus.DRAFT).update(
             status=MailingStatus.SCHEDULED, started_at=now, removed=dict(plan.removed)
@@ -223,6 +236,7 @@ async def start(mailing_id: int, *, actor: User, check_file: FileCheck | None = 
                     identity_id=planned.identity_id,
                     address=planned.address,
                     due_at=cache[zone_name],
+                    survey_token=surveys.new_token() if survey else None,
                 )
             )
             if len(rows) >= INSERT_BATCH:
@@ -230,6 +244,9 @@ async def start(mailing_id: int, *, actor: User, check_file: FileCheck | None = 
                 rows = []
         if rows:
             await MailingRecipient.bulk_create(rows)
+        if survey:
+            await surveys.plan_interactions(mailing)
+    survey_answers.forget_recent()
     results.forget_recent()  # replies are looked for from now on (in this process at once)
     return await Mailing.get(id=mailing.id)
 
@@ -299,4 +316,5 @@ async def cancel(mailing_id: int, *, actor: User) -> Mailing:
     await MailingRecipient.filter(
         mailing_id=mailing_id, message_id__isnull=True, skipped=""
     ).update(skipped="cancelled")
+    await surveys.interactions_cancelled(mailing_id)
     return await Mailing.get(id=mailing_id)

@@ -59,6 +59,7 @@ from crm.models.scenarios import (
 )
 from crm.models.segments import ClientClass, Segment, SegmentMember
 from crm.models.sessions import WebSession
+from crm.models.surveys import QuestionKind, SurveyAnswer, SurveyQuestion
 from crm.models.users import Invite, Role, User, UserGroup
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "NoticeSent",
     "PaceSlot",
     "Payment",
+    "QuestionKind",
     "QuickReply",
     "RawEvent",
     "RawEventStatus",
@@ -131,6 +133,8 @@ __all__ = [
     "StageActionKind",
     "StageChange",
     "StageMark",
+    "SurveyAnswer",
+    "SurveyQuestion",
     "Tag",
     "User",
     "UserGroup",

@@ -22,6 +22,7 @@ class InteractionKind(StrEnum):
     SMS = "sms"
     TASK = "task"
     NOTE = "note"
+    SURVEY = "survey"  # a survey mailing planned to reach the client (crm.mailings.surveys)
 
 
 class InteractionState(StrEnum):
@@ -57,6 +58,7 @@ class Interaction(Timestamped):
     nagged_at = UtcDatetimeField(null=True)
     nag_claimed_until = UtcDatetimeField(null=True)
     message_id = fields.BigIntField(null=True)
+    mailing_id = fields.IntField(null=True)  # the survey mailing of a SURVEY interaction
 
     class Meta:
         table = "interactions"
@@ -64,6 +66,7 @@ class Interaction(Timestamped):
             Index(fields=("interest_id", "state", "sort_at")),
             Index(fields=("client_id", "state", "sort_at")),
             Index(fields=("responsible_id", "state", "planned_at")),
+            Index(fields=("mailing_id", "client_id")),
         )
         # The reminder and nag claims use partial indexes that tortoise cannot declare:
         # crm/sql_indexes.py (created by a migration's RunSQL).

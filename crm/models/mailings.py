@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class MailingKind(StrEnum):
     INFORMATIONAL = "info"  # may go to every client who did not opt out
     ADVERTISING = "ads"  # only to clients with a recorded consent
+    SURVEY = "survey"  # questions answered with buttons or text (crm.mailings.surveys)
 
 
 class MailingStatus(StrEnum):
@@ -99,6 +100,8 @@ class MailingRecipient(Timestamped):
     inquiry: fields.ForeignKeyNullableRelation[Inquiry] = fields.ForeignKeyField(
         "models.Inquiry", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # A survey's answer buttons and links carry this random token (never a guessable id).
+    survey_token = fields.CharField(max_length=24, null=True, unique=True)
 
     class Meta:
         table = "mailing_recipients"

@@ -97,7 +97,17 @@ class SubscriptionChange:
     profile_name: str = ""
 
 
-InboundEvent = InboundMessage | StatusUpdate | SubscriptionChange
+@dataclass(frozen=True)
+class ButtonPress:
+    """A customer pressed one of our messages' buttons (Telegram's callback_query):
+    `data` is what we put on the button (a survey's answer, `crm.mailings.surveys`)."""
+
+    source_id: str  # the platform's id of the press
+    external_user_id: str
+    data: str
+
+
+InboundEvent = InboundMessage | StatusUpdate | SubscriptionChange | ButtonPress
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,8 @@ class OutboundMessage:
     external_user_id: str
     text: str
     attachments: tuple[Attachment, ...] = ()
-    meta: Mapping[str, Any] = field(default_factory=dict)  # email: subject, In-Reply-To, ...
+    # email: subject, In-Reply-To, ...; messengers: "buttons" [{"text", "data"}] to draw
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 class SendError(Exception):

@@ -3,7 +3,9 @@
 Credentials: `token` (from @BotFather), `webhook_secret` (sent back by Telegram in
 `X-Telegram-Bot-Api-Secret-Token`). Message ids are unique per chat only, so a message's
 `source_id` is `"{chat_id}:{message_id}"`, for what customers send and what we send alike.
-Only private chats are handled; groups, channels and button presses are left out.
+Only private chats are handled; groups and channels are left out. A press of one of our
+inline buttons (`callback_query` in a private chat) is a `ButtonPress` with the button's
+data; an outgoing message's `meta["buttons"]` become an inline keyboard, one a row.
 
 A customer who blocks the bot (`my_chat_member` with status `kicked`) is reported as
 unsubscribed, and one who unblocks it (`member`) as subscribed again; a send answered
@@ -36,13 +38,19 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.token import TokenValidationError
 
 from crm.errors import ExternalError
 from crm.i18n import N_
 from inbox.channels.base import (
     Attachment,
+    ButtonPress,
     ChannelConfig,
     InboundEvent,
     InboundMessage,
@@ -57,7 +65,7 @@ from inbox.channels.check_errors import network_error
 __all__ = ["TelegramAdapter"]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member", "callback_query"]
 MAX_CAPTION = 1024
 TOKEN_REFUSED = N_("{channel} refused the token: {reason}")
 TOKEN_MALFORMED = N_(
@@ -138,6 +146,8 @@ class TelegramAdapter:
             raise ValueError("a Telegram update must be a JSON object")
         if "my_chat_member" in update:
             return member_change(update["my_chat_member"])
+        if "callback_query" in update:
+            return button_press(update["callback_query"])
         edit = "message" not in update and "edited_message" in update
         message = update.get("edited_message" if edit else "message")
         if not isinstance(message, dict):
@@ -169,9 +179,12 @@ class TelegramAdapter:
         ]
         text = message.text
         first: Message | None = None
+        keyboard = inline_keyboard(message.meta.get("buttons"))
         try:
-            if text and (not files or len(text) > MAX_CAPTION):
-                first = await self.bot.send_message(chat_id, text, parse_mode=None)
+            if text and (not files or len(text) > MAX_CAPTION or keyboard is not None):
+                first = await self.bot.send_message(
+                    chat_id, text, parse_mode=None, reply_markup=keyboard
+                )
                 text = ""
             for attachment in files:
                 sent = await self._send_file(chat_id, attachment, text)
@@ -242,6 +255,11 @@ class TelegramAdapter:
         bodies = [json.dumps(u, ensure_ascii=False).encode() for u in updates]
         return PollResult(bodies=bodies, state=new_state)
 
+    async def acknowledge_press(self, press: ButtonPress) -> None:
+        """answerCallbackQuery for a processed press (the button stops spinning)."""
+        if press.source_id.startswith("cb:"):
+            await self.bot.answer_callback_query(press.source_id[3:])
+
     async def close(self) -> None:
         await self._session.close()
 
@@ -303,6 +321,30 @@ def parse_message(message: dict[str, Any], *, edit: bool, update_id: Any) -> Inb
         lead_source=None if edit else start_payload(command),
         opened_chat=not edit and is_start(command),
         meta=meta,
+    )
+
+
+def button_press(query: Any) -> list[InboundEvent]:
+    """A press of an inline button in a private chat, with its data; anything else is left
+    out (inline mode's queries, games, groups)."""
+    try:
+        user, data, query_id = query["from"], query.get("data"), query["id"]
+        chat = (query.get("message") or {}).get("chat") or {}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"malformed Telegram callback_query: {exc!r}") from exc
+    if not isinstance(data, str) or not isinstance(user, dict) or chat.get("type") != "private":
+        return []
+    return [ButtonPress(f"cb:{query_id}", str(user["id"]), data)]
+
+
+def inline_keyboard(buttons: Any) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=str(b["text"]), callback_data=str(b["data"]))]
+            for b in buttons
+        ]
     )
 
 

@@ -191,6 +191,8 @@ class ViberAdapter:
                 "tracking_data": str(message.message_id),
                 **payload,
             }
+            if payload is payloads[-1] and (keyboard := viber_keyboard(message.meta)):
+                body["keyboard"] = keyboard
             try:
                 answer = await self._call("send_message", body)
             except ViberApiError as exc:
@@ -312,6 +314,32 @@ def parse_event(kind: Any, event: Mapping[str, Any]) -> list[InboundEvent]:
     return []  # webhook, conversation_started by a non-subscriber, client_status, ...
 
 
+BUTTON_PREFIX = "sv:"
+
+
+def viber_keyboard(meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Our buttons as a keyboard of reply buttons, one a row: a press sends the button's
+    data back as the customer's (silent) text message."""
+    buttons = meta.get("buttons")
+    if not buttons:
+        return None
+    return {
+        "Type": "keyboard",
+        "DefaultHeight": False,
+        "Buttons": [
+            {
+                "Columns": 6,
+                "Rows": 1,
+                "ActionType": "reply",
+                "ActionBody": str(b["data"]),
+                "Text": str(b["text"]),
+                "Silent": True,
+            }
+            for b in buttons
+        ],
+    }
+
+
 def parse_message(event: Mapping[str, Any]) -> InboundMessage:
     sender, message = event["sender"], event["message"]
     kind = str(message["type"])
@@ -321,6 +349,8 @@ def parse_message(event: Mapping[str, Any]) -> InboundMessage:
     phone: str | None = None
     if message.get("tracking_data"):
         meta["tracking_data"] = message["tracking_data"]
+    if kind == "text" and text.startswith(BUTTON_PREFIX):
+        meta["button"] = text  # our keyboard's reply button (its ActionBody)
     media = str(message.get("media") or "")
     if kind in ("picture", "video", "file"):
         extra = {k: message[k] for k in ("thumbnail", "duration") if message.get(k)}

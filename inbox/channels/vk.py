@@ -204,6 +204,8 @@ class VkAdapter:
         }
         if attachment:
             values["attachment"] = attachment
+        if keyboard := vk_keyboard(message.meta.get("buttons")):
+            values["keyboard"] = keyboard
         try:
             sent = await self._call("messages.send", **values)
         except (vk_api.VkApiError, requests.RequestException) as exc:
@@ -335,6 +337,27 @@ def vk_attachment(attachment: Attachment) -> str:
         if isinstance(candidate, str) and ATTACHMENT_ID.match(candidate):
             return candidate
     return ""
+
+
+def vk_keyboard(buttons: Any) -> str:
+    """Our buttons as an inline keyboard, one a row; each text button's payload carries
+    the button's data, which VK sends back in the customer's message (`vk_parse`)."""
+    if not buttons:
+        return ""
+    rows = [
+        [
+            {
+                "action": {
+                    "type": "text",
+                    "label": str(b["text"])[:40],
+                    "payload": json.dumps({"sv": str(b["data"])}),
+                },
+                "color": "secondary",
+            }
+        ]
+        for b in buttons
+    ]
+    return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
 
 
 def send_error(exc: Exception) -> SendError:

@@ -1,9 +1,11 @@
 """VK's messages as the hub's values: a customer's message (from a Callback API or long-poll
-`message_new` / `message_edit`) as an `InboundMessage`, with its attachments and the deep
-link it came by (`ref`, `ref_source`)."""
+`message_new` / `message_edit`) as an `InboundMessage`, with its attachments, the deep
+link it came by (`ref`, `ref_source`) and the data of our keyboard's button it was sent by
+(`meta["button"]`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +37,8 @@ def parse_message(message: Mapping[str, Any], *, edit: bool) -> InboundMessage |
         meta["conversation_message_id"] = message["conversation_message_id"]
     if edit and message.get("update_time"):
         meta["edited_at"] = timestamp(message["update_time"]).isoformat()
+    if button := pressed(message.get("payload")):
+        meta["button"] = button
     return InboundMessage(
         source_id=source_id,
         external_user_id=str(sender),
@@ -45,6 +49,18 @@ def parse_message(message: Mapping[str, Any], *, edit: bool) -> InboundMessage |
         lead_source=None if edit else deep_link(message),
         meta=meta,
     )
+
+
+def pressed(payload: Any) -> str:
+    """The data of our keyboard's button the customer pressed (its payload `{"sv": ...}`)."""
+    if not isinstance(payload, str) or len(payload) > 255:
+        return ""
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return ""
+    data = value.get("sv") if isinstance(value, dict) else None
+    return data if isinstance(data, str) else ""
 
 
 def deep_link(message: Mapping[str, Any]) -> str | None:

@@ -153,4 +153,4 @@ def test_every_check_passes_on_every_operation(api_server: ApiServer) -> None:
     )
     report = run.stdout[-20000:] + run.stderr[-4000:]
     assert run.returncode == 0, report
-    assert "Tested: 63" in run.stdout, report  # every operation of the document
+    assert "Tested: 64" in run.stdout, report  # every operation of the document

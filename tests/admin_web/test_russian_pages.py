@@ -19,6 +19,7 @@ from aiohttp import FormData
 from admin_web.keys import IMPORTS
 from crm import apikeys, channels, clients, conversations, deals, demo, fields, scenarios
 from crm.mailings import service as mailings
+from crm.mailings import survey_answers, surveys
 from crm.mailings.audience import Audience
 from crm.models import (
     ChannelIdentity,
@@ -27,6 +28,8 @@ from crm.models import (
     Conversation,
     ImportJob,
     Interest,
+    MailingKind,
+    MailingRecipient,
     Message,
     QuickReply,
     Role,
@@ -46,6 +49,9 @@ from tests.russian_text import english_words, visible_text
 # text (typed by the user, in its textarea) holds
 # a demo tag, a placeholder in a mailing's text: the user's words, not the interface's
 DATA = frozenset({"VIP", "client_name"})
+# a demo deal's title ("Настройка IP-телефонии"), drawn or not depending on the hour the demo
+# is generated at
+DATA |= {"IP"}
 # ABC/XYZ analysis and its classes are named by these letters in Russian too
 DATA |= {"ABC", "XYZ", "A", "B", "C", "X", "Y", "Z"}
 # 1C's "интерес" as a word of the interface; "Пропал интерес" is a demo loss reason
@@ -249,8 +255,9 @@ async def _robots(admin: User) -> Scenario:
     return scenario
 
 
-async def _mailings(admin: User, conversation: Conversation) -> tuple[int, int]:
-    """A draft (its preview: what each rule removed) and a started mailing (its results)."""
+async def _mailings(admin: User, conversation: Conversation) -> tuple[int, int, int, int]:
+    """A draft (its preview: what each rule removed), a started mailing (its results), a
+    survey's draft (its first question's buttons) and a started survey answered once."""
     audience = Audience(client_ids=(conversation.client_id,), tag_ids=(1,))  # type: ignore[attr-defined]
     draft = await mailings.save_draft(
         mailings.Draft(name="Акция", text="Здравствуйте, {client_name}!", audience=audience),
@@ -265,7 +272,24 @@ async def _mailings(admin: User, conversation: Conversation) -> tuple[int, int]:
         channel=bot, external_id="5551001", client_id=audience.client_ids[0]
     )
     await mailings.start(started.id, actor=admin)
-    return draft.id, started.id
+    questions = [
+        surveys.Question("Как мы работаем?", ("Отлично", "Плохо")),
+        surveys.Question("Что улучшить?"),
+    ]
+    survey_values = {"name": "Опрос", "text": "Ответьте", "kind": MailingKind.SURVEY}
+    survey_draft = await mailings.save_draft(
+        mailings.Draft(**survey_values, audience=audience, questions=questions), actor=admin
+    )
+    survey = await mailings.save_draft(
+        mailings.Draft(**survey_values, audience=audience, questions=questions), actor=admin
+    )
+    await mailings.start(survey.id, actor=admin)
+    recipient = await MailingRecipient.get(mailing_id=survey.id)
+    await survey_answers.answer(surveys.button_data(str(recipient.survey_token), 1, 0))
+    await survey_answers.answer(
+        surveys.button_data(str(recipient.survey_token), 2, "t"), text="Быстрее"
+    )
+    return draft.id, started.id, survey_draft.id, survey.id
 
 
 async def _segment(admin: User) -> Segment:
@@ -303,7 +327,7 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
     await apikeys.create_key("Сайт", admin.id, actor=admin)
     await QuickReply.create(title="Приветствие", text="Здравствуйте, {client_name}!")
     await QuickReply.create(title="Своё", text="Добрый день", owner=admin)
-    draft_id, started_id = await _mailings(admin, conversation)
+    draft_id, started_id, survey_draft_id, survey_id = await _mailings(admin, conversation)
     manager = await User.filter(role=Role.MANAGER).order_by("id").first()
     assert manager is not None
     await browser.login(admin.email)
@@ -355,7 +379,14 @@ async def test_every_page_reads_russian(browser: Browser, tmp_path: Path) -> Non
         ],
         "/mailings": ["/mailings"],
         "/mailings/new": ["/mailings/new"],
-        "/mailings/{id}": [f"/mailings/{draft_id}", f"/mailings/{started_id}"],
+        "/mailings/{id}": [
+            f"/mailings/{i}" for i in (draft_id, started_id, survey_draft_id, survey_id)
+        ],
+        "/mailings/{id}/survey": [f"/mailings/{survey_id}/survey"],
+        "/mailings/{id}/survey/clients": [
+            f"/mailings/{survey_id}/survey/clients?question=1&option=0",
+            f"/mailings/{survey_id}/survey/clients?question=2",
+        ],
         "/work": ["/work", f"/work?manager_id={manager.id}"],
         "/board": ["/board", f"/board?scenario={won.scenario_id}"],  # type: ignore[attr-defined]
         "/deals/{id}": [f"/deals/{won.id}", f"/deals/{lost.id}", f"/deals/{open_deal.id}"],

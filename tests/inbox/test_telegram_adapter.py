@@ -16,6 +16,7 @@ import pytest
 from crm.errors import ExternalError
 from inbox.channels.base import (
     Attachment,
+    ButtonPress,
     ChannelConfig,
     InboundMessage,
     OutboundMessage,
@@ -149,7 +150,13 @@ def test_parse_start_payload_and_location() -> None:
 
 def test_parse_skips_what_is_not_a_private_message() -> None:
     adapter = TelegramAdapter(config(""))
-    assert adapter.parse(raw("callback_query")) == []
+    # A button press in a private chat is one (its data for the survey intake to judge).
+    assert adapter.parse(raw("callback_query")) == [
+        ButtonPress("cb:4382946021234567890", str(ANNA), "call:42:confirm")
+    ]
+    in_group = load_fixture("telegram", "callback_query")
+    in_group["callback_query"]["message"]["chat"] = {"id": -1001234, "type": "supergroup"}
+    assert adapter.parse(json.dumps(in_group).encode()) == []
     update = load_fixture("telegram", "message_text")
     update["message"]["chat"] = {"id": -1001234, "title": "Мебель", "type": "supergroup"}
     assert adapter.parse(json.dumps(update).encode()) == []
@@ -335,7 +342,7 @@ async def test_set_webhook(telegram: TelegramAPI, adapter: TelegramAdapter) -> N
         "url": "https://crm.example.com/hooks/telegram/1",
         "max_connections": 40,
         "secret_token": SECRET,
-        "allowed_updates": ["message", "edited_message", "my_chat_member"],
+        "allowed_updates": ["message", "edited_message", "my_chat_member", "callback_query"],
     }
     with pytest.raises(ExternalError, match="HTTPS URL must be provided"):
         await adapter.set_webhook("http://crm.example.com/hooks/telegram/1")
@@ -357,6 +364,7 @@ async def test_poll_advances_the_offset(telegram: TelegramAPI, adapter: Telegram
         "message",
         "edited_message",
         "my_chat_member",
+        "callback_query",
     ]
 
     again = await adapter.poll(result.state, timeout=0)
