@@ -8,27 +8,33 @@ working minutes of the company's calendar (crm.working_time), as median, p90 and
 distribution in BUCKETS, and the share answered within the SLA target.
 
 Counting working minutes needs the calendar (hours, weekends, holidays, clock changes),
-which SQL cannot do portably: one read returns a row per inquiry with its moments (the
-first reply found by a correlated subquery along messages' (conversation_id, id) index),
-and `WorkClock` turns each pair into minutes with two lookups. "Per manager" is who
-decided the inquiry; the waiting ones are nobody's. The scenario filter does not apply
-(an inquiry has no scenario until it is accepted)."""
+which SQL cannot do portably, so each inquiry keeps its figures, counted off the write
+paths (crm.reports.kept_minutes). Once `kept_minutes.ready()` has settled the few rows
+not yet counted, the report is grouped SQL over them: one grouped count (status, reason,
+bucket by CASE, SLA met) and the medians and p90s by `grouped_quantiles`; the drill-downs
+are SQL conditions on the same columns. While more rows wait to be counted (right after a
+calendar change or the migration) it counts the old way: one read returns a row per
+inquiry with its moments and `WorkClock` turns each pair into minutes (`read_rows`).
+"Per manager" is who decided the inquiry; the waiting ones are nobody's. The scenario
+filter does not apply (an inquiry has no scenario until it is accepted)."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from crm.i18n import N_
-from crm.models import Direction, InquiryStatus, User
-from crm.reports.drill import DrillDown, RecordKind, page_of_ids, unknown_figure
+from crm.models import InquiryStatus, User
+from crm.reports import kept_minutes
+from crm.reports.drill import DrillDown, RecordKind, page_of, page_of_ids, unknown_figure
 from crm.reports.filters import Period, ReportFilter
+from crm.reports.kept_minutes import first_reply
 from crm.reports.next_response import NextResponse, next_response_of
-from crm.reports.scope import Scope, Sql, scope_for, where
-from crm.reports.stats import Spread, as_moment, share, spread
+from crm.reports.scope import Scope, Sql, gather, scope_for, where
+from crm.reports.stats import Spread, as_moment, grouped_quantiles, share, spread
 from crm.rows import query
 from crm.working_time import WorkClock
 
@@ -131,16 +137,6 @@ def inquiry_conditions(scope: Scope, sql: Sql) -> list[str]:
     return out + scope.client_conditions(sql, "c", "q.client_id")
 
 
-def first_reply(column: str) -> str:
-    """SQL for `column` of the first message a person sent in the inquiry's conversation
-    since its first message."""
-    return (
-        f"(SELECT m.{column} FROM messages m WHERE m.conversation_id = q.conversation_id"
-        f" AND m.direction = '{Direction.OUT.value}' AND m.author_id IS NOT NULL"
-        " AND m.created_at >= q.first_message_at ORDER BY m.created_at, m.id LIMIT 1)"
-    )
-
-
 def _clients(scope: Scope) -> str:
     """The clients' join, where `inquiry_conditions` read their columns."""
     needed = scope.needs_clients or bool(scope.managers)
@@ -219,29 +215,215 @@ def figures(rows: Iterable[InquiryRow], sla: int | None) -> ResponseFigures:
     )
 
 
-def _groups(rows: list[InquiryRow], key: str, name: str, sla: int | None) -> list[InquiryGroup]:
+def _grouped(rows: list[InquiryRow], key: str) -> dict[int | None, list[InquiryRow]]:
     grouped: dict[int | None, list[InquiryRow]] = defaultdict(list)
-    names: dict[int | None, str] = {}
     for row in rows:
         grouped[getattr(row, key)].append(row)
-        names[getattr(row, key)] = getattr(row, name)
+    return grouped
+
+
+def _groups(rows: list[InquiryRow], key: str, name: str, sla: int | None) -> list[InquiryGroup]:
+    names = {getattr(row, key): getattr(row, name) for row in rows}
     return sorted(
-        (InquiryGroup(k, names[k], figures(v, sla)) for k, v in grouped.items()),
+        (InquiryGroup(k, names[k], figures(v, sla)) for k, v in _grouped(rows, key).items()),
         key=lambda g: (g.key is None, g.name),
     )
 
 
+@dataclass
+class _Tally:
+    """A group's counts from the grouped read."""
+
+    name: str = ""
+    received: int = 0
+    statuses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reasons: dict[int | None, int] = field(default_factory=lambda: defaultdict(int))
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS) + 1))
+    answered: int = 0
+    met: int = 0
+
+    def add(self, status: str, reason: int | None, bucket: int | None, n: int, met: int) -> None:
+        self.received += n
+        self.statuses[status] += n
+        if status == InquiryStatus.REJECTED.value:
+            self.reasons[reason] += n
+        if bucket is not None:
+            self.buckets[bucket] += n
+            self.answered += n
+            self.met += met
+
+    def figures(
+        self, names: dict[int, str], accept: Spread, first: Spread, sla: int | None
+    ) -> ResponseFigures:
+        reasons = [
+            ReasonCount(k, names.get(k, "") if k else "", n) for k, n in self.reasons.items()
+        ]
+        return ResponseFigures(
+            received=self.received,
+            accepted=self.statuses[InquiryStatus.ACCEPTED.value],
+            rejected=self.statuses[InquiryStatus.REJECTED.value],
+            waiting=self.statuses[InquiryStatus.OPEN.value],
+            rejected_by_reason=sorted(reasons, key=lambda r: (-r.count, r.reason)),
+            accept=accept,
+            first_response=first,
+            buckets=tuple(self.buckets),
+            sla_met=self.met if sla is not None else 0,
+            sla_share=share(self.met, self.answered) if sla is not None else None,
+        )
+
+
+def bucket_sql(column: str) -> str:
+    """SQL for `bucket_of(column)` (NULL for NULL)."""
+    whens = " ".join(f"WHEN {column} < {bound} THEN {i}" for i, bound in enumerate(BUCKETS))
+    return f"CASE WHEN {column} IS NULL THEN NULL {whens} ELSE {len(BUCKETS)} END"
+
+
+def _met(sql: Sql, sla: int | None) -> str:
+    if sla is None:
+        return "0"
+    return f"CASE WHEN q.first_reply_minutes <= {sql(float(sla))} THEN 1 ELSE 0 END"
+
+
+async def _counts(scope: Scope) -> list[tuple]:  # type: ignore[type-arg]
+    sql = Sql()
+    rows = await query(
+        "SELECT q.channel_id, q.decided_by_id, q.status, q.rejection_reason_id,"
+        f" {bucket_sql('q.first_reply_minutes')}, COUNT(*), SUM({_met(sql, scope.sla_minutes)})"
+        f" FROM inquiries q{_clients(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
+        " GROUP BY q.channel_id, q.decided_by_id, q.status, q.rejection_reason_id,"
+        f" {bucket_sql('q.first_reply_minutes')}",
+        sql.params,
+    )
+    return [tuple(r) for r in rows]
+
+
+async def _spreads(scope: Scope, column: str) -> dict[tuple[int, int | None], Spread]:
+    """Median and p90 of a kept column: in total (0, 0), per channel (1, id), per manager
+    (2, id or None)."""
+    sql = Sql()
+    conditions = [*inquiry_conditions(scope, sql), f"q.{column} IS NOT NULL"]
+    inner = (
+        "WITH kept AS (SELECT q.channel_id AS c, q.decided_by_id AS d,"
+        f" q.{column} AS x FROM inquiries q{_clients(scope)} WHERE {where(conditions)})"
+        " SELECT 0 AS k1, 0 AS k2, x AS v FROM kept UNION ALL SELECT 1, c, x FROM kept"
+        " UNION ALL SELECT 2, d, x FROM kept"
+    )
+    found = await grouped_quantiles(inner, sql.params, keys=2)
+    return {(int(k[0]), k[1]): value for k, value in found.items()}
+
+
+async def _names(table: str, column: str, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    sql = Sql()
+    rows = await query(
+        f"SELECT id, {column} FROM {table} WHERE id IN {sql.ids(tuple(ids))}", sql.params
+    )
+    return {int(r[0]): r[1] or "" for r in rows}
+
+
+async def _kept_figures(
+    scope: Scope,
+) -> tuple[ResponseFigures, list[InquiryGroup], list[InquiryGroup]]:
+    """The report's figures grouped in SQL over the kept minutes."""
+    counts, accept, first = await gather(
+        _counts(scope),
+        _spreads(scope, "accept_minutes"),
+        _spreads(scope, "first_reply_minutes"),
+    )
+    total, channels = _Tally(), defaultdict[int, _Tally](_Tally)
+    managers: dict[int | None, _Tally] = defaultdict(_Tally)
+    for channel_id, manager_id, status, reason, bucket, n, met in counts:
+        for tally in (total, channels[int(channel_id)], managers[manager_id]):
+            tally.add(
+                status, reason, None if bucket is None else int(bucket), int(n), int(met or 0)
+            )
+    reasons = {r for t in managers.values() for r in t.reasons if r is not None}
+    channel_names, manager_names, reason_names = await gather(
+        _names("channels", "name", set(channels)),
+        _names("users", "full_name", {m for m in managers if m is not None}),
+        _names("reasons", "text", reasons),
+    )
+    sla = scope.sla_minutes
+
+    def group(kind: int, key: int | None, tally: _Tally, name: str) -> InquiryGroup:
+        a, f = accept.get((kind, key), Spread()), first.get((kind, key), Spread())
+        return InquiryGroup(key, name, tally.figures(reason_names, a, f, sla))
+
+    by_channel = [group(1, k, t, channel_names.get(k, "")) for k, t in channels.items()]
+    by_manager = [
+        group(2, k, t, "" if k is None else manager_names.get(k, "")) for k, t in managers.items()
+    ]
+
+    def order(g: InquiryGroup) -> tuple[bool, str]:
+        return (g.key is None, g.name)
+
+    totals = total.figures(
+        reason_names, accept.get((0, 0), Spread()), first.get((0, 0), Spread()), sla
+    )
+    return totals, sorted(by_channel, key=order), sorted(by_manager, key=order)
+
+
 async def inquiries(report_filter: ReportFilter, *, actor: User) -> InquiriesReport:
     scope = await scope_for(report_filter, actor)
-    rows, sla = await read_rows(scope), scope.sla_minutes
+    sla = scope.sla_minutes
+    if await kept_minutes.ready(scope.calendar):
+        total, channels, managers = await _kept_figures(scope)
+    else:  # the old way, from every row, until the worker has counted them
+        rows = await read_rows(scope)
+        total = figures(rows, sla)
+        channels = _groups(rows, "channel_id", "channel", sla)
+        managers = _groups(rows, "manager_id", "manager", sla)
     return InquiriesReport(
-        scope.period,
-        sla,
-        figures(rows, sla),
-        _groups(rows, "channel_id", "channel", sla),
-        _groups(rows, "manager_id", "manager", sla),
-        await next_response_of(scope),
+        scope.period, sla, total, channels, managers, await next_response_of(scope)
     )
+
+
+@dataclass(frozen=True)
+class ManagerFigures:
+    accepted: int
+    rejected: int
+    first_response: Spread
+
+
+async def by_manager(scope: Scope) -> dict[int, ManagerFigures]:
+    """Each deciding manager's accepted and rejected inquiries and first responses (for
+    crm.reports.managers)."""
+    if not await kept_minutes.ready(scope.calendar):
+        return _by_manager_from_rows(await read_rows(scope))
+    sql = Sql()
+    rows = await query(
+        "SELECT q.decided_by_id, q.status, COUNT(*)"
+        f" FROM inquiries q{_clients(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
+        " AND q.decided_by_id IS NOT NULL GROUP BY q.decided_by_id, q.status",
+        sql.params,
+    )
+    spreads = await _spreads(scope, "first_reply_minutes")
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for manager_id, status, n in rows:
+        counts[int(manager_id)][status] = int(n)
+    return {
+        m: ManagerFigures(
+            c[InquiryStatus.ACCEPTED.value],
+            c[InquiryStatus.REJECTED.value],
+            spreads.get((2, m), Spread()),
+        )
+        for m, c in counts.items()
+    }
+
+
+def _by_manager_from_rows(rows: list[InquiryRow]) -> dict[int, ManagerFigures]:
+    out = {}
+    for manager_id, group in _grouped(rows, "manager_id").items():
+        if manager_id is None:
+            continue
+        answered = [r.first_response_minutes for r in group if r.first_response_minutes is not None]
+        out[manager_id] = ManagerFigures(
+            sum(1 for r in group if r.status == InquiryStatus.ACCEPTED),
+            sum(1 for r in group if r.status == InquiryStatus.REJECTED),
+            spread(answered),
+        )
+    return out
 
 
 def _matches(row: InquiryRow, figure: str, key: int | None, sla: int | None) -> bool:
@@ -286,11 +468,55 @@ async def drill(
     if figure not in FIGURES:
         raise unknown_figure()
     scope = await scope_for(report_filter, actor)
-    ids = [
-        row.id
-        for row in await read_rows(scope)
-        if (channel_id is None or row.channel_id == channel_id)
-        and (manager_id is None or row.manager_id == (manager_id or None))
-        and _matches(row, figure, key, scope.sla_minutes)
-    ]
-    return await page_of_ids(RecordKind.INQUIRIES, ids, page=page, per_page=per_page)
+    if not await kept_minutes.ready(scope.calendar):  # the old way
+        ids = [
+            row.id
+            for row in await read_rows(scope)
+            if (channel_id is None or row.channel_id == channel_id)
+            and (manager_id is None or row.manager_id == (manager_id or None))
+            and _matches(row, figure, key, scope.sla_minutes)
+        ]
+        return await page_of_ids(RecordKind.INQUIRIES, ids, page=page, per_page=per_page)
+    sql = Sql()
+    conditions = inquiry_conditions(scope, sql)
+    if channel_id is not None:
+        conditions.append(f"q.channel_id = {sql(channel_id)}")
+    if manager_id is not None:
+        conditions.append(
+            f"q.decided_by_id = {sql(manager_id)}" if manager_id else "q.decided_by_id IS NULL"
+        )
+    conditions += _figure_conditions(sql, figure, key, scope.sla_minutes)
+    inner = f"SELECT q.id FROM inquiries q{_clients(scope)} WHERE {where(conditions)}"
+    return await page_of(
+        RecordKind.INQUIRIES,
+        sql,
+        f"FROM inquiries q WHERE q.id IN ({inner})",
+        page=page,
+        per_page=per_page,
+    )
+
+
+def _figure_conditions(sql: Sql, figure: str, key: int | None, sla: int | None) -> list[str]:
+    """`_matches` as SQL conditions on the kept columns."""
+    minutes = "q.first_reply_minutes"
+    if figure == RECEIVED:
+        return []
+    statuses = {
+        ACCEPTED: InquiryStatus.ACCEPTED,
+        REJECTED: InquiryStatus.REJECTED,
+        WAITING: InquiryStatus.OPEN,
+    }
+    if figure in statuses:
+        return [f"q.status = '{statuses[figure].value}'"]
+    if figure == REASON:
+        reason = f"q.rejection_reason_id = {sql(key)}" if key else "q.rejection_reason_id IS NULL"
+        return [f"q.status = '{InquiryStatus.REJECTED.value}'", reason]
+    if figure == UNANSWERED:
+        return [f"{minutes} IS NULL"]
+    if figure == ANSWERED:
+        return [f"{minutes} IS NOT NULL"]
+    if figure == BUCKET:
+        return [f"{bucket_sql(minutes)} = {sql(key if key is not None else -1)}"]
+    if sla is None:
+        return ["1 = 0"]
+    return [f"{minutes} {'<=' if figure == SLA_MET else '>'} {sql(float(sla))}"]
