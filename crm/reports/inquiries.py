@@ -13,30 +13,26 @@ paths (crm.reports.kept_minutes). Once `kept_minutes.ready()` has settled the fe
 not yet counted, the report is grouped SQL over them: one grouped count (status, reason,
 bucket by CASE, SLA met) and the medians and p90s by `grouped_quantiles`; the drill-downs
 are SQL conditions on the same columns. While more rows wait to be counted (right after a
-calendar change or the migration) it counts the old way: one read returns a row per
-inquiry with its moments and `WorkClock` turns each pair into minutes (`read_rows`).
-"Per manager" is who decided the inquiry; the waiting ones are nobody's. The scenario
+calendar change or the migration) it counts the old way (crm.reports.inquiry_rows): one
+read returns a row per inquiry with its moments and `WorkClock` turns each pair into
+minutes. "Per manager" is who decided the inquiry; the waiting ones are nobody's. The scenario
 filter does not apply (an inquiry has no scenario until it is accepted)."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from crm.i18n import N_
 from crm.models import InquiryStatus, User
 from crm.reports import kept_minutes
 from crm.reports.drill import DrillDown, RecordKind, page_of, page_of_ids, unknown_figure
 from crm.reports.filters import Period, ReportFilter
-from crm.reports.kept_minutes import first_reply
 from crm.reports.next_response import NextResponse, next_response_of
 from crm.reports.scope import Scope, Sql, gather, scope_for, where
-from crm.reports.stats import Spread, as_moment, grouped_quantiles, share, spread
+from crm.reports.stats import Spread, grouped_quantiles, share
 from crm.rows import query
-from crm.working_time import WorkClock
 
 BUCKETS = (5, 15, 60, 240, 1440)  # upper bounds in minutes: <5, 5-15, 15-60, 1-4 h, 4-24 h, >24 h
 BUCKET_NAMES = (
@@ -61,22 +57,6 @@ FIGURES = (
     RECEIVED, ACCEPTED, REJECTED, WAITING, REASON, BUCKET, ANSWERED, SLA_MET, SLA_MISSED,
     UNANSWERED,
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class InquiryRow:
-    """One inquiry as the report reads it (minutes are working minutes)."""
-
-    id: int
-    channel_id: int
-    channel: str
-    status: InquiryStatus
-    manager_id: int | None
-    manager: str
-    reason_id: int | None
-    reason: str
-    accept_minutes: float | None
-    first_response_minutes: float | None
 
 
 @dataclass(frozen=True)
@@ -137,97 +117,10 @@ def inquiry_conditions(scope: Scope, sql: Sql) -> list[str]:
     return out + scope.client_conditions(sql, "c", "q.client_id")
 
 
-def _clients(scope: Scope) -> str:
+def clients_join(scope: Scope) -> str:
     """The clients' join, where `inquiry_conditions` read their columns."""
     needed = scope.needs_clients or bool(scope.managers)
     return " JOIN clients c ON c.id = q.client_id" if needed else ""
-
-
-async def read_rows(scope: Scope) -> list[InquiryRow]:
-    """The period's inquiries in the scope, each with its working minutes."""
-    sql = Sql()
-    rows = await query(
-        "SELECT q.id, q.channel_id, h.name, q.status, q.decided_by_id, u.full_name,"
-        " q.rejection_reason_id, r.text, q.first_message_at, q.decided_at,"
-        f" {first_reply('created_at')}"
-        f" FROM inquiries q{_clients(scope)}"
-        " JOIN channels h ON h.id = q.channel_id LEFT JOIN users u ON u.id = q.decided_by_id"
-        " LEFT JOIN reasons r ON r.id = q.rejection_reason_id"
-        f" WHERE {where(inquiry_conditions(scope, sql))} ORDER BY q.id",
-        sql.params,
-    )
-    clock = WorkClock(
-        scope.calendar,
-        scope.period.first - timedelta(days=1),
-        max(scope.now.astimezone(scope.calendar.zone).date(), scope.period.last)
-        + timedelta(days=1),
-    )
-
-    def minutes(start: datetime | None, end: datetime | None) -> float | None:
-        return None if start is None or end is None else clock.minutes(start, end)
-
-    out = []
-    for r in rows:
-        first, decided, replied = as_moment(r[8]), as_moment(r[9]), as_moment(r[10])
-        status = InquiryStatus(r[3])
-        out.append(
-            InquiryRow(
-                int(r[0]),
-                int(r[1]),
-                r[2],
-                status,
-                r[4],
-                r[5] or "",
-                r[6],
-                r[7] or "",
-                minutes(first, decided) if status == InquiryStatus.ACCEPTED else None,
-                minutes(first, replied),
-            )
-        )
-    return out
-
-
-def figures(rows: Iterable[InquiryRow], sla: int | None) -> ResponseFigures:
-    rows = list(rows)
-    by_status: dict[InquiryStatus, int] = defaultdict(int)
-    reasons: dict[int | None, ReasonCount] = {}
-    buckets = [0] * (len(BUCKETS) + 1)
-    answered = [r.first_response_minutes for r in rows if r.first_response_minutes is not None]
-    for row in rows:
-        by_status[row.status] += 1
-        if row.status == InquiryStatus.REJECTED:
-            old = reasons.get(row.reason_id, ReasonCount(row.reason_id, row.reason, 0))
-            reasons[row.reason_id] = ReasonCount(row.reason_id, row.reason, old.count + 1)
-    for value in answered:
-        buckets[bucket_of(value)] += 1
-    met = sum(1 for value in answered if sla is not None and value <= sla)
-    return ResponseFigures(
-        received=len(rows),
-        accepted=by_status[InquiryStatus.ACCEPTED],
-        rejected=by_status[InquiryStatus.REJECTED],
-        waiting=by_status[InquiryStatus.OPEN],
-        rejected_by_reason=sorted(reasons.values(), key=lambda r: (-r.count, r.reason)),
-        accept=spread([r.accept_minutes for r in rows if r.accept_minutes is not None]),
-        first_response=spread(answered),
-        buckets=tuple(buckets),
-        sla_met=met,
-        sla_share=share(met, len(answered)) if sla is not None else None,
-    )
-
-
-def _grouped(rows: list[InquiryRow], key: str) -> dict[int | None, list[InquiryRow]]:
-    grouped: dict[int | None, list[InquiryRow]] = defaultdict(list)
-    for row in rows:
-        grouped[getattr(row, key)].append(row)
-    return grouped
-
-
-def _groups(rows: list[InquiryRow], key: str, name: str, sla: int | None) -> list[InquiryGroup]:
-    names = {getattr(row, key): getattr(row, name) for row in rows}
-    return sorted(
-        (InquiryGroup(k, names[k], figures(v, sla)) for k, v in _grouped(rows, key).items()),
-        key=lambda g: (g.key is None, g.name),
-    )
 
 
 @dataclass
@@ -289,7 +182,7 @@ async def _counts(scope: Scope) -> list[tuple]:  # type: ignore[type-arg]
     rows = await query(
         "SELECT q.channel_id, q.decided_by_id, q.status, q.rejection_reason_id,"
         f" {bucket_sql('q.first_reply_minutes')}, COUNT(*), SUM({_met(sql, scope.sla_minutes)})"
-        f" FROM inquiries q{_clients(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
+        f" FROM inquiries q{clients_join(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
         " GROUP BY q.channel_id, q.decided_by_id, q.status, q.rejection_reason_id,"
         f" {bucket_sql('q.first_reply_minutes')}",
         sql.params,
@@ -304,7 +197,7 @@ async def _spreads(scope: Scope, column: str) -> dict[tuple[int, int | None], Sp
     conditions = [*inquiry_conditions(scope, sql), f"q.{column} IS NOT NULL"]
     inner = (
         "WITH kept AS (SELECT q.channel_id AS c, q.decided_by_id AS d,"
-        f" q.{column} AS x FROM inquiries q{_clients(scope)} WHERE {where(conditions)})"
+        f" q.{column} AS x FROM inquiries q{clients_join(scope)} WHERE {where(conditions)})"
         " SELECT 0 AS k1, 0 AS k2, x AS v FROM kept UNION ALL SELECT 1, c, x FROM kept"
         " UNION ALL SELECT 2, d, x FROM kept"
     )
@@ -370,10 +263,12 @@ async def inquiries(report_filter: ReportFilter, *, actor: User) -> InquiriesRep
     if await kept_minutes.ready(scope.calendar):
         total, channels, managers = await _kept_figures(scope)
     else:  # the old way, from every row, until the worker has counted them
-        rows = await read_rows(scope)
-        total = figures(rows, sla)
-        channels = _groups(rows, "channel_id", "channel", sla)
-        managers = _groups(rows, "manager_id", "manager", sla)
+        from crm.reports import inquiry_rows  # it uses this module
+
+        rows = await inquiry_rows.read_rows(scope)
+        total = inquiry_rows.figures(rows, sla)
+        channels = inquiry_rows.groups(rows, "channel_id", "channel", sla)
+        managers = inquiry_rows.groups(rows, "manager_id", "manager", sla)
     return InquiriesReport(
         scope.period, sla, total, channels, managers, await next_response_of(scope)
     )
@@ -390,11 +285,13 @@ async def by_manager(scope: Scope) -> dict[int, ManagerFigures]:
     """Each deciding manager's accepted and rejected inquiries and first responses (for
     crm.reports.managers)."""
     if not await kept_minutes.ready(scope.calendar):
-        return _by_manager_from_rows(await read_rows(scope))
+        from crm.reports import inquiry_rows  # it uses this module
+
+        return inquiry_rows.by_manager(await inquiry_rows.read_rows(scope))
     sql = Sql()
     rows = await query(
         "SELECT q.decided_by_id, q.status, COUNT(*)"
-        f" FROM inquiries q{_clients(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
+        f" FROM inquiries q{clients_join(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
         " AND q.decided_by_id IS NOT NULL GROUP BY q.decided_by_id, q.status",
         sql.params,
     )
@@ -410,46 +307,6 @@ async def by_manager(scope: Scope) -> dict[int, ManagerFigures]:
         )
         for m, c in counts.items()
     }
-
-
-def _by_manager_from_rows(rows: list[InquiryRow]) -> dict[int, ManagerFigures]:
-    out = {}
-    for manager_id, group in _grouped(rows, "manager_id").items():
-        if manager_id is None:
-            continue
-        answered = [r.first_response_minutes for r in group if r.first_response_minutes is not None]
-        out[manager_id] = ManagerFigures(
-            sum(1 for r in group if r.status == InquiryStatus.ACCEPTED),
-            sum(1 for r in group if r.status == InquiryStatus.REJECTED),
-            spread(answered),
-        )
-    return out
-
-
-def _matches(row: InquiryRow, figure: str, key: int | None, sla: int | None) -> bool:
-    if figure == RECEIVED:
-        return True
-    if figure in (ACCEPTED, REJECTED, WAITING):
-        wanted = {
-            ACCEPTED: InquiryStatus.ACCEPTED,
-            REJECTED: InquiryStatus.REJECTED,
-            WAITING: InquiryStatus.OPEN,
-        }
-        return row.status == wanted[figure]
-    if figure == REASON:
-        return row.status == InquiryStatus.REJECTED and row.reason_id == (key or None)
-    if figure == UNANSWERED:
-        return row.first_response_minutes is None
-    minutes = row.first_response_minutes
-    if minutes is None:
-        return False
-    if figure == BUCKET:
-        return bucket_of(minutes) == key
-    if figure == ANSWERED:  # the first responses counted in the medians
-        return True
-    if figure == SLA_MET:
-        return sla is not None and minutes <= sla
-    return sla is not None and minutes > sla  # SLA_MISSED
 
 
 async def drill(
@@ -469,12 +326,14 @@ async def drill(
         raise unknown_figure()
     scope = await scope_for(report_filter, actor)
     if not await kept_minutes.ready(scope.calendar):  # the old way
+        from crm.reports import inquiry_rows  # it uses this module
+
         ids = [
             row.id
-            for row in await read_rows(scope)
+            for row in await inquiry_rows.read_rows(scope)
             if (channel_id is None or row.channel_id == channel_id)
             and (manager_id is None or row.manager_id == (manager_id or None))
-            and _matches(row, figure, key, scope.sla_minutes)
+            and inquiry_rows.matches(row, figure, key, scope.sla_minutes)
         ]
         return await page_of_ids(RecordKind.INQUIRIES, ids, page=page, per_page=per_page)
     sql = Sql()
@@ -486,7 +345,7 @@ async def drill(
             f"q.decided_by_id = {sql(manager_id)}" if manager_id else "q.decided_by_id IS NULL"
         )
     conditions += _figure_conditions(sql, figure, key, scope.sla_minutes)
-    inner = f"SELECT q.id FROM inquiries q{_clients(scope)} WHERE {where(conditions)}"
+    inner = f"SELECT q.id FROM inquiries q{clients_join(scope)} WHERE {where(conditions)}"
     return await page_of(
         RecordKind.INQUIRIES,
         sql,
