@@ -88,12 +88,18 @@ class InquiryGroup:
 
 
 @dataclass(frozen=True)
-class InquiriesReport:
+class InquiryFigures:
+    """The report without its next-response section (the dashboard's figures)."""
+
     period: Period
     sla_minutes: int | None
     total: ResponseFigures
     channels: list[InquiryGroup]
     managers: list[InquiryGroup]
+
+
+@dataclass(frozen=True)
+class InquiriesReport(InquiryFigures):
     next_response: NextResponse  # later customer messages (crm.reports.next_response)
 
 
@@ -257,8 +263,7 @@ async def _kept_figures(
     return totals, sorted(by_channel, key=order), sorted(by_manager, key=order)
 
 
-async def inquiries(report_filter: ReportFilter, *, actor: User) -> InquiriesReport:
-    scope = await scope_for(report_filter, actor)
+async def _figures(scope: Scope) -> InquiryFigures:
     sla = scope.sla_minutes
     if await kept_minutes.ready(scope.calendar):
         total, channels, managers = await _kept_figures(scope)
@@ -269,9 +274,19 @@ async def inquiries(report_filter: ReportFilter, *, actor: User) -> InquiriesRep
         total = inquiry_rows.figures(rows, sla)
         channels = inquiry_rows.groups(rows, "channel_id", "channel", sla)
         managers = inquiry_rows.groups(rows, "manager_id", "manager", sla)
-    return InquiriesReport(
-        scope.period, sla, total, channels, managers, await next_response_of(scope)
-    )
+    return InquiryFigures(scope.period, sla, total, channels, managers)
+
+
+async def inquiry_figures(report_filter: ReportFilter, *, actor: User) -> InquiryFigures:
+    """The report's figures without the next-response section."""
+    return await _figures(await scope_for(report_filter, actor))
+
+
+async def inquiries(report_filter: ReportFilter, *, actor: User) -> InquiriesReport:
+    scope = await scope_for(report_filter, actor)
+    # at once on PostgreSQL: the later messages' waits take the longer
+    found, later = await gather(_figures(scope), next_response_of(scope))
+    return InquiriesReport(**vars(found), next_response=later)
 
 
 @dataclass(frozen=True)

@@ -137,19 +137,11 @@ def count_minutes(calendar: WorkCalendar, rows: list[tuple[Any, ...]]) -> list[_
         min(moments).astimezone(zone).date() - timedelta(days=1),
         max(moments).astimezone(zone).date() + timedelta(days=1),
     )
-    out = []
+    out, accepted = [], InquiryStatus.ACCEPTED.value
     for id_, status, first, decided, replied in read:
         assert first is not None
-        accepted = status == InquiryStatus.ACCEPTED.value and decided is not None
-        out.append(
-            _Counted(
-                id_,
-                status,
-                replied,
-                clock.minutes(first, decided) if accepted and decided else None,
-                None if replied is None else clock.minutes(first, replied),
-            )
-        )
+        accept, reply = clock.minutes_from(first, decided if status == accepted else None, replied)
+        out.append(_Counted(id_, status, replied, accept, reply))
     return out
 
 
