@@ -30,8 +30,8 @@ from crm.reports import kept_minutes
 from crm.reports.drill import DrillDown, RecordKind, page_of, page_of_ids, unknown_figure
 from crm.reports.filters import Period, ReportFilter
 from crm.reports.next_response import NextResponse, next_response_of
-from crm.reports.scope import Scope, Sql, gather, scope_for, where
-from crm.reports.stats import Spread, grouped_quantiles, share
+from crm.reports.scope import Scope, Sql, dialect, gather, scope_for, where
+from crm.reports.stats import Spread, grouped_quantiles, share, spread
 from crm.rows import query
 
 BUCKETS = (5, 15, 60, 240, 1440)  # upper bounds in minutes: <5, 5-15, 15-60, 1-4 h, 4-24 h, >24 h
@@ -196,9 +196,13 @@ async def _counts(scope: Scope) -> list[tuple]:  # type: ignore[type-arg]
     return [tuple(r) for r in rows]
 
 
-async def _spreads(scope: Scope, column: str) -> dict[tuple[int, int | None], Spread]:
+Spreads = dict[tuple[int, int | None], Spread]
+SPREAD_COLUMNS = ("accept_minutes", "first_reply_minutes")
+
+
+async def _spreads(scope: Scope, column: str) -> Spreads:
     """Median and p90 of a kept column: in total (0, 0), per channel (1, id), per manager
-    (2, id or None)."""
+    (2, id or None). PostgreSQL computes them where the values are."""
     sql = Sql()
     conditions = [*inquiry_conditions(scope, sql), f"q.{column} IS NOT NULL"]
     inner = (
@@ -209,6 +213,32 @@ async def _spreads(scope: Scope, column: str) -> dict[tuple[int, int | None], Sp
     )
     found = await grouped_quantiles(inner, sql.params, keys=2)
     return {(int(k[0]), k[1]): value for k, value in found.items()}
+
+
+async def _both_spreads(scope: Scope) -> list[Spreads]:
+    """`_spreads` of SPREAD_COLUMNS; on SQLite (no percentile function) from one read of
+    the values, grouped three ways here."""
+    if dialect() == "postgres":
+        return await gather(*(_spreads(scope, column) for column in SPREAD_COLUMNS))
+    sql = Sql()
+    values = ", ".join(f"q.{column}" for column in SPREAD_COLUMNS)
+    nulls = " OR ".join(f"q.{column} IS NOT NULL" for column in SPREAD_COLUMNS)
+    rows = await query(
+        f"SELECT q.channel_id, q.decided_by_id, {values} FROM inquiries q{clients_join(scope)}"
+        f" WHERE {where([*inquiry_conditions(scope, sql), f'({nulls})'])}",
+        sql.params,
+    )
+    out = []
+    for index in range(len(SPREAD_COLUMNS)):
+        groups: dict[tuple[int, int | None], list[float]] = defaultdict(list)
+        for row in rows:
+            value = row[2 + index]
+            if value is not None:
+                groups[(0, 0)].append(value)
+                groups[(1, row[0])].append(value)
+                groups[(2, row[1])].append(value)
+        out.append({key: spread(group) for key, group in groups.items()})
+    return out
 
 
 async def _names(table: str, column: str, ids: set[int]) -> dict[int, str]:
@@ -225,11 +255,7 @@ async def _kept_figures(
     scope: Scope,
 ) -> tuple[ResponseFigures, list[InquiryGroup], list[InquiryGroup]]:
     """The report's figures grouped in SQL over the kept minutes."""
-    counts, accept, first = await gather(
-        _counts(scope),
-        _spreads(scope, "accept_minutes"),
-        _spreads(scope, "first_reply_minutes"),
-    )
+    counts, (accept, first) = await gather(_counts(scope), _both_spreads(scope))
     total, channels = _Tally(), defaultdict[int, _Tally](_Tally)
     managers: dict[int | None, _Tally] = defaultdict(_Tally)
     for channel_id, manager_id, status, reason, bucket, n, met in counts:
@@ -304,13 +330,16 @@ async def by_manager(scope: Scope) -> dict[int, ManagerFigures]:
 
         return inquiry_rows.by_manager(await inquiry_rows.read_rows(scope))
     sql = Sql()
-    rows = await query(
-        "SELECT q.decided_by_id, q.status, COUNT(*)"
-        f" FROM inquiries q{clients_join(scope)} WHERE {where(inquiry_conditions(scope, sql))}"
-        " AND q.decided_by_id IS NOT NULL GROUP BY q.decided_by_id, q.status",
-        sql.params,
+    conditions = [*inquiry_conditions(scope, sql), "q.decided_by_id IS NOT NULL"]
+    source = f"FROM inquiries q{clients_join(scope)} WHERE {where(conditions)}"
+    rows, spreads = await gather(
+        query(f"SELECT q.decided_by_id, q.status, COUNT(*) {source} GROUP BY 1, 2", sql.params),
+        grouped_quantiles(
+            f"SELECT q.decided_by_id AS k1, q.first_reply_minutes AS v {source}"
+            " AND q.first_reply_minutes IS NOT NULL",
+            sql.params,
+        ),
     )
-    spreads = await _spreads(scope, "first_reply_minutes")
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for manager_id, status, n in rows:
         counts[int(manager_id)][status] = int(n)
@@ -318,7 +347,7 @@ async def by_manager(scope: Scope) -> dict[int, ManagerFigures]:
         m: ManagerFigures(
             c[InquiryStatus.ACCEPTED.value],
             c[InquiryStatus.REJECTED.value],
-            spreads.get((2, m), Spread()),
+            spreads.get((m,), Spread()),
         )
         for m, c in counts.items()
     }
