@@ -201,23 +201,28 @@ SPREAD_COLUMNS = ("accept_minutes", "first_reply_minutes")
 
 
 async def _spreads(scope: Scope, column: str) -> Spreads:
-    """Median and p90 of a kept column: in total (0, 0), per channel (1, id), per manager
-    (2, id or None). PostgreSQL computes them where the values are."""
+    """PostgreSQL: median and p90 of a kept column in one pass, in total (0, 0), per
+    channel (1, id) and per manager (2, id or None)."""
     sql = Sql()
     conditions = [*inquiry_conditions(scope, sql), f"q.{column} IS NOT NULL"]
-    inner = (
-        "WITH kept AS (SELECT q.channel_id AS c, q.decided_by_id AS d,"
-        f" q.{column} AS x FROM inquiries q{clients_join(scope)} WHERE {where(conditions)})"
-        " SELECT 0 AS k1, 0 AS k2, x AS v FROM kept UNION ALL SELECT 1, c, x FROM kept"
-        " UNION ALL SELECT 2, d, x FROM kept"
+    rows = await query(
+        "SELECT GROUPING(q.channel_id), GROUPING(q.decided_by_id), q.channel_id,"
+        f" q.decided_by_id, COUNT(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY q.{column}),"
+        f" percentile_cont(0.9) WITHIN GROUP (ORDER BY q.{column})"
+        f" FROM inquiries q{clients_join(scope)} WHERE {where(conditions)}"
+        " GROUP BY GROUPING SETS ((), (q.channel_id), (q.decided_by_id))",
+        sql.params,
     )
-    found = await grouped_quantiles(inner, sql.params, keys=2)
-    return {(int(k[0]), k[1]): value for k, value in found.items()}
+    out: Spreads = {}
+    for no_channel, no_manager, channel, manager, n, median, p90 in rows:
+        key = (0, 0) if no_channel and no_manager else (2, manager) if no_channel else (1, channel)
+        out[key] = Spread(int(n), float(median), float(p90))
+    return out
 
 
 async def _both_spreads(scope: Scope) -> list[Spreads]:
     """`_spreads` of SPREAD_COLUMNS; on SQLite (no percentile function) from one read of
-    the values, grouped three ways here."""
+    the values, grouped three ways here (interpolated as percentile_cont: crm.reports.stats)."""
     if dialect() == "postgres":
         return await gather(*(_spreads(scope, column) for column in SPREAD_COLUMNS))
     sql = Sql()
