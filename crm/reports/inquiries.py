@@ -215,6 +215,8 @@ async def _spreads(scope: Scope, column: str) -> Spreads:
     )
     out: Spreads = {}
     for no_channel, no_manager, channel, manager, n, median, p90 in rows:
+        if not n:  # the total of no rows
+            continue
         key = (0, 0) if no_channel and no_manager else (2, manager) if no_channel else (1, channel)
         out[key] = Spread(int(n), float(median), float(p90))
     return out
