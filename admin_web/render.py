@@ -22,6 +22,7 @@ from crm import labels, models
 from crm.i18n import format_date, format_datetime, format_money, pick_locale, translations
 from crm.models import User
 from crm.normalize import storable
+from crm.regions import zone_choices
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STASH_SKIP = frozenset({CSRF_FIELD, "_back", "password", "token", "secret", "confirmation"})
@@ -96,6 +97,18 @@ def _tzname(context: Any, name: str | None) -> str:
 
 
 @jinja2.pass_context
+def _zone_choices(context: Any, current: str | None = None) -> list[tuple[str, str]]:
+    """(zone, "UTC+03:00 Москва") for a time zone select (crm.regions.zone_choices)."""
+    out = []
+    for zone, minutes in zone_choices(current):
+        sign = "+" if minutes >= 0 else "\u2212"
+        hours, rest = divmod(abs(minutes), 60)
+        place = _tzname(context, zone) if zone != "UTC" else ""
+        out.append((zone, f"UTC{sign}{hours:02d}:{rest:02d} {place}".strip()))
+    return out
+
+
+@jinja2.pass_context
 def _date(context: Any, value: date | None) -> str:
     return format_date(value, context.get("locale")) if value else ""
 
@@ -154,6 +167,7 @@ def setup(app: web.Application) -> None:
     env.filters["money"] = _money
     env.filters["amount_input"] = _amount_input
     env.globals["maxlength"] = max_length
+    env.globals["zone_choices"] = _zone_choices
     env.filters["num"] = _number
     env.globals.update(  # the reader's words for stored values (crm.labels)
         label=_label,

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     pages.add_argument("--seed", type=int, default=1)
     pages.add_argument("--runs", type=int, default=7)
     pages.add_argument("--warmup", type=int, default=2)
-    pages.add_argument("--deep-page", type=int, default=500)
+    pages.add_argument("--deep-page", type=int, default=500, help="reached by its cursor")
     pages.add_argument("--only", nargs="*", help="cases whose name holds one of these")
     pages.add_argument("--results", help="write the figures into this markdown file")
     live = sub.add_parser("live", help="webhook to the web desks and the manager's card")

@@ -22,6 +22,7 @@ from bench.domain_data import ensure_database, populate
 from bench.ingest import ROOT, free_port, stop, wait_http
 from bench.results import write_block
 from crm import apikeys, db
+from crm.client_pages import Cursor
 from crm.config import normalize_db_url
 from crm.models import (
     ApiKey,
@@ -69,6 +70,7 @@ class Samples:
     email: str
     client_id: int
     counts: dict[str, int]
+    deep_after: str = ""  # the cursor (crm.client_pages) of the deep page by name
 
 
 def cases(s: Samples, deep_page: int) -> list[Case]:
@@ -95,10 +97,10 @@ def cases(s: Samples, deep_page: int) -> list[Case]:
     for sort in ("-name", "last_contact", "-last_contact", "responsible", "created", "-created"):
         found.append(Case(f"clients: sort {sort}", "/clients" + q(sort=sort), None))
     found += [
-        Case(
+        Case(  # the page the pages' "Next" links reach (keyset: after the page before's last)
             f"clients: page {deep_page}",
-            "/clients" + q(page=deep_page),
-            "/clients" + q(page=deep_page),
+            "/clients" + q(after=s.deep_after),
+            "/clients" + q(after=s.deep_after),
         ),
         Case("search: name part", "/clients" + q(q=s.name_part), "/clients" + q(q=s.name_part)),
         Case("search: phone", "/clients" + q(q=s.phone), "/clients" + q(q=s.phone)),
@@ -110,6 +112,18 @@ def cases(s: Samples, deep_page: int) -> list[Case]:
         Case("desk (inbox)", "/inbox", "/conversations"),
     ]
     return found
+
+
+async def deep_cursor(deep_page: int, per_page: int = 50) -> str:
+    """The cursor after the last client of page `deep_page - 1` of the whole list by name."""
+    last = (
+        await Client.filter(merged_into_id=None)
+        .order_by("name", "id")
+        .offset(max(0, (deep_page - 1) * per_page - 1))
+        .first()
+    )
+    assert last is not None, "fewer clients than the deep page needs"
+    return Cursor("name", last.name, last.id).text()
 
 
 async def prepare(conn_url: str) -> tuple[Samples, dict[str, str]]:
@@ -281,6 +295,7 @@ async def run(args: argparse.Namespace) -> int:
     async with db.session(url):
         await populate(args.clients, args.seed)
         samples, keys = await prepare(url)
+        samples.deep_after = await deep_cursor(args.deep_page)
     print(
         f"as admin and {samples.manager_email}; name part {samples.name_part!r}, phone"
         f" {samples.phone}, INN {samples.inn}, email {samples.email}, card {samples.client_id}"

@@ -8,7 +8,7 @@ kept per database client, so a database initialised again starts afresh."""
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from crm.channels import channel_filter
 from crm.company import get_company
@@ -54,11 +54,22 @@ async def interest_owner(actor: User) -> int | None:
     return None if await sees_all_clients(actor) else actor.id
 
 
-async def interest_filter(actor: User) -> Q:
+async def interest_filter(actor: User, *, client: Client | None = None) -> Q:
+    """A filter over Interest for the deals `actor` may see. With `client` (the caller
+    filters that client's deals): the rule decided by that client's responsible, read
+    already, instead of the set of the owner's clients (hashing some 50,000 ids for one
+    client's deals)."""
     owner = await interest_owner(actor)
     if owner is None:
         return Q()
-    return Q(responsible_id=owner) | Q(client__responsible_id=owner)
+    if client is not None:
+        theirs_too = client.responsible_id == owner  # type: ignore[attr-defined]
+        return Q() if theirs_too else Q(responsible_id=owner)
+    # "or their client's responsible is the owner", as a set of the owner's client ids:
+    # PostgreSQL reads it once from an index (crm.desk_indexes) and checks each deal by
+    # hash, where a join to every client had it scan both tables (the board: 1.4 s)
+    theirs = Client.filter(responsible_id=owner).values("id")
+    return Q(responsible_id=owner) | Q(client_id__in=Subquery(theirs))
 
 
 def may_merge_clients(actor: User) -> bool:

@@ -3,8 +3,9 @@ responsible, relation type, kind or any custom field (list and flag fields by a 
 value), sorted by a known column with the id as the tie-break, in pages; and how many
 match: exact up to COUNT_CAP, past it "more than"; on PostgreSQL exact up to PG_EXACT and
 past it the planner's estimate (for the whole unfiltered list pg_class.reltuples, for a
-filtered one the EXPLAIN of its query), since an exact count of a million rows takes longer
-than the page. The pages say which ("about N (an estimate)")."""
+filtered one the EXPLAIN of its query, asked first), since an exact count of a million rows
+takes longer than the page. The pages say which ("about N (an estimate)"); a first page
+that holds every match is its own exact count (the views pass it)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from typing import Any, cast
 
 from tortoise import connections
 from tortoise.expressions import Q, RawSQL, Subquery
-from tortoise.functions import Max
 from tortoise.queryset import QuerySet
 
 from crm import normalize
 from crm.access import client_filter, sees_all_clients
+from crm.client_pages import Cursor, cursor_of, keyset_page
 from crm.errors import ValidationFailed
 from crm.fields import option_maps, parse_value
 from crm.i18n import N_
+from crm.last_contact import NEVER
 from crm.models import (
     Client,
     ClientClass,
@@ -31,8 +33,6 @@ from crm.models import (
     FieldDefinition,
     FieldType,
     FieldValue,
-    Interaction,
-    InteractionState,
     RelationType,
     SegmentMember,
     User,
@@ -42,16 +42,12 @@ MAX_PAGE = 200
 COUNT_CAP = 10_000  # matching clients counted exactly; past it the page says "more than"
 PG_EXACT = 1_000  # on PostgreSQL, counted exactly up to this; past it the planner's estimate
 
-# The moment of the last done interaction (a done one's sort_at is its done_at: the
-# (client_id, state, sort_at) index answers each client with one probe); never contacted
-# sorts as the oldest.
-_LAST_CONTACT = (
-    "(SELECT MAX(i.sort_at) FROM interactions i"
-    " WHERE i.client_id = clients.id AND i.state = 'done')"
-)
+# The moment of the last done interaction, kept on the client (crm.last_contact: never
+# contacted is 1900-01-01, the oldest). Pages are read by crm.client_pages along indexes;
+# these terms order the export and a page asked for by number.
 _SORT_TERMS = {
     "name": RawSQL("clients.name"),
-    "last_contact": RawSQL(f"COALESCE({_LAST_CONTACT}, '1900-01-01')"),
+    "last_contact": RawSQL("clients.last_contact_at"),
     "responsible": RawSQL(
         "COALESCE((SELECT u.full_name FROM users u WHERE u.id = clients.responsible_id), '')"
     ),
@@ -233,16 +229,18 @@ def sorted_query(query: QuerySet[Client], sort: str) -> QuerySet[Client]:
 
 
 async def last_contacts(client_ids: list[int]) -> dict[int, Any]:
-    """Each client's last done interaction moment (the clients never contacted left out)."""
+    """Each client's last contact (crm.last_contact; the clients never contacted left out)."""
     if not client_ids:
         return {}
-    rows = (
-        await Interaction.filter(client_id__in=client_ids, state=InteractionState.DONE)
-        .group_by("client_id")
-        .annotate(last=Max("done_at"))
-        .values_list("client_id", "last")
+    rows = await Client.filter(id__in=client_ids, last_contact_at__gt=NEVER).values_list(
+        "id", "last_contact_at"
     )
-    return {cid: last for cid, last in rows if last is not None}
+    return dict(rows)
+
+
+def shown_contacts(rows: list[Client]) -> dict[int, Any]:
+    """`last_contacts` of clients already read."""
+    return {c.id: c.last_contact_at for c in rows if c.last_contact_at > NEVER}
 
 
 async def count_clients(actor: User, filters: ClientFilters) -> Total:
@@ -262,17 +260,31 @@ async def count_clients(actor: User, filters: ClientFilters) -> Total:
     query = await client_query(actor, filters)
     postgres = conn.capabilities.dialect == "postgres"
     cap = min(COUNT_CAP, PG_EXACT) if postgres else COUNT_CAP
+    planned = await _planned_rows(query) if postgres else 0
+    if planned > cap:
+        # Counting on to COUNT_CAP cost 300 ms of a 350 ms page on a million clients
+        # (bench/desk.py), and a manager's first PG_EXACT matches of a rare filter still
+        # read 40,000 rows: the planner's estimate when it expects more than PG_EXACT.
+        return Total(planned, estimate=True)
     ids = await query.limit(cap + 1).values_list("id", flat=True)
     if len(ids) <= cap:
         return Total(len(ids))
     if postgres:
-        # Counting on to COUNT_CAP cost 300 ms of a 350 ms page on a million clients
-        # (bench/desk.py): past PG_EXACT the planner's estimate of the filtered query.
-        _, plan = await conn.execute_query(f"EXPLAIN (FORMAT JSON) {query.sql(params_inline=True)}")
-        document = plan[0][0]
-        rows = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
-        return Total(max(int(rows["Plan Rows"]), cap + 1), estimate=True)
+        return Total(max(planned, cap + 1), estimate=True)
     return Total(COUNT_CAP, more=True)
+
+
+async def _planned_rows(query: QuerySet[Client]) -> int:
+    """The rows PostgreSQL's planner expects `query` to give (EXPLAIN: nothing is run)."""
+    # Bound as the query runs: inlined, a list field's subquery kept its $ marks.
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    conn = connections.get("default")
+    _, plan = await conn.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", list(params))
+    document = plan[0][0]
+    rows = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    return int(rows["Plan Rows"])
 
 
 async def find_clients(
@@ -282,17 +294,31 @@ async def find_clients(
     page: int = 1,
     per_page: int = 50,
     sort: str = "name",
+    after: str | None = None,
 ) -> tuple[list[Client], bool]:
-    """One page of matching clients in `sort` order, and whether another page follows."""
+    """One page of matching clients in `sort` order, and whether another page follows.
+
+    The page after `after` (a `next_cursor` of this sort; anything else: the first page)
+    is read by keyset (crm.client_pages), as is the first; a page by number past the first
+    skips the rows before it (the pages' links use cursors)."""
     if page < 1 or not 1 <= per_page <= MAX_PAGE:
         raise ValidationFailed.field("page", N_("Out of range"))
-    query = sorted_query(await client_query(actor, filters), sort)
-    rows = (
-        await query.offset((page - 1) * per_page)
-        .limit(per_page + 1)
-        .prefetch_related("tags", "responsible")
-    )
+    sort_order(sort)
+    query = (await client_query(actor, filters)).prefetch_related("tags", "responsible")
+    cursor = Cursor.read(after, sort)
+    if cursor is not None or page == 1:
+        only = filters.responsible_id
+        if only is None and not await sees_all_clients(actor):
+            only = actor.id  # a manager's list is their own clients
+        rows = await keyset_page(query, sort, cursor, per_page + 1, responsible=only)
+    else:
+        rows = await sorted_query(query, sort).offset((page - 1) * per_page).limit(per_page + 1)
     return rows[:per_page], len(rows) > per_page
+
+
+def next_cursor(rows: list[Client], sort: str, has_more: bool) -> str | None:
+    """The `after` of the page following `rows` (None when none follows)."""
+    return cursor_of(rows[-1], sort).text() if has_more and rows else None
 
 
 async def matching_ids(actor: User, filters: ClientFilters, limit: int = 100_000) -> list[int]:

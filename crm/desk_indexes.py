@@ -67,6 +67,26 @@ INDEXES: list[DeskIndex] = [
     # migration 0012's (crm.desk_list's keyset paging)
 ]
 
+# Migration 0019 (`create_later`): the list by last contact (crm.last_contact), whole or a
+# manager's; a user's clients in id order, every one (crm.client_pages reads the list by
+# responsible a user at a time; crm.access hashes a manager's client ids from it, read
+# from the index alone); the board's index again with each deal's client, so that a
+# manager's columns (their deals and their clients' deals) are read from the index alone.
+LATER: list[DeskIndex] = [
+    DeskIndex("clients_live_last_contact", "clients", "last_contact_at, id", LIVE),
+    DeskIndex(
+        "clients_live_mine_last_contact", "clients", "responsible_id, last_contact_at, id", LIVE
+    ),
+    DeskIndex("clients_by_responsible", "clients", "responsible_id, id"),
+    DeskIndex(
+        "interests_board_clients",
+        "interests",
+        "scenario_id, status, stage_id, updated_at, id",
+        include="currency, amount, responsible_id, client_id",
+    ),
+]
+REPLACED = ["interests_board"]  # by interests_board_clients
+
 TRIGRAM: list[DeskIndex] = [
     DeskIndex("clients_name_trgm", "clients USING gin", "UPPER(name) gin_trgm_ops"),
     DeskIndex("clients_legal_name_trgm", "clients USING gin", "UPPER(legal_name) gin_trgm_ops"),
@@ -101,6 +121,25 @@ async def create(conn: BaseDBAsyncClient) -> None:
             "ANALYZE clients; ANALYZE client_tags; ANALYZE field_values; ANALYZE interests;"
             " ANALYZE conversations; ANALYZE contact_persons"
         )
+
+
+async def create_later(conn: BaseDBAsyncClient) -> None:
+    """LATER's indexes (idempotent)."""
+    for index in LATER:
+        await conn.execute_script(index.sql(conn.capabilities.dialect))
+    for name in REPLACED:
+        await conn.execute_script(f"DROP INDEX IF EXISTS {name}")
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script("ANALYZE clients; ANALYZE interests")
+
+
+async def drop_later(conn: BaseDBAsyncClient) -> None:
+    dialect = conn.capabilities.dialect
+    for index in INDEXES:
+        if index.name in REPLACED:
+            await conn.execute_script(index.sql(dialect))
+    for index in LATER:
+        await conn.execute_script(f"DROP INDEX IF EXISTS {index.name}")
 
 
 async def drop(conn: BaseDBAsyncClient) -> None:

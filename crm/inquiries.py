@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from crm import clock
+from crm import clock, last_contact
 from crm.access import sees_all_clients
 from crm.channels import channel_condition, channel_filter
 from crm.errors import Conflict, NotFound, ValidationFailed
@@ -246,6 +246,9 @@ async def _feed_waiting_messages(inquiry: Inquiry, interest: Interest, channel: 
             for m in waiting[:200]
         ]
     )
+    if waiting:  # the client's last contact (crm.last_contact)
+        fed = max(m.sent_at or m.created_at for m in waiting[:200])
+        await last_contact.advance({interest.client_id: fed})  # type: ignore[attr-defined]
 
 
 async def reject_inquiry(inquiry_id: int, reason_id: int | None, *, actor: User) -> Inquiry:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from crm import clock
+from crm import clock, last_contact
 from crm.access import access_client, access_interest, sees_all_clients
 from crm.company import get_company
 from crm.errors import Conflict, NextStepRequired, NotFound, ValidationFailed
@@ -166,18 +166,21 @@ async def record_done(
         else:
             await access_client(actor, client_id)
     moment = utc(at or clock.now())
-    return await Interaction.create(
-        client_id=client_id,
-        interest_id=interest_id,
-        responsible_id=actor.id if actor else None,
-        kind=_kind(kind),
-        subject=subject.strip()[:300],
-        content=content,
-        state=InteractionState.DONE,
-        done_at=moment,
-        sort_at=moment,
-        message_id=message_id,
-    )
+    async with last_contact.atomic():
+        done = await Interaction.create(
+            client_id=client_id,
+            interest_id=interest_id,
+            responsible_id=actor.id if actor else None,
+            kind=_kind(kind),
+            subject=subject.strip()[:300],
+            content=content,
+            state=InteractionState.DONE,
+            done_at=moment,
+            sort_at=moment,
+            message_id=message_id,
+        )
+        await last_contact.advance({client_id: moment})
+    return done
 
 
 async def add_to_note(interaction_id: int, more: str, *, actor: User) -> Interaction:
@@ -240,6 +243,7 @@ async def complete_interaction(
         if result.strip():
             interaction.content = (interaction.content + "\n\n" + result.strip()).strip()
         await interaction.save()
+        await last_contact.advance({interaction.client_id: now})  # type: ignore[attr-defined]
         planned = None
         if next_plan is not None:
             planned = await _create_planned(
@@ -262,8 +266,12 @@ async def cancel_interaction(interaction_id: int, *, actor: User) -> Interaction
     interaction = await access_interaction(actor, interaction_id)
     if interaction.state == InteractionState.CANCELLED:
         return interaction
-    interaction.state = InteractionState.CANCELLED
-    await interaction.save(update_fields=["state", "updated_at"])
+    was_done = interaction.state == InteractionState.DONE
+    async with in_transaction():
+        interaction.state = InteractionState.CANCELLED
+        await interaction.save(update_fields=["state", "updated_at"])
+        if was_done:  # it may have been the last contact
+            await last_contact.recompute([interaction.client_id])  # type: ignore[attr-defined]
     return interaction
 
 
@@ -273,7 +281,12 @@ async def restore_interaction(interaction_id: int, *, actor: User) -> Interactio
     if interaction.state != InteractionState.CANCELLED:
         raise Conflict(N_("Only a cancelled interaction can be restored"))
     interaction.state = InteractionState.DONE if interaction.done_at else InteractionState.PLANNED
-    await interaction.save(update_fields=["state", "updated_at"])
+    async with in_transaction():
+        await interaction.save(update_fields=["state", "updated_at"])
+        if interaction.state == InteractionState.DONE:
+            await last_contact.advance(
+                {interaction.client_id: interaction.sort_at}  # type: ignore[attr-defined]
+            )
     return interaction
 
 

@@ -138,6 +138,8 @@ HISTORY_FIELDS: dict[str, Label] = {
     "position": NP_("history", "Position"),
     "phone": N_("Phone"),
     "email": N_("Email"),
+    "invoice": NP_("history", "Invoice"),
+    "payment": NP_("history", "Payment"),
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HISTORY_VALUES: dict[str, dict[str, Label]] = {

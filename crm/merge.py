@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
-from crm import clock, fields, normalize
+from crm import clock, fields, last_contact, normalize
 from crm.access import access_client, may_merge_clients
 from crm.errors import Conflict, CrmError, NotFound, PermissionDenied, ValidationFailed
 from crm.history import record_changes
@@ -230,6 +230,7 @@ async def merge_clients(
         moved["carried"] = sorted(d.key for d in plan.carried)
         merged.merged_into = survivor
         await merged.save(update_fields=["merged_into_id", "updated_at"])
+        await last_contact.recompute([survivor.id, merged.id])  # the interactions moved
         record = await MergeRecord.create(
             survivor=survivor, merged=merged, moved=moved, actor=actor
         )
@@ -376,6 +377,7 @@ async def undo_merge(record_id: int, *, actor: User) -> Client:
         if tag_ids:
             await survivor.tags.remove(*await Tag.filter(id__in=tag_ids))
         await Client.filter(id=merged_id).update(merged_into_id=None, updated_at=clock.now())
+        await last_contact.recompute([survivor.id, merged_id])  # the interactions moved back
         record.undone_at = clock.now()
         await record.save()
         before = {k: v[1] for k, v in restored.items()}

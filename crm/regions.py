@@ -50,6 +50,39 @@ REGION_TIMEZONES: dict[str, str] = {
 }
 
 
+# the zones next to Russia's that a company here most often works with, after Russia's own
+NEIGHBOUR_ZONES = (
+    "Europe/Minsk",
+    "Europe/Istanbul",
+    "Asia/Tbilisi",
+    "Asia/Yerevan",
+    "Asia/Baku",
+    "Asia/Almaty",
+    "Asia/Tashkent",
+    "Asia/Bishkek",
+    "Asia/Dubai",
+    "Europe/Berlin",
+    "Europe/London",
+    "UTC",
+)
+
+
+def zone_choices(current: str | None = None) -> list[tuple[str, int]]:
+    """The time zones a form offers, each with its UTC offset in minutes now: Russia's
+    (by offset), then NEIGHBOUR_ZONES, and `current` wherever it is not among them."""
+    now = datetime.now(ZoneInfo("UTC"))
+
+    def offset(zone: str) -> int:
+        delta = now.astimezone(ZoneInfo(zone)).utcoffset()
+        return int(delta.total_seconds() // 60) if delta else 0
+
+    russian = sorted(dict.fromkeys(REGION_TIMEZONES.values()), key=lambda z: (offset(z), z))
+    zones = [*russian, *(z for z in NEIGHBOUR_ZONES if z not in russian)]
+    if current and current not in zones and current in available_timezones():
+        zones.append(current)
+    return [(zone, offset(zone)) for zone in zones]
+
+
 def check_timezone(tz: str, *, field: str = "timezone") -> str:
     if tz not in available_timezones():
         raise ValidationFailed.field(field, N_("Unknown time zone: {value}"), value=tz)

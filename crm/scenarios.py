@@ -14,6 +14,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from crm import stage_moves
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_, gettext
 from crm.kept import Kept
@@ -160,8 +161,11 @@ async def reorder_stages(scenario_id: int, stage_ids: list[int], *, actor: User 
     stages = {s.id: s for s in await _read_stages(scenario_id)}
     if sorted(stage_ids) != sorted(stages):
         raise ValidationFailed.field("stage_ids", N_("Name every stage of the scenario once"))
+    reordered = stage_ids != list(stages)  # _read_stages gives them in their order
     async with in_transaction():
         await _renumber([stages[i] for i in stage_ids])
+        if reordered:  # the funnel's kept "moved on to a later stage" compares positions
+            await stage_moves.resettle_scenario(scenario_id)
     _stage_lists.forget()
 
 

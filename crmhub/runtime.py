@@ -25,7 +25,7 @@ from admin_web.keys import IMPORTS
 from admin_web.views.desk import WAKE_OUTBOX
 from admin_web.views.desk_live import inbox_listener
 from bot.app import ManagerBot, check_storage, fsm_storage
-from crm import db
+from crm import db, stage_moves
 from crm.config import Settings
 from crm.imports.files import forget_abandoned_uploads, forget_ended_imports
 from crm.reports.kept_minutes import settle_tick
@@ -41,6 +41,7 @@ IMPORT_FILES_TICK = 3600.0  # seconds
 RAW_EVENTS_TICK = 3600.0  # seconds
 SEGMENTS_TICK = 900.0  # seconds: the nightly ABC/XYZ classes and segments, once a night
 KEPT_MINUTES_TICK = 60.0  # seconds: the inquiries' kept figures (crm.reports.kept_minutes)
+STAGE_MOVES_TICK = 60.0  # seconds: the funnel's kept values, so a report has little to settle
 
 
 def build_scheduler(ticks: dict[str, tuple[Tick, float]]) -> AsyncIOScheduler:
@@ -143,6 +144,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             ticks["raw-events"] = (forget_raw, RAW_EVENTS_TICK)
             ticks["segments"] = (recompute_due, SEGMENTS_TICK)
             ticks["inquiry-minutes"] = (settle_tick, KEPT_MINUTES_TICK)
+            ticks["stage-moves"] = (stage_moves.settle, STAGE_MOVES_TICK)
         scheduler = build_scheduler(ticks)
         scheduler.start()
         if worker_role:  # raw events, the outbox, stage robots and pollers

@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
-from crm import clock
+from crm import clock, last_contact
 from crm.interactions import utc
 from crm.mailings import consent, results
 from crm.models import (
@@ -277,6 +277,10 @@ async def _write(
             outcomes[id(msg)] = out
         if feed:
             await Interaction.bulk_create(feed)
+            # the clients' last contact: one statement for the batch (crm.last_contact)
+            await last_contact.advance(
+                last_contact.latest((i.client_id, i.sort_at) for i in feed)  # type: ignore[attr-defined]
+            )
         by_moment: dict[tuple[object, datetime], list[int]] = {}
         for conversation_id, at in last_at.items():
             key = (at, first_at[conversation_id])

@@ -19,7 +19,7 @@ ALLOWED = frozenset(
         "Telegram VK Viber ВКонтакте CRM crmhub API IMAP SMTP SSL TLS STARTTLS CSV XLSX"
         " UTF Windows JSON ID IANA BotFather Callback Yandex Gmail Mail.ru ru en English"
         " email e-mail SMS TAB HTML URL OpenAPI UTF-8 utf-8 Windows-1251 cp1251 ABC-DEF"
-        " Excel https Bots Long Poll CRMHUB_PUBLIC_URL"
+        " Excel https Bots Long Poll CRMHUB_PUBLIC_URL UTC IP"
     ).split()
 )
 _ADDRESS = re.compile(

@@ -18,7 +18,7 @@ from crm.access import access_client, access_interest, interest_filter
 from crm.errors import ValidationFailed
 from crm.i18n import N_
 from crm.interactions import Plan, access_interaction
-from crm.models import Interest
+from crm.models import Client, Interest
 
 api = Api("interests")
 feed = Api("interactions")
@@ -114,7 +114,10 @@ def _plan(data: NextPlan) -> Plan:
 )
 async def list_interests(call: Call[None, InterestQuery]) -> web.StreamResponse:
     query = call.query
-    rows_query = Interest.filter(await interest_filter(call.user))
+    client = None
+    if query.client_id is not None:  # one client's deals: its responsible decides
+        client = await Client.filter(id=query.client_id).first() or Client(responsible_id=None)
+    rows_query = Interest.filter(await interest_filter(call.user, client=client))
     if query.status is not None:
         rows_query = rows_query.filter(status=query.status)
     if query.client_id is not None:

@@ -1,7 +1,7 @@
-"""/api/v1/invoices and /api/v1/payments: list, create and read the money facts of the
-deals the key's user may see (crm.money; a manager's own deals only). An amount is above
-zero and below a trillion, to the kopeck; a payment over what the invoice owes is refused
-(422 naming `amount`) unless `"overpayment": true`."""
+"""/api/v1/invoices and /api/v1/payments: list, create, read, correct and delete the money
+facts of the deals the key's user may see (crm.money; a manager's own deals only). An
+amount is above zero and below a trillion, to the kopeck; a payment over what the invoice
+owes is refused (422 naming `amount`) unless `"overpayment": true`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from admin_web.api.answers import PageOf
 from admin_web.api.base import page, plain
 from admin_web.api.declare import Api, Call, json
 from admin_web.api.types import Answer, Body, Id, Page, PerPage, Query, text_of
+from crm.errors import ValidationFailed
+from crm.i18n import N_
 from crm.models import Invoice, Payment
-from crm.money import invoices, payments
+from crm.money import corrections, invoices, payments
 
 invoices_api = Api("invoices")
 payments_api = Api("payments")
@@ -80,6 +82,18 @@ class NewPayment(Body):
     amount: PositiveAmount
     paid_on: Day | None = None
     overpayment: bool = Field(False, description="accept the part over what is owed")
+
+
+class InvoiceChanges(Body):
+    """An invoice corrected: a field left out stays as it is, `"due_on": null` removes the
+    due date; the amount not below what was paid on it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "14000.00"}]})
+
+    amount: PositiveAmount | None = None
+    number: Annotated[str, text_of(64)] | None = None
+    issued_on: Day | None = None
+    due_on: Day | None = None
 
 
 class InvoiceQuery(Query):
@@ -157,6 +171,24 @@ async def get_invoice(call: Call[None, None]) -> web.StreamResponse:
     return json(invoice_json(await invoices.access_invoice(call.user, call.id)))
 
 
+@invoices_api.patch("/invoices/{id}", "Correct an invoice", body=InvoiceChanges,
+                    answers={200: InvoiceAnswer})  # fmt: skip
+async def change_invoice(call: Call[InvoiceChanges, None]) -> web.StreamResponse:
+    changes = call.body.model_dump(exclude_unset=True)
+    for name in ("amount", "number", "issued_on"):
+        if name in changes and changes[name] is None:
+            raise ValidationFailed.field(name, N_("Required"))
+    invoice = await corrections.change_invoice(actor=call.user, invoice_id=call.id, **changes)
+    return json(invoice_json(invoice))
+
+
+@invoices_api.delete("/invoices/{id}", "Delete an invoice with no payments",
+                     answers={204: None})  # fmt: skip
+async def delete_invoice(call: Call[None, None]) -> web.StreamResponse:
+    await corrections.delete_invoice(actor=call.user, invoice_id=call.id)
+    return web.Response(status=204)
+
+
 @payments_api.get("/payments", "Payments", query=PaymentQuery, answers={200: PageOf[PaymentAnswer]})
 async def list_payments(call: Call[None, PaymentQuery]) -> web.StreamResponse:
     query = call.query
@@ -187,3 +219,10 @@ async def create_payment(call: Call[NewPayment, None]) -> web.StreamResponse:
 @payments_api.get("/payments/{id}", "A payment", answers={200: PaymentAnswer})
 async def get_payment(call: Call[None, None]) -> web.StreamResponse:
     return json(payment_json(await payments.access_payment(call.user, call.id)))
+
+
+@payments_api.delete("/payments/{id}", "Delete a payment (what it paid is owed again)",
+                     answers={204: None})  # fmt: skip
+async def delete_payment(call: Call[None, None]) -> web.StreamResponse:
+    await corrections.delete_payment(actor=call.user, payment_id=call.id)
+    return web.Response(status=204)

@@ -22,10 +22,12 @@ from crm import clients as client_service
 from crm.client_list import (
     SORT_KEYS,
     ClientFilters,
+    Total,
     count_clients,
     find_clients,
-    last_contacts,
     matching_ids,
+    next_cursor,
+    shown_contacts,
     sort_order,
 )
 from crm.errors import ValidationFailed
@@ -136,7 +138,9 @@ async def clients_page(request: web.Request) -> web.StreamResponse:
     filters = read_filters(request.query)
     sort = read_sort(request.query)
     page = _int(request.query.get("page")) or 1
-    rows, has_more = await find_clients(user, filters, page=max(page, 1), sort=sort)
+    after = str(request.query.get("after", ""))[:1000] or None
+    rows, has_more = await find_clients(user, filters, page=max(page, 1), sort=sort, after=after)
+    following = next_cursor(rows, sort, has_more)
     query = filter_query(request.query)
     sorted_query = {**query, "sort": sort} if sort != "name" else query
     definitions = await fields.definitions_for()
@@ -149,13 +153,20 @@ async def clients_page(request: web.Request) -> web.StreamResponse:
             "overdue": await overdue_clients([c.id for c in rows]),
             "page": page,
             "has_more": has_more,
+            "after": after,
+            "next_after": following,
             "filters": filters,
             "filter_query": query,
             "pager_base": "/clients?" + (urlencode(sorted_query) + "&" if sorted_query else ""),
             "sort_links": sort_links(query, sort),
             "sort_titles": SORT_TITLES,
-            "total": total_text(request, await count_clients(user, filters)),
-            "last_contact": await last_contacts([c.id for c in rows]),
+            "total": total_text(
+                request,
+                Total(len(rows))  # the whole list on its first page: counted already
+                if page == 1 and after is None and not has_more
+                else await count_clients(user, filters),
+            ),
+            "last_contact": shown_contacts(rows),
             "chosen": chosen,
             "request_sort": sort if sort != "name" else "",
             "export_query": urlencode(sorted_query),

@@ -25,7 +25,7 @@ from admin_web.render import flash, gettext_for, redirect, render
 from admin_web.views.desk_inquiries import inquiry_context
 from admin_web.views.desk_live import changed
 from crm.access import access_conversation
-from crm.conversation_notes import add_note, notes_of
+from crm.conversation_notes import add_note, change_note, delete_note, notes_of
 from crm.conversations import messages_of, queue_reply_once
 from crm.desk_list import mark_read
 from crm.email_threads import threads_of
@@ -146,6 +146,29 @@ async def note(request: web.Request) -> web.StreamResponse:
     await changed(request.app, "note", conversation_id)
     await flash(request, gettext_for(request, N_("The note is saved")))
     return redirect(f"/inbox/{conversation_id}#note")
+
+
+@routes.post(r"/inbox/{id:\d+}/notes/{note:\d+}/edit")
+async def note_edit(request: web.Request) -> web.StreamResponse:
+    """A note corrected by its author (or an admin)."""
+    user = require_user(request)
+    note_id = forms.match_int(request.match_info["note"])
+    form = await request.post()
+    text = form.get("text")
+    note = await change_note(user, note_id, text if isinstance(text, str) else "")
+    conversation_id: int = note.conversation_id  # type: ignore[attr-defined]
+    await changed(request.app, "note", conversation_id)
+    await flash(request, gettext_for(request, N_("The note is saved")))
+    return redirect(f"/inbox/{conversation_id}#note-{note_id}")
+
+
+@routes.post(r"/inbox/{id:\d+}/notes/{note:\d+}/delete")
+async def note_delete(request: web.Request) -> web.StreamResponse:
+    user = require_user(request)
+    conversation_id = await delete_note(user, forms.match_int(request.match_info["note"]))
+    await changed(request.app, "note", conversation_id)
+    await flash(request, gettext_for(request, N_("The note is deleted")))
+    return redirect(f"/inbox/{conversation_id}#messages")
 
 
 def thread(

@@ -44,6 +44,7 @@ def setup(app: web.Application) -> None:
     app[FANOUT] = Fanout(app[DESK_FEED])
     app[AUDIENCE] = Audience()
     app[CLOSING] = asyncio.Event()
+    app[PUBLISHER] = _Publisher(app)
     app.on_shutdown.append(_closing)
     app.on_cleanup.append(_close)
 
@@ -53,6 +54,7 @@ async def _closing(app: web.Application) -> None:
 
 
 async def _close(app: web.Application) -> None:
+    await app[PUBLISHER].drain()  # what the inbox noted last is published, not dropped
     await app[FANOUT].close()
     await app[DESK_FEED].close()
 
@@ -109,9 +111,12 @@ class _Publisher:
             await asyncio.shield(self._task)
 
 
+PUBLISHER = web.AppKey("desk_publisher", _Publisher)  # the inbox's events, off its path
+
+
 def inbox_listener(app: web.Application) -> events.Listener:
     """What the inbox tells (new customer messages, delivery statuses) as desk events."""
-    publisher = _Publisher(app)
+    publisher = app[PUBLISHER]
 
     async def listen(event: events.Event) -> None:
         if isinstance(event, events.InquiryDecided):

@@ -169,7 +169,9 @@ async def client_deals(query: CallbackQuery, action: Action, viewer: Viewer) -> 
     client = await access_client(viewer.user, action.int(0))
     found = (
         await Interest.filter(
-            await interest_filter(viewer.user), client_id=client.id, status=InterestStatus.OPEN
+            await interest_filter(viewer.user, client=client),
+            client_id=client.id,
+            status=InterestStatus.OPEN,
         )
         .order_by("-updated_at")
         .limit(20)

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from tortoise import connections
 
-from crm import clock
+from crm import clock, last_contact, stage_moves
 from crm.company import get_company, work_calendar
 from crm.demo.desk import desk_rows
 from crm.demo.reference import prepare
@@ -55,6 +55,7 @@ async def generate(
     setup = await prepare()
     conn = connections.get("default")
     builder = Builder(random.Random(seed), setup, await next_ids(conn), moment)
+    _, before = await conn.execute_query("SELECT COALESCE(MAX(id), 0) FROM clients")
     counts: Counter[str] = Counter()
     async with conn.acquire_connection() as raw:
         postgres = conn.capabilities.dialect == "postgres"
@@ -72,6 +73,8 @@ async def generate(
     # the inquiries' kept figures (crm.reports.kept_minutes), as the worker would keep them
     await kept_minutes.backfill_first_replies(conn)
     await kept_minutes.settle(work_calendar(await get_company()))
+    await stage_moves.settle(analyze=True)  # the funnel's kept values of the moves written
+    await last_contact.backfill(conn, since_client=int(before[0][0]))  # written in bulk
     return {"users": setup.created_users, **{table: counts[table] for table in COLUMNS}}
 
 

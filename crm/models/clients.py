@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.indexes import Index
 
-from crm.models.base import Timestamped
+from crm.models.base import Timestamped, UtcDatetimeField
 
 if TYPE_CHECKING:
     from crm.models.users import User
+
+
+# A client never contacted: their last contact sorts as the oldest (crm.last_contact).
+NEVER_CONTACTED = datetime(1900, 1, 1, tzinfo=UTC)
+NEVER_CONTACTED_SQL = "'1900-01-01 00:00:00+00:00'"  # as either database stores it
 
 
 class ClientKind(StrEnum):
@@ -66,6 +73,10 @@ class Client(Timestamped):
     )
     tags: fields.ManyToManyRelation[Tag] = fields.ManyToManyField(
         "models.Tag", related_name="clients", through="client_tags"
+    )
+    # The latest done interaction's moment, kept by crm.last_contact (the list's sort).
+    last_contact_at = UtcDatetimeField(
+        default=NEVER_CONTACTED, db_default=SqlDefault(NEVER_CONTACTED_SQL)
     )
 
     contacts: fields.ReverseRelation[ClientContact]

@@ -76,6 +76,12 @@ class StageChange(Timestamped):
     robots_claimed_until = UtcDatetimeField(null=True)  # lease of the robot runner
     robots_attempts = fields.SmallIntField(default=0)
     robots_error = fields.TextField(default="")
+    # Kept for the funnel by crm.stage_moves.settle (None until settled): the moment of the
+    # interest's next move, its previous entry of the same stage, and whether it moved to
+    # a later stage (a higher position) strictly later.
+    left_at = UtcDatetimeField(null=True)
+    entered_before = UtcDatetimeField(null=True)
+    advanced = fields.BooleanField(null=True)
 
     class Meta:
         table = "stage_changes"

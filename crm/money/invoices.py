@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from crm.access import access_interest, interest_owner
 from crm.errors import NotFound, ValidationFailed
 from crm.history import record_changes
-from crm.i18n import N_, Text
+from crm.i18n import N_
 from crm.models import Interest, Invoice, Payment, User
 from crm.money import stages, values
 
@@ -42,20 +42,14 @@ async def issue_invoice(
         if found is None:
             raise NotFound()
         interest = found
-    errors: dict[str, str | Text] = {}
-    checked: dict[str, Any] = {}
-    for name, check in (
-        ("amount", lambda: values.amount(amount)),
-        ("number", lambda: values.number(number)),
-        ("issued_on", lambda: values.day(issued_on, "issued_on", required=False)),
-        ("due_on", lambda: values.day(due_on, "due_on", required=False)),
-    ):
-        try:
-            checked[name] = check()
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-    if errors:
-        raise ValidationFailed(fields=errors)
+    checked = values.checked(
+        {
+            "amount": lambda: values.amount(amount),
+            "number": lambda: values.number(number),
+            "issued_on": lambda: values.day(issued_on, "issued_on", required=False),
+            "due_on": lambda: values.day(due_on, "due_on", required=False),
+        }
+    )
     issued: date = checked["issued_on"] or await values.today()
     due: date | None = checked["due_on"]
     if due is not None and due < issued:

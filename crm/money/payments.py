@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from crm.access import interest_owner
 from crm.errors import NotFound, ValidationFailed
 from crm.history import record_changes
-from crm.i18n import N_, Text
+from crm.i18n import N_
 from crm.models import Interest, Invoice, Payment, User
 from crm.money import stages, values
 from crm.money.invoices import access_invoice
@@ -36,18 +36,12 @@ async def record_payment(
         await access_invoice(actor, invoice_id)
     else:
         assert invoice_checked
-    errors: dict[str, str | Text] = {}
-    checked: dict[str, Any] = {}
-    for name, check in (
-        ("amount", lambda: values.amount(amount)),
-        ("paid_on", lambda: values.day(paid_on, "paid_on", required=False)),
-    ):
-        try:
-            checked[name] = check()
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-    if errors:
-        raise ValidationFailed(fields=errors)
+    checked = values.checked(
+        {
+            "amount": lambda: values.amount(amount),
+            "paid_on": lambda: values.day(paid_on, "paid_on", required=False),
+        }
+    )
     paid: Decimal = checked["amount"]
     day = checked["paid_on"] or await values.today()
     await values.not_future(day, "paid_on")

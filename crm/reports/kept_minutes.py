@@ -26,7 +26,7 @@ How it is kept, with nothing more on the write paths (bench.ingest, bench.bot):
   change or the migration): then it returns False and the report counts the old way, from
   every row, until the worker has caught up.
 
-The migration (0018) fills `first_reply_at` with one UPDATE and stamps the rows STALE, so
+The migration (0020) fills `first_reply_at` with one UPDATE and stamps the rows STALE, so
 the worker counts their minutes in batches (about 15 s per 100k rows here)."""
 
 from __future__ import annotations

@@ -11,9 +11,8 @@ from decimal import Decimal
 from crm.models import InteractionState, InterestStatus, Scenario, Stage, User
 from crm.reports.drill import DrillDown, interests_page, unknown_figure
 from crm.reports.filters import ReportFilter
-from crm.reports.scope import Scope, Sql, scope_for, seconds, where
+from crm.reports.scope import Scope, Sql, gather, report_rows, scope_for, seconds, where
 from crm.reports.stats import money
-from crm.rows import query
 
 OPEN, NO_NEXT_STEP, OVERDUE = "open", "no_next_step", "overdue"
 FIGURES = (OPEN, NO_NEXT_STEP, OVERDUE)
@@ -75,7 +74,7 @@ async def pipeline(report_filter: ReportFilter, *, actor: User) -> PipelineRepor
     scope, sql = await scope_for(report_filter, actor), Sql()
     now = sql.at(scope.now)
     age = seconds("i.created_at", now)
-    rows = await query(
+    rows = await report_rows(
         "SELECT i.scenario_id, i.stage_id, i.responsible_id,"
         f" COUNT(*), SUM(i.amount), AVG({age}),"
         " SUM(CASE WHEN n.interest_id IS NULL THEN 1 ELSE 0 END), SUM(n.overdue)"
@@ -87,9 +86,14 @@ async def pipeline(report_filter: ReportFilter, *, actor: User) -> PipelineRepor
     )
     # the names of the few groups, after counting (joined before, they were carried
     # through every open interest's row)
-    stages = {g.id: g for g in await Stage.filter(id__in={r[1] for r in rows})}
-    scenarios = {s.id: s for s in await Scenario.filter(id__in={r[0] for r in rows})}
-    users = {u.id: u for u in await User.filter(id__in={r[2] for r in rows if r[2]})}
+    found_stages, found_scenarios, found_users = await gather(
+        Stage.filter(id__in={r[1] for r in rows}),
+        Scenario.filter(id__in={r[0] for r in rows}),
+        User.filter(id__in={r[2] for r in rows if r[2]}),
+    )
+    stages = {g.id: g for g in found_stages}
+    scenarios = {s.id: s for s in found_scenarios}
+    users = {u.id: u for u in found_users}
     cells = [
         PipelineCell(
             int(r[0]),

@@ -16,7 +16,7 @@ turns them into SQLite's ?1..)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,6 +24,7 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.transactions import in_transaction
 
 from crm import clock
 from crm.company import get_company, work_calendar
@@ -31,7 +32,7 @@ from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_
 from crm.models import FieldDefinition, FieldOption, FieldType, User
 from crm.reports.filters import Period, ReportFilter
-from crm.rows import moment
+from crm.rows import moment, query
 from crm.working_time import WorkCalendar
 
 
@@ -47,6 +48,23 @@ async def gather(*reads: Awaitable[Any]) -> list[Any]:
     if conn.capabilities.dialect == "postgres" and not isinstance(conn, TransactionalDBClient):
         return list(await asyncio.gather(*reads))
     return [await read for read in reads]
+
+
+REPORT_WORK_MEM = "64MB"  # a report's groupings and sorts of a year's rows, in memory
+
+
+async def report_rows(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """`crm.rows.query` for a report's big reads: on PostgreSQL in a transaction of its own
+    with `work_mem` raised for it alone (SET LOCAL), so grouping and sorting millions of
+    rows stay in memory rather than spilling to disk at the server's default 4 MB; inside
+    a caller's transaction, on SQLite, as `query`."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "postgres" or isinstance(conn, TransactionalDBClient):
+        return await query(sql, params)
+    async with in_transaction() as tx:
+        await tx.execute_script(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        _, rows = await tx.execute_query(sql, list(params))
+        return list(rows)
 
 
 class Sql:

@@ -17,9 +17,8 @@ from crm.models import InterestStatus, User
 from crm.reports.drill import DrillDown, RecordKind, page_of, unknown_figure
 from crm.reports.filters import Period, ReportFilter
 from crm.reports.inquiries import inquiry_conditions
-from crm.reports.scope import Scope, Sql, scope_for, where
+from crm.reports.scope import Scope, Sql, gather, report_rows, scope_for, where
 from crm.reports.stats import money, share
-from crm.rows import query
 
 FIRST_MESSAGES, INQUIRIES, INTERESTS, WON = "first_messages", "inquiries", "interests", "won"
 FIGURES = (FIRST_MESSAGES, INQUIRIES, INTERESTS, WON)
@@ -70,33 +69,39 @@ async def sources(report_filter: ReportFilter, *, actor: User) -> SourcesReport:
         names[channel_id] = name
         return cells.setdefault((channel_id, lead_source), SourceRow(channel_id, name))
 
-    sql = Sql()
-    for channel_id, name, lead, count in await query(
-        "SELECT a.channel_id, h.name, c.lead_source, COUNT(*) FROM conversations a"
-        " JOIN clients c ON c.id = a.client_id JOIN channels h ON h.id = a.channel_id"
-        f" WHERE {where(_conversations(scope, sql))} GROUP BY a.channel_id, h.name, c.lead_source",
-        sql.params,
-    ):
+    # three independent reads: on PostgreSQL at once, each on a connection of its own
+    first_sql, inquiries_sql, interests_sql, won = Sql(), Sql(), Sql(), InterestStatus.WON.value
+    first_rows, inquiry_rows, interest_rows = await gather(
+        report_rows(
+            "SELECT a.channel_id, h.name, c.lead_source, COUNT(*) FROM conversations a"
+            " JOIN clients c ON c.id = a.client_id JOIN channels h ON h.id = a.channel_id"
+            f" WHERE {where(_conversations(scope, first_sql))}"
+            " GROUP BY a.channel_id, h.name, c.lead_source",
+            first_sql.params,
+        ),
+        report_rows(
+            "SELECT q.channel_id, h.name, c.lead_source, COUNT(*) FROM inquiries q"
+            " JOIN clients c ON c.id = q.client_id JOIN channels h ON h.id = q.channel_id"
+            f" WHERE {where(inquiry_conditions(scope, inquiries_sql))}"
+            " GROUP BY q.channel_id, h.name, c.lead_source",
+            inquiries_sql.params,
+        ),
+        report_rows(
+            "SELECT q.channel_id, h.name, c.lead_source, COUNT(DISTINCT i.id), SUM(i.amount),"
+            f" SUM(CASE WHEN i.status = '{won}' THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN i.status = '{won}' THEN i.amount END)"
+            " FROM inquiries q JOIN interests i ON i.id = q.interest_id"
+            " JOIN clients c ON c.id = q.client_id JOIN channels h ON h.id = q.channel_id"
+            f" WHERE {where(_interests(scope, interests_sql))}"
+            " GROUP BY q.channel_id, h.name, c.lead_source",
+            interests_sql.params,
+        ),
+    )
+    for channel_id, name, lead, count in first_rows:
         cell(channel_id, name, lead).first_messages = int(count)
-    sql = Sql()
-    for channel_id, name, lead, count in await query(
-        "SELECT q.channel_id, h.name, c.lead_source, COUNT(*) FROM inquiries q"
-        " JOIN clients c ON c.id = q.client_id JOIN channels h ON h.id = q.channel_id"
-        f" WHERE {where(inquiry_conditions(scope, sql))}"
-        " GROUP BY q.channel_id, h.name, c.lead_source",
-        sql.params,
-    ):
+    for channel_id, name, lead, count in inquiry_rows:
         cell(channel_id, name, lead).inquiries = int(count)
-    sql, won = Sql(), InterestStatus.WON.value
-    for channel_id, name, lead, count, amount, wins, won_amount in await query(
-        "SELECT q.channel_id, h.name, c.lead_source, COUNT(DISTINCT i.id), SUM(i.amount),"
-        f" SUM(CASE WHEN i.status = '{won}' THEN 1 ELSE 0 END),"
-        f" SUM(CASE WHEN i.status = '{won}' THEN i.amount END)"
-        " FROM inquiries q JOIN interests i ON i.id = q.interest_id"
-        " JOIN clients c ON c.id = q.client_id JOIN channels h ON h.id = q.channel_id"
-        f" WHERE {where(_interests(scope, sql))} GROUP BY q.channel_id, h.name, c.lead_source",
-        sql.params,
-    ):
+    for channel_id, name, lead, count, amount, wins, won_amount in interest_rows:
         target = cell(channel_id, name, lead)
         target.interests, target.interests_amount = int(count), money(amount)
         target.won, target.won_amount = int(wins or 0), money(won_amount)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from crm.reports.scope import dialect
+from crm.reports.scope import dialect, report_rows
 from crm.rows import query
 
 CENT = Decimal("0.01")
@@ -51,7 +51,7 @@ async def grouped_quantiles(
     the key columns k1..kn and the value v)."""
     names = ", ".join(f"k{n}" for n in range(1, keys + 1))
     if dialect() == "postgres":
-        rows = await query(
+        rows = await report_rows(
             f"SELECT {names}, COUNT(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY v),"
             f" percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM ({inner}) t GROUP BY {names}",
             params,

@@ -131,7 +131,13 @@ async def test_clients_crud_search_and_custom_fields(api: Api, admin: User) -> N
     assert listed["phones"] == ["+79161234567"] and listed["emails"] == ["info@alfa.ru"]
     assert listed["tags"] == ["VIP"]
     status, body = await api.call("GET", "/clients?per_page=1&page=2")
-    assert body == {"items": [], "page": 2, "per_page": 1, "has_more": False}
+    assert body == {
+        "items": [],
+        "page": 2,
+        "per_page": 1,
+        "has_more": False,
+        "next_after": None,
+    }
     status, body = await api.call("GET", "/fields")
     assert body["items"][0]["options"] == ["Gold", "Silver"]
     status, body = await api.call("GET", f"/clients/{client_id}")

@@ -77,6 +77,41 @@ async def test_invoices_and_payments_on_the_deal_page_and_the_card(
     assert "RUB\u00a0250.00 · 5 days overdue" in text
 
 
+async def test_an_invoice_corrected_and_deleted_and_a_payment_deleted_on_the_deal_page(
+    as_manager: Browser, manager: User, scenario: Scenario
+) -> None:
+    client = await factories.client(manager, name="ООО Правка")
+    deal = await deals.create_interest(actor=manager, client_id=client.id, title="Правка")
+    invoice = await invoices.issue_invoice(actor=manager, interest_id=deal.id, amount="1000")
+    await as_manager.post(
+        f"/deals/{deal.id}/invoices/{invoice.id}/payments",
+        {"what": f"payment:{invoice.id}", "amount": "400"},
+    )
+    payment = await Payment.get(invoice_id=invoice.id)
+    status, text = await as_manager.get(f"/deals/{deal.id}")
+    assert status == 200 and f'id="invoice-edit-{invoice.id}"' in text
+    assert f"/deals/{deal.id}/payments/{payment.id}/delete" in text
+    assert f"/invoices/{invoice.id}/delete" not in text  # it has a payment
+    edit = f"/deals/{deal.id}/invoices/{invoice.id}/edit"
+    form = {"what": f"edit:{invoice.id}", "number": "Б-2", "issued_on": str(invoice.issued_on)}
+    _, text = await as_manager.post(edit, {**form, "amount": "300", "due_on": ""})
+    assert "Less than is already paid on the invoice (400.00)" in text
+    assert f'id="invoice-edit-{invoice.id}" open' in text  # the refused form stays open
+    assert (await Invoice.get(id=invoice.id)).amount == Decimal("1000.00")
+    _, text = await as_manager.post(edit, {**form, "amount": "1 200", "due_on": ""})
+    assert "Invoice Б-2 changed" in text
+    changed = await Invoice.get(id=invoice.id)
+    assert (changed.number, changed.amount, changed.paid) == ("Б-2", Decimal("1200.00"), 400)
+    path = f"/deals/{deal.id}/payments/{payment.id}/delete"
+    _, text = await as_manager.post(path, {})
+    assert "Payment deleted" in text and await Payment.all().count() == 0
+    assert (await Invoice.get(id=invoice.id)).paid == Decimal("0.00")
+    _, text = await as_manager.post(f"/deals/{deal.id}/invoices/{invoice.id}/delete", {})
+    assert "Invoice deleted" in text and await Invoice.all().count() == 0
+    _, text = await as_manager.get(f"/deals/{deal.id}")
+    assert "No invoices yet" in text
+
+
 async def test_another_managers_deal_is_out_of_reach(
     as_manager: Browser, admin: User, scenario: Scenario
 ) -> None:
@@ -92,7 +127,11 @@ async def test_another_managers_deal_is_out_of_reach(
         f"/deals/{deal.id}/invoices/{invoice.id}/payments", {"amount": "5"}
     )
     assert status == 404
+    for path in (f"/invoices/{invoice.id}/edit", f"/invoices/{invoice.id}/delete"):
+        status, _ = await as_manager.post(f"/deals/{deal.id}{path}", {"amount": "5"})
+        assert status == 404
     assert await Payment.all().count() == 0 and await Invoice.all().count() == 1
+    assert (await Invoice.get(id=invoice.id)).amount == Decimal("10.00")
 
 
 async def test_the_api_creates_lists_and_reads_invoices_and_payments(
@@ -138,6 +177,25 @@ async def test_the_api_creates_lists_and_reads_invoices_and_payments(
     assert (await stranger.call("GET", f"/invoices/{invoice_id}"))[0] == 404
     assert (await stranger.call("GET", f"/payments/{payment_id}"))[0] == 404
     assert (await stranger.call("GET", "/invoices"))[1]["items"] == []
+    assert (await stranger.call("PATCH", f"/invoices/{invoice_id}", {"amount": 5}))[0] == 404
+    assert (await stranger.call("DELETE", f"/payments/{payment_id}"))[0] == 404
+    # corrections: a refused number, the due date removed, the payment then the invoice deleted
+    status, body = await api.call("PATCH", f"/invoices/{invoice_id}", {"number": None})
+    assert status == 422 and "number" in body["error"]["fields"]
+    status, body = await api.call("PATCH", f"/invoices/{invoice_id}", {"amount": 900})
+    assert status == 422 and body["error"]["fields"]["amount"].startswith("Меньше")
+    status, body = await api.call("DELETE", f"/invoices/{invoice_id}")
+    assert status == 422 and "invoice" in body["error"]["fields"]
+    status, body = await api.call(
+        "PATCH", f"/invoices/{invoice_id}", {"amount": "1500", "due_on": None}
+    )
+    assert status == 200 and body["amount"] == "1500" and body["due_on"] is None
+    assert body["owed"] == "499.5"
+    assert (await api.call("DELETE", f"/payments/{payment_id}"))[0] == 204
+    status, body = await api.call("GET", f"/invoices/{invoice_id}")
+    assert body["paid"] == "0" and body["owed"] == "1500"
+    assert (await api.call("DELETE", f"/invoices/{invoice_id}"))[0] == 204
+    assert (await api.call("GET", f"/invoices/{invoice_id}"))[0] == 404
     assert (await stranger.call("GET", "/payments"))[1]["items"] == []
     status, _ = await stranger.call("POST", "/payments", {"invoice_id": invoice_id, "amount": 1})
     assert status == 404

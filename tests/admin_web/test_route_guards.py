@@ -27,8 +27,14 @@ MANAGER_PAGES |= {"/deals/{id}/feed/{item}/cancel", "/deals/{id}/feed/{item}/res
 MANAGER_PAGES |= {"/deals/{id}/feed/{item}/done"}
 # Money facts on the deal page: a manager bills and records payments of their own deals
 MANAGER_PAGES |= {"/deals/{id}/invoices", "/deals/{id}/invoices/{invoice}/payments"}
+MANAGER_PAGES |= {
+    "/deals/{id}/invoices/{invoice}/edit",
+    "/deals/{id}/invoices/{invoice}/delete",
+    "/deals/{id}/payments/{payment}/delete",
+}
 MANAGER_PAGES |= {"/inbox/events", "/inbox/{id}/reply", "/inbox/{id}/messages/{message}/retry"}
-MANAGER_PAGES |= {"/inbox/{id}/notes"}
+MANAGER_PAGES |= {"/inbox/{id}/notes", "/inbox/{id}/notes/{note}/edit"}
+MANAGER_PAGES |= {"/inbox/{id}/notes/{note}/delete"}
 MANAGER_PAGES |= {f"/inquiries/{{id}}/{action}" for action in ("accept", "reject", "handover")}
 # ... and the exports of their client list (only the clients they see)
 MANAGER_PAGES |= {"/clients/export.csv", "/clients/export.xlsx"}

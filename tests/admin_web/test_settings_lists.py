@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
-from crm.models import Company, Reason, ReasonKind, Tag
+from crm.models import Company, Reason, ReasonKind, Role, Tag, User
 from tests.admin_web.conftest import Browser
 
 VALID = {
@@ -35,7 +36,19 @@ async def test_settings_are_saved(as_admin: Browser) -> None:
     assert company.work_day_start.replace(tzinfo=None) == time(9)
     assert company.work_day_end.replace(tzinfo=None) == time(18, 30)
     assert company.employees == 15
-    assert 'value="Asia/Yekaterinburg"' in text
+    assert '<option value="Asia/Yekaterinburg" selected>UTC+05:00 Yekaterinburg</option>' in text
+    # the zones are a list to pick from, Russia's by their offset, in the reader's words
+    await User.filter(role=Role.ADMIN).update(locale="ru")
+    _, text = await as_admin.get("/settings")
+    zones = re.findall(r'<option value="([A-Za-z/_]+)"[^>]*>(UTC[^<]*)</option>', text)
+    assert zones[0] == ("Europe/Kaliningrad", "UTC+02:00 Калининград")
+    assert ("Europe/Moscow", "UTC+03:00 Москва") in zones
+    assert ("Asia/Kamchatka", "UTC+12:00 Петропавловск-Камчатский") in zones
+    assert ("UTC", "UTC+00:00") in zones
+    # a zone outside the list, set through the API or before, stays offered and selected
+    await Company.filter(id=1).update(default_timezone="America/New_York")
+    _, text = await as_admin.get("/settings")
+    assert '<option value="America/New_York" selected>UTC' in text
 
 
 async def test_invalid_settings_write_nothing(as_admin: Browser) -> None:

@@ -3,6 +3,7 @@ gives the same figures as the reports. The timings are not judged here."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from bench.scratch import recreate
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--clients", "400", "--runs", "1", "--warmup", "0"]
@@ -45,6 +48,7 @@ def test_a_tiny_sqlite_run(tmp_path: Path) -> None:
 def test_a_tiny_postgres_run_agrees_with_the_sql() -> None:
     parts = urlsplit(os.environ["CRMHUB_TEST_PG_DSN"])
     dsn = urlunsplit(parts._replace(path="/crmhub_bench_reports_test"))
+    asyncio.run(recreate(dsn))  # a copy left by another checkout may hold other migrations
     run = subprocess.run(
         [sys.executable, "-m", "bench.reports", "--dsn", dsn, *SMALL],
         cwd=ROOT,

@@ -24,7 +24,7 @@ async def nothing(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_desk_indexes')]
+    dependencies = [('models', '0019_client_last_contact')]
 
     initial = False
 
