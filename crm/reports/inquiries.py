@@ -30,7 +30,7 @@ from crm.reports import kept_minutes
 from crm.reports.drill import DrillDown, RecordKind, page_of, page_of_ids, unknown_figure
 from crm.reports.filters import Period, ReportFilter
 from crm.reports.next_response import NextResponse, next_response_of
-from crm.reports.scope import Scope, Sql, dialect, gather, scope_for, where
+from crm.reports.scope import Scope, Sql, dialect, gather, report_rows, scope_for, where
 from crm.reports.stats import Spread, grouped_quantiles, share, spread
 from crm.rows import query
 
@@ -205,7 +205,7 @@ async def _spreads(scope: Scope, column: str) -> Spreads:
     channel (1, id) and per manager (2, id or None)."""
     sql = Sql()
     conditions = [*inquiry_conditions(scope, sql), f"q.{column} IS NOT NULL"]
-    rows = await query(
+    rows = await report_rows(  # a year's values sorted: in memory (work_mem), not on disk
         "SELECT GROUPING(q.channel_id), GROUPING(q.decided_by_id), q.channel_id,"
         f" q.decided_by_id, COUNT(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY q.{column}),"
         f" percentile_cont(0.9) WITHIN GROUP (ORDER BY q.{column})"
