@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from crm.company import get_company, work_calendar
 from crm.models import InquiryStatus, NoticeKind, Role, User
-from crm.reports.inquiries import first_reply
+from crm.reports.kept_minutes import first_reply
 from crm.reports.scope import Sql
 from crm.reports.stats import as_moment
 from crm.rows import query

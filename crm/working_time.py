@@ -125,3 +125,20 @@ class WorkClock:
         if a is None or b is None:
             return working_minutes(start, end, self.calendar)
         return max(b - a, 0.0) / 60
+
+    def minutes_from(self, start: datetime, *ends: datetime | None) -> list[float | None]:
+        """`minutes(start, end)` for each end (None for None), the start looked up once."""
+        a = self._worked(start)
+        out: list[float | None] = []
+        for end in ends:
+            if end is None:
+                out.append(None)
+            elif end <= start:
+                out.append(0.0)
+            else:
+                b = self._worked(end)
+                if a is None or b is None:
+                    out.append(working_minutes(start, end, self.calendar))
+                else:
+                    out.append(max(b - a, 0.0) / 60)
+        return out

@@ -28,6 +28,7 @@ from bot.app import ManagerBot, check_storage, fsm_storage
 from crm import db, stage_moves
 from crm.config import Settings
 from crm.imports.files import forget_abandoned_uploads, forget_ended_imports
+from crm.reports.kept_minutes import settle_tick
 from crm.segments.members import recompute_due
 from inbox import events, wakeup
 from inbox.raw_retention import forget_processed_events
@@ -39,6 +40,7 @@ Tick = Callable[[], Awaitable[object]]
 IMPORT_FILES_TICK = 3600.0  # seconds
 RAW_EVENTS_TICK = 3600.0  # seconds
 SEGMENTS_TICK = 900.0  # seconds: the nightly ABC/XYZ classes and segments, once a night
+KEPT_MINUTES_TICK = 60.0  # seconds: the inquiries' kept figures (crm.reports.kept_minutes)
 STAGE_MOVES_TICK = 60.0  # seconds: the funnel's kept values, so a report has little to settle
 
 
@@ -141,6 +143,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             forget_raw = raw_events_tick(settings.raw_event_retention_days)
             ticks["raw-events"] = (forget_raw, RAW_EVENTS_TICK)
             ticks["segments"] = (recompute_due, SEGMENTS_TICK)
+            ticks["inquiry-minutes"] = (settle_tick, KEPT_MINUTES_TICK)
             ticks["stage-moves"] = (stage_moves.settle, STAGE_MOVES_TICK)
         scheduler = build_scheduler(ticks)
         scheduler.start()

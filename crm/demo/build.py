@@ -21,10 +21,12 @@ from datetime import datetime
 from tortoise import connections
 
 from crm import clock, last_contact, stage_moves
+from crm.company import get_company, work_calendar
 from crm.demo.desk import desk_rows
 from crm.demo.reference import prepare
 from crm.demo.rows import COLUMNS, Builder, Rows
 from crm.demo.writers import CopyWriter, InsertWriter, next_ids
+from crm.reports import kept_minutes
 
 CHUNK = 20_000
 
@@ -68,6 +70,9 @@ async def generate(
                 progress(done, n_clients)
         await _write_desk(builder, last, writer, counts)
         await writer.finish(counts)
+    # the inquiries' kept figures (crm.reports.kept_minutes), as the worker would keep them
+    await kept_minutes.backfill_first_replies(conn)
+    await kept_minutes.settle(work_calendar(await get_company()))
     await stage_moves.settle(analyze=True)  # the funnel's kept values of the moves written
     await last_contact.backfill(conn, since_client=int(before[0][0]))  # written in bulk
     return {"users": setup.created_users, **{table: counts[table] for table in COLUMNS}}

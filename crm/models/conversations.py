@@ -83,6 +83,10 @@ class Message(Timestamped):
     claimed_until = UtcDatetimeField(null=True)
     last_error = fields.TextField(default="")
     sent_at = UtcDatetimeField(null=True)
+    # True until crm.reports.kept_minutes has given a person's reply to its inquiries'
+    # kept figures (the partial index messages_figures_pending holds only such replies;
+    # other messages keep the value unread)
+    figures_pending = fields.BooleanField(null=True, default=True)
 
     class Meta:
         table = "messages"
@@ -125,6 +129,13 @@ class Inquiry(Timestamped):
     rejection_reason: fields.ForeignKeyNullableRelation[Reason] = fields.ForeignKeyField(
         "models.Reason", related_name=False, null=True, on_delete=fields.RESTRICT
     )
+    # Kept figures (crm.reports.kept_minutes): the first reply a person wrote, the working
+    # minutes to the decision (accepted only) and to that reply, and the stamp of the
+    # calendar they were counted under (NULL: to count again, first reply included)
+    first_reply_at = UtcDatetimeField(null=True)
+    accept_minutes = fields.FloatField(null=True)
+    first_reply_minutes = fields.FloatField(null=True)
+    kept_calendar = fields.IntField(null=True)
 
     class Meta:
         table = "inquiries"
@@ -132,6 +143,7 @@ class Inquiry(Timestamped):
             Index(fields=("status", "channel_id")),
             Index(fields=("first_message_at",)),  # the reports: inquiries of a period
             Index(fields=("conversation_id", "status")),  # the desk: a conversation's
+            Index(fields=("kept_calendar",)),  # kept_minutes: the rows to count (again)
         )
 
 

@@ -15,7 +15,7 @@ from typing import cast
 from crm.models import InterestStatus, Role, User
 from crm.plans import plans_for_period
 from crm.reports.filters import Preset, ReportFilter
-from crm.reports.inquiries import InquiriesReport, inquiries
+from crm.reports.inquiries import InquiryFigures, inquiry_figures
 from crm.reports.pipeline import PipelineReport, pipeline
 from crm.reports.scope import Scope, Sql, gather, scope_for, where
 from crm.reports.stats import money, share
@@ -24,7 +24,7 @@ from crm.rows import query
 
 @dataclass(frozen=True)
 class Dashboard:
-    inquiries: InquiriesReport  # this month
+    inquiries: InquiryFigures  # this month (no next-response section: the page shows none)
     pipeline: PipelineReport  # now
     won_amount: Decimal
     won: int
@@ -79,7 +79,7 @@ async def dashboard(actor: User) -> Dashboard:
     last = ReportFilter(preset=Preset.LAST_MONTH)
     this_scope, last_scope = await scope_for(this, actor), await scope_for(last, actor)
     asked, open_now, won_now, won_last = await gather(
-        inquiries(this, actor=actor),
+        inquiry_figures(this, actor=actor),
         pipeline(this, actor=actor),
         _won(this_scope),
         _won(last_scope),

@@ -1,15 +1,14 @@
 """The managers' work in the period, a row per manager: inquiries accepted and rejected
-and the first-response time (working minutes; from `inquiries`), interests opened, won
-and lost with the won amount and the share of closed deals won, interactions done and
-overdue, open deals without a planned step, clients without a done interaction for
-IDLE_DAYS, and the month's plan (crm.plans) against the won figures.
+and the first-response time (working minutes kept per inquiry: `inquiries.by_manager`),
+interests opened, won and lost with the won amount and the share of closed deals won,
+interactions done and overdue, open deals without a planned step, clients without a done
+interaction for IDLE_DAYS, and the month's plan (crm.plans) against the won figures.
 
 Counts and sums are grouped in the database, one read per kind of record; a manager
 reading it gets their own row only (crm.reports.scope)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,7 +30,7 @@ from crm.reports.drill import (
 from crm.reports.filters import Period, ReportFilter
 from crm.reports.revenue import add_money
 from crm.reports.scope import Scope, Sql, gather, scope_for, where
-from crm.reports.stats import Spread, money, share, spread
+from crm.reports.stats import Spread, money, share
 from crm.rows import query
 
 IDLE_DAYS = 30
@@ -177,8 +176,8 @@ async def managers(
         return _grouped(select, conditions, sql, column)
 
     # the reads are independent: on PostgreSQL at once, each on a connection of its own
-    inquiry_rows, *counts = await gather(
-        inquiry_report.read_rows(scope),
+    deciders, *counts = await gather(
+        inquiry_report.by_manager(scope),
         grouped("COUNT(*)", OPENED),
         grouped("COUNT(*), SUM(i.amount)", WON),
         grouped("COUNT(*), SUM(i.amount)", LOST),
@@ -187,19 +186,10 @@ async def managers(
         grouped("COUNT(*)", OVERDUE),
         grouped("COUNT(*)", IDLE),
     )
-    answered: dict[int, list[float]] = defaultdict(list)
-    for inquiry in inquiry_rows:
-        if inquiry.manager_id is None:
-            continue
-        target = row(inquiry.manager_id)
-        if inquiry.status.value == ACCEPTED:
-            target.accepted += 1
-        elif inquiry.status.value == REJECTED:
-            target.rejected += 1
-        if inquiry.first_response_minutes is not None:
-            answered[inquiry.manager_id].append(inquiry.first_response_minutes)
-    for user_id, values in answered.items():
-        row(user_id).first_response = spread(values)
+    for manager_id, figures in deciders.items():
+        target = row(manager_id)
+        target.accepted, target.rejected = figures.accepted, figures.rejected
+        target.first_response = figures.first_response
     opened, won, lost, no_next_step, done, overdue, idle = counts
     for user_id, count in opened:
         row(user_id).opened = int(count)

@@ -150,6 +150,12 @@ def test_work_clock_agrees_with_working_minutes() -> None:
             assert clock.minutes(start, end) == pytest.approx(
                 working_minutes(start, end, calendar)
             ), (calendar.timezone, start, end)
+            before = start - timedelta(minutes=5)
+            assert clock.minutes_from(start, end, None, before) == [
+                clock.minutes(start, end),
+                None,
+                0.0,
+            ]
         # outside the span it falls back to the plain count
         far = datetime(2030, 5, 6, 10, tzinfo=UTC)
         assert clock.minutes(far, far + timedelta(days=3)) == working_minutes(
