@@ -1,7 +1,8 @@
 """A survey mailing in a real browser: the head types the questions into the mailing form,
 the preview shows the first question's buttons per channel, the start queues the survey to
 a Telegram customer (the Bot API fake draws the inline keyboard), the customer's press
-comes in through the channel's webhook, and the survey's report shows the answer."""
+comes in through the channel's webhook (the answered question's buttons then leave the
+customer's chat), and the survey's report shows the answer."""
 
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ async def test_a_survey_from_the_form_to_the_report(
         assert response.status == 200
     await inbox.process()
     assert await SurveyAnswer.filter(mailing_id=mailing.id).count() == 1
+    # The answered question's buttons are gone from the customer's chat: no second press.
+    assert not telegram.messages[(sent["chat"]["id"], sent["message_id"])].get("reply_markup")
 
     await page.click("#survey-answers")
     first = page.locator("#question-1")
