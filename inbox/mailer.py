@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,10 +32,11 @@ from tortoise.transactions import in_transaction
 from crm import clock
 from crm.claims import claim
 from crm.errors import ValidationFailed
-from crm.i18n import N_
-from crm.mailings import consent, rules, surveys, templates
+from crm.i18n import N_, gettext
+from crm.mailings import audience, consent, rules, surveys, templates
 from crm.mailings.audience import Audience
 from crm.models import (
+    Channel,
     ChannelIdentity,
     Conversation,
     Direction,
@@ -45,11 +47,13 @@ from crm.models import (
     Message,
     MessageStatus,
     SurveyQuestion,
+    User,
 )
 from crm.rows import query
 from inbox import reply_limits
-from inbox.channels.base import Attachment, OutboundMessage, SendError
+from inbox.channels.base import Attachment, ChannelConfig, OutboundMessage, SendError
 from inbox.channels.registry import Adapters
+from inbox.channels.telegram import TelegramAdapter
 
 log = logging.getLogger(__name__)
 
@@ -307,18 +311,119 @@ def is_mailing(message: Message) -> bool:
     return "mailing" in message.meta
 
 
-async def send_test(adapters: Adapters, mailing: Mailing, address: str) -> str:
-    """The mailing as an email to `address` (the author's own), filled in for the first
-    client of its audience, or with the placeholders' names when it has none; sent at
-    once through the first active mailbox, outside the outbox and the results."""
-    mailbox = await rules.mailbox()
-    if mailbox is None:
-        raise ValidationFailed.field("test", N_("Connect a mailbox to send a test"))
-    audience = Audience.from_json(mailing.audience or {})
-    first = sorted(audience.client_ids)[:1]
+@dataclass(frozen=True)
+class TestTo:
+    """Where "Send a test to me" goes: the acting user's own chat with the managers' bot
+    (`manager_bot`: its token and API base, None when the bot is not configured) and their
+    own email address; the heading is in `locale`."""
+
+    email: str = ""
+    telegram_chat: int | None = None
+    manager_bot: ChannelConfig | None = None
+    locale: str | None = None
+
+
+NOWHERE_FOR_A_TEST = N_(
+    "A test goes to your chat with the managers' bot or to your email: bind your account"
+    " to the managers' bot, or connect a mailbox"
+)
+TEST_HEADING = N_("Test of the mailing «{name}»: customers have not got this message")
+
+
+async def _test_values(actor: User, mailing: Mailing) -> dict[str, str]:
+    """The placeholders filled in for the first client of the audience, or their names."""
+    first = (await audience.client_ids(actor, Audience.from_json(mailing.audience or {})))[:1]
     texts = (mailing.text, mailing.subject, mailing.html)
     filled = (await templates.values_for([templates.Who(first[0])], texts)) if first else {}
-    values = next(iter(filled.values()), {name: name for name in templates.PLACEHOLDERS})
+    return next(iter(filled.values()), {name: name for name in templates.PLACEHOLDERS})
+
+
+async def send_test(
+    adapters: Adapters,
+    mailing: Mailing,
+    to: TestTo | str,
+    *,
+    actor: User | None = None,
+    survey_url: SurveyUrl | None = None,
+) -> list[str]:
+    """The mailing, filled in for the first client of its audience (or with the
+    placeholders' names), sent at once to its author alone: to their Telegram chat with the
+    managers' bot (a survey's first question with its buttons, which answer nothing: the
+    token is no recipient's) and to their email through the first active mailbox. Marked
+    as a test, outside the outbox's queue and the mailing's results. The channels it went
+    by; refused with the reason when there is neither."""
+    if isinstance(to, str):
+        to = TestTo(email=to)
+    author = actor or await User.get(id=mailing.created_by_id)  # type: ignore[attr-defined]
+    values = await _test_values(author, mailing)
+    text = templates.render(mailing.text, values)
+    first = None
+    if mailing.kind == MailingKind.SURVEY:
+        first = next(iter(await surveys.questions_of(mailing.id)), None)
+    token = surveys.new_token()  # belongs to no recipient: a press is refused
+    heading = gettext(TEST_HEADING, to.locale, name=mailing.name)
+    sent: list[str] = []
+    mailbox = await rules.mailbox() if to.email else None
+    if (to.telegram_chat is None or to.manager_bot is None) and mailbox is None:
+        raise ValidationFailed.field("test", NOWHERE_FOR_A_TEST)
+    try:
+        if to.telegram_chat is not None and to.manager_bot is not None:
+            meta: dict[str, Any] = {}
+            body = text
+            if first is not None:
+                body = f"{text}\n\n{first.text}".strip()
+                meta = {"buttons": surveys.buttons(token, first)}
+            bot = TelegramAdapter(to.manager_bot)
+            try:
+                await bot.send(
+                    OutboundMessage(
+                        message_id=-mailing.id,
+                        external_user_id=str(to.telegram_chat),
+                        text=f"{heading}\n\n{body}",
+                        attachments=_test_attachments(mailing),
+                        meta=meta,
+                    )
+                )
+            finally:
+                await bot.close()
+            sent.append("telegram")
+        if mailbox is not None:
+            await _test_email(adapters, mailbox, mailing, to.email, values, text, first, token,
+                              survey_url)  # fmt: skip
+            sent.append("email")
+    except SendError as exc:
+        raise ValidationFailed.field(
+            "test", N_("The test was not sent: {error}"), error=str(exc)
+        ) from None
+    return sent
+
+
+def _test_attachments(mailing: Mailing) -> tuple[Attachment, ...]:
+    if not mailing.attachment:
+        return ()
+    return (
+        Attachment(
+            kind="document",
+            file_id="",
+            name=str(mailing.attachment.get("name") or "file"),
+            mime=str(mailing.attachment.get("mime") or ""),
+            size=mailing.attachment.get("size"),
+            extra={"content_b64": mailing.attachment.get("content_b64", "")},
+        ),
+    )
+
+
+async def _test_email(
+    adapters: Adapters,
+    mailbox: Channel,
+    mailing: Mailing,
+    address: str,
+    values: dict[str, str],
+    text: str,
+    first: SurveyQuestion | None,
+    token: str,
+    survey_url: SurveyUrl | None,
+) -> None:
     meta: dict[str, Any] = {
         "in_reply_to": "",
         "subject": "[TEST] " + (templates.render(mailing.subject, values) or mailing.name),
@@ -327,28 +432,16 @@ async def send_test(adapters: Adapters, mailing: Mailing, address: str) -> str:
         meta["html"] = templates.render(
             mailing.html, {k: html.escape(v) for k, v in values.items()}
         )
-    attachments = tuple(
-        Attachment(
-            kind="document",
-            file_id="",
-            name=str(mailing.attachment.get("name") or "file"),
-            mime=str(mailing.attachment.get("mime") or ""),
-            size=mailing.attachment.get("size"),
-            extra={"content_b64": mailing.attachment.get("content_b64", "")},
-        )
-        for _ in ([1] if mailing.attachment else [])
-    )
+    if first is not None:
+        fake = MailingRecipient(survey_token=token, address=address)
+        text = _survey(text, meta, fake, first, survey_url)
     adapter = await adapters.get(mailbox)
-    outbound = OutboundMessage(
-        message_id=-mailing.id,
-        external_user_id=address,
-        text=templates.render(mailing.text, values),
-        attachments=attachments,
-        meta=meta,
+    await adapter.send(
+        OutboundMessage(
+            message_id=-mailing.id,
+            external_user_id=address,
+            text=text,
+            attachments=_test_attachments(mailing),
+            meta=meta,
+        )
     )
-    try:
-        return await adapter.send(outbound)
-    except SendError as exc:
-        raise ValidationFailed.field(
-            "test", N_("The test was not sent: {error}"), error=str(exc)
-        ) from None

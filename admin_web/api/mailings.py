@@ -64,6 +64,7 @@ class MailingInput(Body):
     client_ids: Annotated[list[Id], Field(max_length=10_000)] = []
     filter: Annotated[str, text_of(2000)] = ""  # the client list's query string
     key_persons: bool = False
+    segment_ids: Annotated[list[Id], Field(max_length=100)] = []  # their current members
     send_on: Annotated[str, Field(pattern=DATE)] | None = None
     send_time: Annotated[str, Field(pattern=TIME)] | None = None
     reply_days: Annotated[int, Field(ge=1, le=60)] = 3
@@ -129,6 +130,7 @@ class Mailing(Answer):
     reply_days: int
     tag_ids: list[int]
     client_ids: list[int]
+    segment_ids: list[int]
     key_persons: bool
     has_file: bool
     created_at: datetime
@@ -179,6 +181,7 @@ def _draft(body: MailingInput) -> service.Draft:
             else None,
             client_ids=tuple(body.client_ids),
             key_persons=body.key_persons,
+            segment_ids=tuple(body.segment_ids),
         ),
         channel_mode=body.channel_mode,
         send_on=_date(body.send_on),
@@ -193,7 +196,10 @@ async def _json(call: Call[Any, Any], mailing: MailingRow, *, full: bool) -> Mai
     preview = got = None
     if full and mailing.status == MailingStatus.DRAFT:
         checked = await service.preview(
-            mailing, actor=call.user, check_file=mailer.check_file(_public_url(call))
+            mailing,
+            actor=call.user,
+            check_file=mailer.check_file(_public_url(call)),
+            survey_links=_public_url(call) is not None,
         )
         locale = call.user.locale
         preview = Preview(
@@ -226,6 +232,7 @@ async def _json(call: Call[Any, Any], mailing: MailingRow, *, full: bool) -> Mai
         reply_days=mailing.reply_days,
         tag_ids=list(audience.tag_ids),
         client_ids=list(audience.client_ids),
+        segment_ids=list(audience.segment_ids),
         key_persons=audience.key_persons,
         has_file=bool(mailing.attachment),
         created_at=mailing.created_at,
@@ -266,7 +273,10 @@ async def get_mailing(call: Call[None, None]) -> web.StreamResponse:
           answers={200: Mailing}, errors=(403, 409))  # fmt: skip
 async def start_mailing(call: Call[None, None]) -> web.StreamResponse:
     mailing = await service.start(
-        call.id, actor=call.user, check_file=mailer.check_file(_public_url(call))
+        call.id,
+        actor=call.user,
+        check_file=mailer.check_file(_public_url(call)),
+        survey_links=_public_url(call) is not None,
     )
     return json(await _json(call, mailing, full=True))
 

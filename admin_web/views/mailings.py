@@ -21,10 +21,13 @@ from admin_web.views.desk import WAKE_OUTBOX
 from crm import tags
 from crm.errors import PermissionDenied, ValidationFailed
 from crm.i18n import N_
+from crm.labels import text as label_text
 from crm.mailings import labels, results, service, surveys, templates
 from crm.mailings.audience import Audience
 from crm.models import FieldDefinition, MailingKind, MailingStatus, User
+from crm.segments import service as segment_service
 from inbox import mailer
+from inbox.channels.base import ChannelConfig
 from inbox.channels.registry import Adapters
 
 routes = web.RouteTableDef()
@@ -40,6 +43,25 @@ def _head(request: web.Request) -> User:
 
 def _public_url(request: web.Request) -> str | None:
     return request.app[SETTINGS].public_url
+
+
+def _test_to(request: web.Request, user: User) -> mailer.TestTo:
+    """The acting user's own chat with the managers' bot (when bound and not blocked) and
+    their email."""
+    settings = request.app[SETTINGS]
+    bot = None
+    if settings.manager_bot_token:
+        bot = ChannelConfig(
+            id=0,
+            kind="telegram",
+            credentials={"token": settings.manager_bot_token},
+            settings={},
+            api_base=settings.telegram_api_base,
+        )
+    chat = user.telegram_user_id if bot is not None and not user.telegram_blocked else None
+    return mailer.TestTo(
+        email=user.email or "", telegram_chat=chat, manager_bot=bot, locale=user.locale
+    )
 
 
 def _time(raw: str) -> int | None:
@@ -77,6 +99,7 @@ def _audience(form: Any) -> Audience:
         filter=read_filters(filter_values) if filter_values else None,
         client_ids=tuple(selection),
         key_persons=forms.flag(form, "key_persons"),
+        segment_ids=tuple(forms.ids(form, "segment_ids")),
     )
 
 
@@ -138,12 +161,13 @@ async def _survey(mailing: Any) -> dict[str, Any]:
     }
 
 
-async def _context(mailing: Any) -> dict[str, Any]:
+async def _context(mailing: Any, user: User) -> dict[str, Any]:
     fields = await FieldDefinition.all().order_by("id").values_list("id", "name")
     return {
         **await _survey(mailing),
         "mailing": mailing,
         "tags": await tags.list_tags(),
+        "segments": await segment_service.list_segments(user),
         "placeholders": [
             *(("{" + p + "}", labels.PLACEHOLDER[p]) for p in templates.PLACEHOLDERS),
             *((f"{{field_{i}}}", name) for i, name in fields),
@@ -190,8 +214,8 @@ async def mailings_page(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/mailings/new")
 async def new_page(request: web.Request) -> web.StreamResponse:
-    _head(request)
-    context = await _context(None)
+    user = _head(request)
+    context = await _context(None, user)
     context["prefill"] = {
         "filter": request.query.get("filter", ""),
         "client_ids": request.query.get("client_ids", ""),
@@ -211,7 +235,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 async def mailing_page(request: web.Request) -> web.StreamResponse:
     user = _head(request)
     mailing = await service.get_mailing(int(request.match_info["id"]), actor=user)
-    context = await _context(mailing)
+    context = await _context(mailing, user)
     audience = service.audience_of(mailing)
     context["audience"] = audience
     context["prefill"] = {
@@ -220,7 +244,10 @@ async def mailing_page(request: web.Request) -> web.StreamResponse:
     }
     if mailing.status == MailingStatus.DRAFT:
         context["preview"] = await service.preview(
-            mailing, actor=user, check_file=mailer.check_file(_public_url(request))
+            mailing,
+            actor=user,
+            check_file=mailer.check_file(_public_url(request)),
+            survey_links=_public_url(request) is not None,
         )
     else:
         context["results"] = await results.results(mailing)
@@ -246,7 +273,10 @@ async def act(request: web.Request) -> web.StreamResponse:
     action = request.path.rstrip("/").rsplit("/", 1)[1]
     if action == "start":
         await service.start(
-            mailing_id, actor=user, check_file=mailer.check_file(_public_url(request))
+            mailing_id,
+            actor=user,
+            check_file=mailer.check_file(_public_url(request)),
+            survey_links=_public_url(request) is not None,
         )
         wake = request.app.get(WAKE_OUTBOX)
         if wake is not None:
@@ -268,11 +298,14 @@ async def act(request: web.Request) -> web.StreamResponse:
         mailing = await service.get_mailing(mailing_id, actor=user)
         adapters = Adapters()
         try:
-            await mailer.send_test(adapters, mailing, user.email)
+            sent = await mailer.send_test(
+                adapters, mailing, _test_to(request, user), actor=user, survey_url=None
+            )
         finally:
             await adapters.close()
-        message = N_("The test has been sent to {email}")
-        await flash(request, gettext_for(request, message, email=user.email))
+        where = ", ".join(label_text(labels.CHANNEL[k], user.locale) for k in sent)
+        message = N_("The test has been sent to you: {where}")
+        await flash(request, gettext_for(request, message, where=where))
         return redirect(f"/mailings/{mailing_id}")
     await flash(request, gettext_for(request, message))
     return redirect(f"/mailings/{mailing_id}")

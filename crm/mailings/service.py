@@ -5,7 +5,10 @@ the start (recipients fixed, each at their local time), pause, resume and cancel
 Bad input is refused by the preview with the reason and nothing is queued: an unknown
 placeholder, an empty audience, a send time in the past, a file over a platform's limit
 (checked by the caller's `check_file`, which knows the platforms: `inbox.mailer`), an
-advertising mailing nobody consented to. A started mailing cannot be edited."""
+advertising mailing nobody consented to, a segment deleted since the draft was saved, a
+survey going by email where the letters could carry no answer links (the caller's
+`survey_links` is false: `CRMHUB_PUBLIC_URL` is not set). A started mailing cannot be
+edited."""
 
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from crm.company import get_company
 from crm.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.i18n import N_, Text
 from crm.mailings import results, rules, schedule, survey_answers, surveys, templates
-from crm.mailings.audience import Audience, addressees
+from crm.mailings.audience import Audience, addressees, missing_segments
 from crm.models import (
+    ChannelKind,
     Client,
     Mailing,
     MailingKind,
@@ -93,6 +97,8 @@ async def save_draft(draft: Draft, *, actor: User, mailing_id: int | None = None
     """Create a draft, or change one that has not started."""
     _allowed(actor)
     _validate(draft)
+    if await missing_segments(draft.audience):
+        raise ValidationFailed.field("segment_ids", N_("Choose one of the options"))
     values: dict[str, Any] = {
         "name": draft.name.strip(),
         "kind": draft.kind,
@@ -148,11 +154,24 @@ class Preview:
         return not self.problems
 
 
-async def preview(mailing: Mailing, *, actor: User, check_file: FileCheck | None = None) -> Preview:
-    """What starting the mailing now would do, and why it would be refused."""
+async def preview(
+    mailing: Mailing,
+    *,
+    actor: User,
+    check_file: FileCheck | None = None,
+    survey_links: bool = True,
+) -> Preview:
+    """What starting the mailing now would do, and why it would be refused.
+    `survey_links`: whether a survey's email can carry links to the survey page."""
     _allowed(actor)
     audience = audience_of(mailing)
     problems: dict[str, Text] = {}
+    gone = await missing_segments(audience)
+    if gone:
+        problems["segments"] = Text(
+            N_("A segment of the audience was deleted (number {ids}): choose the segments again"),
+            ids=", ".join(str(i) for i in gone),
+        )
     unknown = await templates.unknown_placeholders(mailing.text, mailing.subject, mailing.html)
     if unknown:
         problems["text"] = Text(
@@ -179,6 +198,14 @@ async def preview(mailing: Mailing, *, actor: User, check_file: FileCheck | None
         wrong = surveys.problems(await surveys.questions_of(mailing.id), kinds)
         if wrong is not None:
             problems["questions"] = wrong
+        if not survey_links and ChannelKind.EMAIL.value in {r.kind.value for r in plan.recipients}:
+            problems["survey_links"] = Text(
+                N_(
+                    "A survey by email needs the panel's public address (the setting"
+                    " CRMHUB_PUBLIC_URL): without it the letters carry no answer links."
+                    " Set it, or send the survey by messengers only"
+                )
+            )
     if mailing.attachment and check_file is not None and plan.recipients:
         try:
             check_file({r.kind.value for r in plan.recipients}, mailing.attachment)
@@ -197,13 +224,19 @@ async def _zones(client_ids: list[int]) -> dict[int, str | None]:
     return zones
 
 
-async def start(mailing_id: int, *, actor: User, check_file: FileCheck | None = None) -> Mailing:
+async def start(
+    mailing_id: int,
+    *,
+    actor: User,
+    check_file: FileCheck | None = None,
+    survey_links: bool = True,
+) -> Mailing:
     """Fix the recipients and schedule each at their local time; refused (nothing queued)
     when the preview finds a problem."""
     mailing = await get_mailing(mailing_id, actor=actor)
     if mailing.status != MailingStatus.DRAFT:
         raise Conflict(N_("The mailing has already been started"), code="mailing_started")
-    checked = await preview(mailing, actor=actor, check_file=check_file)
+    checked = await preview(mailing, actor=actor, check_file=check_file, survey_links=survey_links)
     if not checked.ok:
         raise ValidationFailed(fields=dict(checked.problems))
     plan = checked.plan

@@ -121,6 +121,8 @@ async def test_a_telegram_survey_from_buttons_to_the_report(
     await press(http, inbox, tg, callback(buttons[1][1], n=4))
     (answer,) = await SurveyAnswer.all()
     assert "904" in telegram.answered_callbacks  # the button stops spinning
+    # The answered question's buttons leave the chat (a second press replaces, see below).
+    assert not telegram.messages[(first["chat"]["id"], first["message_id"])].get("reply_markup")
     assert answer.option == 1 and answer.client_id == client.id  # type: ignore[attr-defined]
     assert (await inbox.send_all()).sent == 1
     assert telegram.delivered[-1]["text"] == "Что нам улучшить?"
