@@ -122,6 +122,7 @@ class BirthdayClient(NamedTuple):
     lead_source: str
     note: str
     merged_into_id: int | None
+    last_contact_at: datetime
     created_at: datetime
     updated_at: datetime
 
