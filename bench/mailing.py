@@ -44,7 +44,7 @@ from bench import mailing_setup as setup
 from bench.desk_live import cpu_seconds
 from bench.desk_pages import CRMHUB
 from bench.domain import machine
-from bench.ingest import ROOT, stop
+from bench.ingest import PYTHON, ROOT, stop
 from bench.results import write_block
 from bench.scratch import recreate
 from crm import db
@@ -100,10 +100,11 @@ class Worker:
         self.cpu_start = self.cpu_end = 0.0
 
     def start(self) -> None:
+        command = [CRMHUB, "run", "--role", "worker"]
+        if os.environ.get("BENCH_MAILING_PROFILE"):  # a cProfile of each worker, in LOGS
+            command = [PYTHON, "-m", "cProfile", "-o", str(LOGS / f"{self.name}.prof"), *command]
         with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [CRMHUB, "run", "--role", "worker"], env=self.env, stderr=log, cwd=ROOT
-            )
+            self.process = subprocess.Popen(command, env=self.env, stderr=log, cwd=ROOT)
 
     async def ready(self, within: float = 180.0) -> None:
         """Until the worker says its inbox has started (its log)."""
@@ -279,6 +280,7 @@ async def run(args: argparse.Namespace) -> int:
             worker.rss_start = rss_kb(worker.process.pid)
             worker.cpu_start = cpu_seconds(worker.process.pid)
         killed: dict[str, Any] = {}
+        own_cpu = sum(os.times()[:2])  # this process: the fakes (SMTP in a thread) and the watch
         expected = sum(len(v) for v in audience.expected.values())
         deadline = time.time() + args.timeout
         shown = time.time()
@@ -304,6 +306,7 @@ async def run(args: argparse.Namespace) -> int:
             if await mailing_status(args.dsn, mailing_id) == "done":
                 break
         finished = time.time()
+        own_cpu = sum(os.times()[:2]) - own_cpu
         summary = await db_summary(args.dsn, mailing_id)
         for worker in workers:
             worker.stop()
@@ -313,7 +316,7 @@ async def run(args: argparse.Namespace) -> int:
         await fakes.stop()
     text, ok, figures = report(
         args, fakes, audience, workers, summary, killed=killed, built=built, planned=planned,
-        took=finished - began, machine=machine(),
+        took=finished - began, own_cpu=own_cpu, machine=machine(),
         when=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", load=os.getloadavg()[0],
     )  # fmt: skip
     print(text)

@@ -49,6 +49,7 @@ def report(
     built: float,
     planned: float,
     took: float,
+    own_cpu: float,
     machine: str,
     when: str,
     load: float,
@@ -118,7 +119,8 @@ def report(
             else ""
         ),
         f"- the workers' CPU: {cpu * 1000 / max(1, sent):.1f} ms per message delivered"
-        f" ({cpu / max(took, 1e-9):.2f} cores over the mailing)",
+        f" ({cpu / max(took, 1e-9):.2f} cores over the mailing); the fakes' process"
+        f" {own_cpu / max(took, 1e-9):.2f} cores",
         f"- not reached: {lost} (besides the interrupted ones left for a person);"
         f" deliveries to unknown addresses {sum(r['strangers'] for r in rows)}",
     ]
