@@ -1,7 +1,9 @@
 """The outbox: an outgoing message is a row first (queued), then sent by a worker.
 
 A worker claims due messages under a lease, marks each SENDING, sends it through the
-channel's adapter and records the platform's id as `source_id`. A message with a
+channel's adapter and records the platform's id as `source_id`. Each channel is claimed and
+sent on its own, several sends at once (a conversation's one after another), so every
+channel keeps its own pace: a mailbox's slow one never holds back a messenger. A message with a
 `source_id` is never sent again. Failures are retried with exponential backoff (at least
 what the platform asked for with `retry_after`), and after the last attempt the message is
 dead-lettered: visible, and replayable with `crmhub outbox retry ID`. A send the platform
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from crm import clock, email_threads
 from crm.claims import claim_rows
@@ -236,6 +240,16 @@ BATCH_SECONDS = 3.0  # a pass claims about this many seconds of each channel's p
 IN_FLIGHT = 8  # sends under way at once per channel in a worker (the pacer keeps the pace)
 
 
+async def settle(*steps: Awaitable[Any]) -> list[Any]:
+    """Await all of `steps` concurrently; their results, or the first failure once every
+    one has ended (a send under way is finished, never abandoned half-recorded)."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
 async def _due_channels(moment: datetime) -> list[Channel]:
     due = (
         await Message.filter(
@@ -303,7 +317,7 @@ async def _send_batch(
             if outcome in ("sent", "failed", "dead"):
                 setattr(report, outcome, getattr(report, outcome) + 1)
 
-    await asyncio.gather(*(lane(ids) for ids in lanes.values()))
+    await settle(*(lane(ids) for ids in lanes.values()))
     return report
 
 
@@ -322,7 +336,7 @@ async def send_due(
     moment = now or clock.now()
     until = asyncio.get_running_loop().time() + budget if budget else None
     channels = await _due_channels(moment)
-    reports = await asyncio.gather(
+    reports: list[SendReport] = await settle(
         *(_send_channel(adapters, pacer, c, limit, moment, until) for c in channels)
     )
     return SendReport(

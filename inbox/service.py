@@ -118,7 +118,7 @@ class Inbox:
         deadline = asyncio.get_running_loop().time() + budget
         while True:
             await outbox.recover_interrupted()
-            handed, report = await asyncio.gather(
+            handed, report = await outbox.settle(
                 self.hand_over_mailings(),
                 outbox.send_due(self.adapters, self.pacer, budget=SEND_SLICE),
             )
