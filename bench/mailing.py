@@ -302,7 +302,12 @@ async def run(args: argparse.Namespace) -> int:
                 workers[0] = replacement
             if time.time() - shown > 10:
                 shown = time.time()
-                print(f"  {total}/{expected} delivered", flush=True)
+                rss = ", ".join(
+                    f"{w.name} {rss_kb(w.process.pid).get('VmRSS', 0) / 1024:.0f} MB"
+                    for w in workers
+                    if w.process is not None
+                )
+                print(f"  {total}/{expected} delivered; RSS {rss}", flush=True)
             if await mailing_status(args.dsn, mailing_id) == "done":
                 break
         finished = time.time()
