@@ -1,7 +1,9 @@
 """The outbox: an outgoing message is a row first (queued), then sent by a worker.
 
 A worker claims due messages under a lease, marks each SENDING, sends it through the
-channel's adapter and records the platform's id as `source_id`. A message with a
+channel's adapter and records the platform's id as `source_id`. Each channel is claimed and
+sent on its own, several sends at once (a conversation's one after another), so every
+channel keeps its own pace: a mailbox's slow one never holds back a messenger. A message with a
 `source_id` is never sent again. Failures are retried with exponential backoff (at least
 what the platform asked for with `retry_after`), and after the last attempt the message is
 dead-lettered: visible, and replayable with `crmhub outbox retry ID`. A send the platform
@@ -16,12 +18,15 @@ and replay instead."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from crm import clock, email_threads
-from crm.claims import claim
+from crm.claims import claim_rows
 from crm.errors import Conflict, NotFound
 from crm.i18n import N_
 from crm.mailings import consent
@@ -37,7 +42,7 @@ from crm.models import (
 from inbox import events, mailer, mailing_files
 from inbox.channels.base import Attachment, OutboundMessage, SendError
 from inbox.channels.registry import IDEMPOTENT, Adapters
-from inbox.ratelimit import Pacer, channel_rate
+from inbox.ratelimit import DEFAULT, RATES, Pacer, channel_rate
 
 log = logging.getLogger(__name__)
 
@@ -230,31 +235,115 @@ async def recover_interrupted(*, now: datetime | None = None) -> int:
     return len(stuck)
 
 
-async def send_due(
-    adapters: Adapters, pacer: Pacer, *, limit: int = 50, now: datetime | None = None
+DUE = "direction = {} AND status IN ({}, {}) AND source_id IS NULL AND next_attempt_at <= {}"
+BATCH_SECONDS = 3.0  # a pass claims about this many seconds of each channel's pace
+IN_FLIGHT = 8  # sends under way at once per channel in a worker (the pacer keeps the pace)
+
+
+async def settle(*steps: Awaitable[Any]) -> list[Any]:
+    """Await all of `steps` concurrently; their results, or the first failure once every
+    one has ended (a send under way is finished, never abandoned half-recorded)."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+async def _due_channels(moment: datetime) -> list[Channel]:
+    due = (
+        await Message.filter(
+            direction=Direction.OUT,
+            status__in=[MessageStatus.QUEUED, MessageStatus.FAILED],
+            source_id__isnull=True,
+            next_attempt_at__lte=moment,
+        )
+        .distinct()
+        .values_list("channel_id", flat=True)
+    )
+    return await Channel.filter(id__in=list(due)) if due else []
+
+
+async def _send_channel(
+    adapters: Adapters,
+    pacer: Pacer,
+    channel: Channel,
+    limit: int,
+    moment: datetime,
+    until: float | None,
 ) -> SendReport:
-    """Claim due outgoing messages and send them, one after another (the pacer spaces them)."""
-    moment = now or clock.now()
-    ids = await claim(
+    """One channel's due messages, claimed (about BATCH_SECONDS of its pace, at most
+    `limit`) and sent: a conversation's in order, different conversations concurrently;
+    claimed again while some are due and the loop's clock is before `until`."""
+    total = SendReport()
+    loop = asyncio.get_running_loop()
+    while True:
+        report = await _send_batch(adapters, pacer, channel, limit, moment)
+        total.sent += report.sent
+        total.failed += report.failed
+        total.dead += report.dead
+        busy = report.sent + report.failed + report.dead
+        if until is None or not busy or loop.time() > until:
+            return total
+        moment = clock.now()
+
+
+async def _send_batch(
+    adapters: Adapters, pacer: Pacer, channel: Channel, limit: int, moment: datetime
+) -> SendReport:
+    per_second = channel_rate(channel) or RATES.get(channel.kind.value, DEFAULT)[0]
+    rows = await claim_rows(
         "messages",
-        "direction = {} AND status IN ({}, {}) AND source_id IS NULL AND next_attempt_at <= {}",
-        [Direction.OUT.value, MessageStatus.QUEUED.value, MessageStatus.FAILED.value, moment],
+        DUE + " AND channel_id = {}",
+        [Direction.OUT.value, MessageStatus.QUEUED.value, MessageStatus.FAILED.value, moment,
+         channel.id],
+        columns=("id", "conversation_id"),
         lease_column="claimed_until",
         lease=LEASE,
         order_by="next_attempt_at, id",
-        limit=limit,
+        limit=max(1, min(limit, int(per_second * BATCH_SECONDS))),
         now=moment,
-    )
+    )  # fmt: skip
+    lanes: dict[int, list[int]] = {}
+    for message_id, conversation_id in sorted((int(i), int(c)) for i, c in rows):
+        lanes.setdefault(conversation_id, []).append(message_id)
     report = SendReport()
-    for message_id in ids:
-        outcome = await _send_one(adapters, pacer, message_id)
-        if outcome == "sent":
-            report.sent += 1
-        elif outcome == "failed":
-            report.failed += 1
-        elif outcome == "dead":
-            report.dead += 1
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def lane(message_ids: list[int]) -> None:
+        for message_id in message_ids:
+            async with gate:
+                outcome = await _send_one(adapters, pacer, message_id)
+            if outcome in ("sent", "failed", "dead"):
+                setattr(report, outcome, getattr(report, outcome) + 1)
+
+    await settle(*(lane(ids) for ids in lanes.values()))
     return report
+
+
+async def send_due(
+    adapters: Adapters,
+    pacer: Pacer,
+    *,
+    limit: int = 200,
+    now: datetime | None = None,
+    budget: float = 0.0,
+) -> SendReport:
+    """Claim due outgoing messages and send them: each channel on its own (a slow mailbox
+    does not hold back a messenger), several at once within a channel; the pacer spaces
+    them as the platform allows. With a `budget` (seconds) each channel claims again
+    while it finds work, until the budget is spent; without, one batch per channel."""
+    moment = now or clock.now()
+    until = asyncio.get_running_loop().time() + budget if budget else None
+    channels = await _due_channels(moment)
+    reports: list[SendReport] = await settle(
+        *(_send_channel(adapters, pacer, c, limit, moment, until) for c in channels)
+    )
+    return SendReport(
+        sent=sum(r.sent for r in reports),
+        failed=sum(r.failed for r in reports),
+        dead=sum(r.dead for r in reports),
+    )
 
 
 async def retry(message_id: int) -> Message:

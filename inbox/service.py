@@ -36,6 +36,7 @@ IDLE_TICK = 2.0  # seconds between passes when nothing wakes a loop
 # looks for new raw events this often instead.
 WORKER_TICK = 0.1
 POLLER_RESTART = 10.0
+SEND_SLICE = 5.0  # seconds a pass of send_all keeps each channel sending
 
 
 def polling_mode(channel: Channel, public_url: str) -> bool:
@@ -125,16 +126,22 @@ class Inbox:
         return self.public_url.rstrip("/") + "/survey/" + "/".join(data.split(":")[1:])
 
     async def send_all(self, *, budget: float = 10.0) -> outbox.SendReport:
-        """Passes of `send` while they find work, for at most `budget` seconds: a
-        mailing keeps the channels busy instead of one batch per tick."""
+        """Passes while they find work, for at most `budget` seconds: a mailing keeps the
+        channels busy instead of one batch per tick. Mailings' recipients are handed over
+        while the channels send (each channel claiming again for SEND_SLICE seconds), so
+        neither waits for the other."""
         total = outbox.SendReport()
         deadline = asyncio.get_running_loop().time() + budget
         while True:
-            report = await self.send()
+            await outbox.recover_interrupted()
+            handed, report = await outbox.settle(
+                self.hand_over_mailings(),
+                outbox.send_due(self.adapters, self.pacer, budget=SEND_SLICE),
+            )
             total.sent += report.sent
             total.failed += report.failed
             total.dead += report.dead
-            busy = report.sent + report.failed + report.dead
+            busy = handed + report.sent + report.failed + report.dead
             if not busy or asyncio.get_running_loop().time() > deadline:
                 return total
 

@@ -7,8 +7,11 @@
         smtp.received[0].message    # parsed (email.policy.default)
 
 With `user` set, AUTH PLAIN and LOGIN are offered over plain text and required before MAIL.
-Recipients in `refuse` get `550 5.1.1`. With `tls` (a server SSLContext) STARTTLS is offered,
-or with `implicit_tls=True` the server speaks TLS from the first byte (port 465 style).
+Recipients in `refuse` get `550 5.1.1`. With `rate` (messages a second per mailbox: the
+login, else the sender) a MAIL FROM past it gets `451 4.7.1` (too many messages, slow down),
+counted in `limits.refused`, as mail servers refuse a client that sends too fast.
+With `tls` (a server SSLContext) STARTTLS is offered, or with `implicit_tls=True` the server
+speaks TLS from the first byte (port 465 style).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.fakes.limits import Limits
+from tests.fakes.limits import smtp as smtp_limits
 
 __all__ = ["ReceivedMail", "SmtpServer"]
 
@@ -55,6 +61,10 @@ class _Handler:
         # Checked here rather than with aiosmtpd's auth_required, which warns without TLS.
         if self.server.user is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        limits = self.server.limits
+        mailbox = session.auth_data.login.decode() if session.auth_data is not None else address
+        if limits is not None and not limits.allow(mailbox=mailbox.lower()):
+            return "451 4.7.1 Too many messages, slow down"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -99,8 +109,10 @@ class SmtpServer:
         refuse: Iterable[str] = (),
         tls: ssl.SSLContext | None = None,
         implicit_tls: bool = False,
+        rate: float | None = None,
     ) -> None:
         self.user = user
+        self.limits = Limits(**smtp_limits(rate)) if rate else None
         self.password = password
         self.refuse = {address.lower() for address in refuse}
         self.received: list[ReceivedMail] = []

@@ -27,7 +27,9 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.fakes import limits
 from tests.fakes.base import FakeServer, Fault, drop_connection, html_error, json_response
+from tests.fakes.limits import Limits
 
 STATUS_MESSAGES: dict[int, str] = {
     0: "ok",
@@ -125,6 +127,8 @@ class ViberAPI(FakeServer):
     """Fake of chatapi.viber.com. State: `delivered`, `webhooks` (per token), `users`,
     `unsubscribed`, `unregistered`. A loopback webhook URL is really called with the
     signed `webhook` event when set, as Viber does; other URLs must be https and are trusted.
+    `rate_limits=True` refuses send_message past 20 a second per bot (status 12, counted in
+    `limits.refused`).
     """
 
     fault_kinds = frozenset({*map(str, range(1, 15)), *ALIASES, "500", "502", "disconnect"})
@@ -138,8 +142,11 @@ class ViberAPI(FakeServer):
         uri: str = "crmhub",
         tokens: Iterable[str] | None = None,
         require_webhook: bool = True,
+        rate_limits: bool = False,
     ) -> None:
         super().__init__()
+        # A conservative 20 sends a second per bot; past it status 12 (Too many requests).
+        self.limits = Limits(**limits.VIBER) if rate_limits else None
         self.account_name = account_name
         self.account_id = account_id
         self.uri = uri
@@ -284,6 +291,8 @@ class ViberAPI(FakeServer):
             raise ViberError(3)
         if len(p.get("text") or "") > MAX_TEXT:
             raise ViberError(3)
+        if self.limits is not None and not self.limits.allow(bot=token):
+            raise ViberError(12)
         if receiver in self.unregistered:
             raise ViberError(5)
         if receiver in self.unsubscribed:

@@ -36,7 +36,9 @@ from typing import Any
 import requests
 from aiohttp import web
 
+from tests.fakes import limits
 from tests.fakes.base import FakeServer, Fault, drop_connection, html_error, json_response
+from tests.fakes.limits import Limits
 
 API_BASE = "https://api.vk.ru"
 CHAT_PEER_START = 2_000_000_000
@@ -160,6 +162,8 @@ class VkMessage:
 class VkAPI(FakeServer):
     """Fake of api.vk.ru for one community, with Bots Long Poll and Callback API settings.
 
+    `rate_limits=True` enforces VK's 20 calls a second per community token (error 6,
+    counted in `limits.refused`).
     State: `delivered`, `users`, `denied` (peers who did not allow messages),
     `callback_servers`, `callback_settings`, `events` (everything pushed to the long poll).
     `echo_replies=True` also queues a `message_reply` event for each delivered message, as VK
@@ -180,8 +184,11 @@ class VkAPI(FakeServer):
         confirmation_code: str = "a1b2c3d4",
         tokens: Iterable[str] | None = None,
         echo_replies: bool = False,
+        rate_limits: bool = False,
     ) -> None:
         super().__init__()
+        # VK's limit for a community token: 20 API calls a second; past it error 6.
+        self.limits = Limits(**limits.VK) if rate_limits else None
         self.group_id = group_id
         self.group_name = group_name
         self.screen_name = screen_name
@@ -290,6 +297,8 @@ class VkAPI(FakeServer):
             return await self._fault_response(request, fault, method, raw)
         try:
             self._check_request(method, params, token)
+            if self.limits is not None and not self.limits.allow(token=token):
+                raise VkError(6)
             result = await self._handlers[method](params)
         except VkError as err:
             return self._error(err, method, raw)

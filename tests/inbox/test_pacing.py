@@ -104,3 +104,23 @@ def test_the_telegram_fake_enforces_flood_control() -> None:
     assert limits.allow(bot="other", chat=1001) and limits.allow(bot="other", chat=1001)
     assert not limits.allow(bot="other", chat=1001)  # a third to one chat at once
     assert limits.refused == 2
+
+
+async def test_sends_woken_late_together_do_not_go_at_once(db: object) -> None:
+    """A worker starved of CPU wakes its waiting sends after their moments have passed:
+    each takes a new moment, so they are spaced again instead of going in one burst."""
+    pacer = Pacer()
+    moments: list[float] = []
+
+    async def one(n: int) -> None:
+        await pacer.wait("telegram", 7, f"chat{n}", per_second=10.0)
+        moments.append(time.time())
+
+    tasks = [asyncio.create_task(one(n)) for n in range(15)]
+    await asyncio.sleep(0.05)  # all have taken their moments (0 to 1.4 s from now)
+    time.sleep(1.5)  # noqa: ASYNC251 - the process starved: every moment passes meanwhile
+    await asyncio.gather(*tasks)
+    moments.sort()
+    bucket = Bucket(10.0, 10.0)  # as the platform counts: the rate, a second's burst
+    bucket.at = moments[0]
+    assert all(bucket.take(m) for m in moments)
