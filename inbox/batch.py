@@ -185,6 +185,7 @@ async def _insert(
         "next_attempt_at": None,
         "claimed_until": None,
         "last_error": "",
+        "figures_pending": None,  # only people's replies wait for crm.reports.kept_minutes
     }
     rows = [
         {

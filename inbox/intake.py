@@ -193,7 +193,12 @@ async def _run_channel(adapters: Adapters, channel: Channel, work: Work, concurr
         parsed = await _with_names(adapter, channel, parsed)
         await batch.ingest_many(channel, parsed)
     except Exception:
-        log.warning("batch of %s events on channel %s failed; one by one", len(work), channel.id)
+        log.warning(  # with the cause: a fast path failing every time must show (bench.ingest)
+            "batch of %s events on channel %s failed; one by one",
+            len(work),
+            channel.id,
+            exc_info=True,
+        )
     else:
         await RawEvent.filter(id__in=[raw.id for raw, _ in work]).update(
             status=RawEventStatus.PROCESSED, error="", processed_at=clock.now(), claimed_until=None
