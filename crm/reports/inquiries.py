@@ -407,7 +407,7 @@ async def drill(
 
 
 def _figure_conditions(sql: Sql, figure: str, key: int | None, sla: int | None) -> list[str]:
-    """`_matches` as SQL conditions on the kept columns."""
+    """`inquiry_rows.matches` as SQL conditions on the kept columns."""
     minutes = "q.first_reply_minutes"
     if figure == RECEIVED:
         return []

@@ -154,32 +154,6 @@ def by_manager(rows: list[InquiryRow]) -> dict[int, ManagerFigures]:
     return out
 
 
-def _matches(row: InquiryRow, figure: str, key: int | None, sla: int | None) -> bool:
-    if figure == RECEIVED:
-        return True
-    if figure in (ACCEPTED, REJECTED, WAITING):
-        wanted = {
-            ACCEPTED: InquiryStatus.ACCEPTED,
-            REJECTED: InquiryStatus.REJECTED,
-            WAITING: InquiryStatus.OPEN,
-        }
-        return row.status == wanted[figure]
-    if figure == REASON:
-        return row.status == InquiryStatus.REJECTED and row.reason_id == (key or None)
-    if figure == UNANSWERED:
-        return row.first_response_minutes is None
-    minutes = row.first_response_minutes
-    if minutes is None:
-        return False
-    if figure == BUCKET:
-        return bucket_of(minutes) == key
-    if figure == ANSWERED:  # the first responses counted in the medians
-        return True
-    if figure == SLA_MET:
-        return sla is not None and minutes <= sla
-    return sla is not None and minutes > sla  # SLA_MISSED
-
-
 def matches(row: InquiryRow, figure: str, key: int | None, sla: int | None) -> bool:
     if figure == RECEIVED:
         return True
